@@ -1,0 +1,27 @@
+//! The Cluster Information Base (CIB): one XML document holding the
+//! cluster's configuration and status.
+//!
+//! # Layout
+//!
+//! ```text
+//!  bytes --xml::Document::parse--> xml tree --model::Cib::from_tree--> typed view
+//!    ^                               |   ^                             (read-only, for
+//!    |                               |   | patchset::apply              the policy engine)
+//!    +----- serialize <--------------+   +-- patchset::diff(old, new)
+//!                                    |
+//!                                 store (cib.xml + .sig, backups, lock)
+//! ```
+//!
+//! - [`xml`]: the lossless tree. It is *the* representation: every edit goes
+//!   through it and serialization is produced from it, so nothing a user
+//!   wrote (unknown elements, comments, attribute order) is lost.
+//! - [`version`]: `admin_epoch` / `epoch` / `num_updates` and their ordering.
+//!
+//! The tree is deliberately untyped; typed views are derived from it where
+//! a consumer needs semantics, never stored back.
+
+pub mod version;
+pub mod xml;
+
+pub use version::Version;
+pub use xml::{Document, Element, Node, ParseError};

@@ -1,0 +1,1 @@
+//! CIB validation rules.

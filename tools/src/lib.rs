@@ -1,0 +1,11 @@
+//! Shared plumbing of the command-line tools: exit codes and how a tool
+//! finds the CIB it works on.
+//!
+//! # Layout
+//!
+//! - [`exit`]: Pacemaker's `crm_exit_t` values.
+//! - `src/bin/*.rs`: one thin binary per tool (clap, then a library call).
+
+pub mod exit;
+
+pub use exit::ExitCode;
