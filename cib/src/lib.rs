@@ -20,6 +20,10 @@
 //! The tree is deliberately untyped; typed views are derived from it where
 //! a consumer needs semantics, never stored back.
 
+pub mod env;
+pub mod model;
+pub mod patchset;
+pub mod store;
 pub mod version;
 pub mod xml;
 
