@@ -21,6 +21,8 @@
 //! a consumer needs semantics, never stored back.
 
 pub mod env;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 pub mod patchset;
 pub mod store;
