@@ -4,17 +4,35 @@
 //! # Layout
 //!
 //! ```text
-//!  cib::Document --schema_of--> Schema --validate--> Report { problems }
+//!  cib::Document --schema_of--> Schema --grammar--> Spec tree --walk--> Report
+//!                                                                  |
+//!                                               warnings (op names, tag refs)
 //! ```
 //!
-//! - [`Schema`]: which dialect a document claims (`validate-with`).
-//! - [`Problem`] / [`Report`]: what was found, with element, id and line.
+//! - [`schema`]: which dialect a document claims (`validate-with`).
+//! - [`datatype`]: attribute value types (score, boolean, ID...).
+//! - [`pattern`]: a small RelaxNG-like algebra of attributes and child
+//!   elements, flattened into alternatives for matching.
+//! - [`grammar`]: the Pacemaker schema family 1.0 ... 3.9 as patterns,
+//!   one module per configuration section, versions gated inline.
+//! - [`heartbeat`]: the Heartbeat 2.x dialect, an open grammar.
+//! - [`walk`]: checks a tree against a grammar, then `ID` uniqueness and
+//!   `IDREF` targets.
+//! - [`warnings`]: what `crm_verify` only warns about.
+//! - [`report`]: problems with element, id and line.
 //!
-//! The rules are written in Rust from what Pacemaker's RelaxNG schemas
-//! require; Pacemaker's own `.rng` files are not used at run time.
+//! The rules are written here from what Pacemaker's RelaxNG schemas
+//! require (docs/VALIDATION.md lists them and where we differ); the
+//! `.rng` files are never read at run time.
 
+pub mod datatype;
+pub mod grammar;
+pub mod heartbeat;
+pub mod pattern;
 pub mod report;
 pub mod schema;
+pub mod walk;
+pub mod warnings;
 
 pub use report::{Problem, Report, Severity};
 pub use schema::Schema;
@@ -25,23 +43,36 @@ pub fn schema_of(doc: &cib::Document) -> Schema {
 }
 
 /// Validates a whole CIB document against the schema it names.
+///
+/// Errors are what makes Pacemaker refuse the document (its schema
+/// check); warnings are advice that does not.
 pub fn validate(doc: &cib::Document) -> Report {
-    let mut report = Report::default();
-    check_unique_ids(&doc.root, &mut report);
-    report
-}
-
-/// XML `ID` attributes must be unique across the whole document.
-fn check_unique_ids(root: &cib::Element, report: &mut Report) {
-    let mut seen = std::collections::HashMap::new();
-    for el in root.descendants() {
-        if let Some(id) = el.id() {
-            if let Some(first) = seen.insert(id.to_string(), el.line) {
-                report.problems.push(Problem::error(
-                    el,
-                    format!("duplicate id '{id}' (first used on line {first})"),
-                ));
-            }
+    let mut report = match schema_of(doc) {
+        Schema::Pacemaker { major, minor } => {
+            walk::Walker::run(&doc.root, &grammar::cib(grammar::V { major, minor }))
         }
-    }
+        Schema::Heartbeat2 => walk::Walker::run(&doc.root, &heartbeat::cib()),
+        Schema::None => {
+            // Pacemaker checks nothing here; we still say what we see,
+            // as warnings, so the verdict stays Pacemaker's.
+            let mut r = walk::Walker::run(&doc.root, &heartbeat::cib());
+            walk::demote(&mut r);
+            r.problems.insert(
+                0,
+                Problem::warning(
+                    &doc.root,
+                    "schema validation of the configuration is disabled (validate-with=\"none\")",
+                ),
+            );
+            r
+        }
+        Schema::Unknown => {
+            let value = doc.root.attr("validate-with").unwrap_or_default();
+            let mut r = Report::default();
+            r.problems.push(Problem::error(&doc.root, format!("unknown schema in validate-with=\"{value}\"")));
+            r
+        }
+    };
+    warnings::add(doc, &mut report);
+    report
 }
