@@ -18,7 +18,11 @@ pub const KNOWN_OPS: &[&str] = &[
 pub fn add(doc: &Document, report: &mut Report) {
     let Some(config) = doc.root.child("configuration") else { return };
     unknown_op_names(config, report);
-    dangling_tag_refs(config, report);
+    // Before pacemaker-3.3 obj_ref is an IDREF and the schema check
+    // already rejects a dangling one.
+    if !crate::schema_of(doc).at_least(1, 3) || crate::schema_of(doc).at_least(3, 3) {
+        dangling_tag_refs(config, report);
+    }
 }
 
 fn unknown_op_names(config: &Element, report: &mut Report) {

@@ -56,7 +56,7 @@ fn configuration(v: V) -> Spec {
         parts.push(maybe("acls", crate::pattern::build(move || misc::acls(v))));
     }
     if v.ge(1, 3) {
-        parts.push(maybe("tags", crate::pattern::build(misc::tags)));
+        parts.push(maybe("tags", crate::pattern::build(move || misc::tags(v))));
     }
     if v.ge(2, 5) {
         parts.push(maybe("alerts", crate::pattern::build(move || misc::alerts(v))));

@@ -102,17 +102,15 @@ fn acl_permission() -> Spec {
     )
 }
 
-pub fn tags() -> Spec {
-    el("tags", many(vec![child!("tag", tag())]))
+pub fn tags(v: V) -> Spec {
+    el("tags", many(vec![child!("tag", tag(v))]))
 }
 
-fn tag() -> Spec {
-    // obj_ref ids are plain text in the schema; dangling ones are only
-    // warned about (see crate::warnings).
-    el(
-        "tag",
-        all(vec![attr("id", Ty::Id), some(vec![child!("obj_ref", el("obj_ref", attr("id", Ty::Text)))])]),
-    )
+fn tag(v: V) -> Spec {
+    // obj_ref ids were IDREFs until 3.3 made them plain text; from then
+    // on dangling ones are only warned about (see crate::warnings).
+    let target = if v.ge(3, 3) { Ty::Text } else { Ty::IdRef };
+    el("tag", all(vec![attr("id", Ty::Id), some(vec![child!("obj_ref", el("obj_ref", attr("id", target)))])]))
 }
 
 pub fn alerts(v: V) -> Spec {
