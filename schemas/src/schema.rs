@@ -25,7 +25,12 @@ impl Schema {
         match v {
             "none" => Schema::None,
             "pacemaker-next" => Schema::LATEST,
-            _ => parse_pacemaker(v).unwrap_or(Schema::Unknown),
+            // Only versions Pacemaker 2.1.5 ships are known; the 0.x and
+            // 1.1 names are legacy Heartbeat-era dialects.
+            "pacemaker-0.6" | "transitional-0.6" | "pacemaker-0.7" => Schema::Heartbeat2,
+            "pacemaker-1.1" => Schema::Pacemaker { major: 1, minor: 2 },
+            _ if crate::grammar::VALIDATE_WITH.contains(&v) => parse_pacemaker(v).unwrap_or(Schema::Unknown),
+            _ => Schema::Unknown,
         }
     }
 

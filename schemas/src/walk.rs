@@ -21,6 +21,19 @@ enum Issue<'a> {
     Text,
 }
 
+impl Issue<'_> {
+    /// How far an alternative is from fitting. A wrong or missing value
+    /// costs less than an attribute that has no place at all, so that `kind="Sometimes"` is reported as
+    /// a bad kind rather than as an attribute the kind-less branch of a
+    /// choice does not allow.
+    fn cost(&self) -> u32 {
+        match self {
+            Issue::BadValue { .. } | Issue::AttrMissing(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
 /// Where an `ID` was first declared.
 struct Declared {
     element: String,
@@ -64,7 +77,8 @@ impl Walker {
         };
         let alts = pat.flatten();
         let scored: Vec<Vec<Issue>> = alts.iter().map(|a| issues(el, a, open)).collect();
-        let best = (0..alts.len()).min_by_key(|&i| scored[i].len()).expect("a pattern has an alternative");
+        let cost = |issues: &[Issue]| issues.iter().map(Issue::cost).sum::<u32>();
+        let best = (0..alts.len()).min_by_key(|&i| cost(&scored[i])).expect("a pattern has an alternative");
         let alt = &alts[best];
         for issue in &scored[best] {
             self.report_issue(el, issue, &alts);

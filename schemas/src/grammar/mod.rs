@@ -14,7 +14,7 @@ mod rule;
 
 use crate::pattern::{Body, Pat, Spec};
 
-pub use cib::cib;
+pub use cib::{cib, VALIDATE_WITH};
 
 /// A `pacemaker-MAJOR.MINOR` schema version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
