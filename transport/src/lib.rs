@@ -2,6 +2,11 @@
 //!
 //! # Layout
 //!
+//! - [`identity`]: the node's uuid (`hb_uuid`) and restart generation
+//!   (`hb_generation`) in Heartbeat's on-disk formats.
+//!
 //! Planned: `hacf` (ha.cf), `authkeys`, `wire` (Heartbeat 3.0.6 netstring
-//! messages), `link` (UDP media), `identity` (hb_uuid, hb_generation).
+//! messages), `link` (UDP media).
 //! See docs/ENVIRONMENT.md for the files this crate owns.
+
+pub mod identity;
