@@ -391,6 +391,9 @@ impl CibStore {
         // rename(2) does nothing when both names are links to one inode
         // (re-archiving a version already archived after a crash).
         fsio::remove_if_exists(data_tmp).map_err(StoreError::io("remove", data_tmp))?;
+        // Make the data rename durable before the sig appears, so no crash
+        // can leave the new sig beside the old data.
+        fsio::sync_dir(dir).map_err(StoreError::io("sync", dir))?;
         if dest == self.path {
             self.crash_point(CrashPoint::AfterDataRename)?;
         }
