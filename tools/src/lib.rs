@@ -4,8 +4,10 @@
 //! # Layout
 //!
 //! - [`exit`]: Pacemaker's `crm_exit_t` values.
+//! - [`cibadmin`]: the cibadmin tool's logic (CLI, operations, XPath, output).
 //! - `src/bin/*.rs`: one thin binary per tool (clap, then a library call).
 
+pub mod cibadmin;
 pub mod exit;
 
 pub use exit::ExitCode;
