@@ -302,6 +302,7 @@ impl<'a> Parser<'a> {
         let mut reader = Reader::from_str(input);
         let cfg = reader.config_mut();
         cfg.trim_text(false);
+        cfg.enable_all_checks(true);
         cfg.check_end_names = true;
         cfg.expand_empty_elements = false;
         let mut line_starts = vec![0];
@@ -321,6 +322,11 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_document(mut self) -> Result<Document, ParseError> {
+        // libxml2 refuses characters XML does not allow (NUL, most C0
+        // controls); so do we, before anything can store them.
+        if let Some((at, c)) = self.input.char_indices().find(|&(_, c)| !is_xml_char(c)) {
+            return Err(self.err(at, format!("character U+{:04X} is not allowed in XML", c as u32)));
+        }
         let mut prolog = Vec::new();
         let mut epilog = Vec::new();
         let mut root: Option<Element> = None;
@@ -425,9 +431,15 @@ impl<'a> Parser<'a> {
         // The event's offset points at '<'; skip any whitespace before it.
         let lead = self.input[offset..].len() - self.input[offset..].trim_start().len();
         el.line = self.line_of(offset + lead);
+        if !is_xml_name(&el.name) {
+            return Err(self.err(offset + lead, format!("invalid element name '{}'", el.name)));
+        }
         for attr in s.attributes() {
             let attr = attr.map_err(|e| self.err(offset + lead, e.to_string()))?;
             let key = attr.key.as_ref().to_string();
+            if !is_xml_name(&key) {
+                return Err(self.err(offset + lead, format!("invalid attribute name '{key}'")));
+            }
             let value = attr
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .map_err(|e| self.err(offset + lead, format!("attribute {key}: {e}")))?;
@@ -437,6 +449,22 @@ impl<'a> Parser<'a> {
             el.attrs.push((key, value.into_owned()));
         }
         Ok(el)
+    }
+}
+
+/// XML 1.0's `Char` production.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// XML 1.0's `Name` production, with every non-ASCII letter allowed as
+/// libxml2 does in its default (non-strict) mode.
+fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let start_ok = |c: char| c.is_ascii_alphabetic() || c == '_' || c == ':' || (!c.is_ascii() && c != '\u{FEFF}');
+    match chars.next() {
+        Some(c) if start_ok(c) => chars.all(|c| start_ok(c) || c.is_ascii_digit() || c == '-' || c == '.'),
+        _ => false,
     }
 }
 
@@ -457,7 +485,11 @@ fn flush_text(text: &mut String, stack: &mut [Element]) {
     }
     if !text.trim().is_empty() {
         if let Some(parent) = stack.last_mut() {
-            parent.children.push(Node::Text(std::mem::take(text)));
+            // Adjacent text is one node, however the reader split it.
+            match parent.children.last_mut() {
+                Some(Node::Text(prev)) => prev.push_str(text),
+                _ => parent.children.push(Node::Text(std::mem::take(text))),
+            }
         }
     }
     text.clear();
@@ -619,6 +651,9 @@ mod tests {
         assert!(Document::parse("").is_err());
         assert!(Document::parse("<a/><b/>").is_err());
         assert!(Document::parse("<a>&bogus;</a>").is_err());
+        assert!(Document::parse("<a>\u{0}</a>").unwrap_err().message.contains("U+0000"));
+        assert!(Document::parse("<a x#=\"1\"/>").unwrap_err().message.contains("attribute name"));
+        assert!(Document::parse("<a><!-- a -- b --></a>").is_err());
     }
 
     #[test]
