@@ -481,3 +481,48 @@ fn rule_id_refs_and_other_sections() {
     assert_eq!(cib.fencing_topology[1].target, FencingTarget::Attribute { name: "rack".into(), value: "1".into() });
 }
 
+
+/// The first definition of `name` in Pacemaker's precedence order,
+/// ignoring rules (none in the test input).
+fn winning_value<'a>(sets: &'a [NvSet], name: &str) -> Option<&'a str> {
+    cib::model::by_precedence(sets, None).into_iter().find_map(|s| s.get(name)).and_then(|p| p.value.as_deref())
+}
+
+/// Which of several instance_attributes sets wins, against Pacemaker's own
+/// crm_resource (2.1.5 in /usr/sbin; CI installs pacemaker-cli-utils).
+#[test]
+fn set_precedence_agrees_with_crm_resource() {
+    let cases: [(&str, &str); 4] = [
+        // Equal scores: the set written last wins.
+        (r#"<instance_attributes id="a"><nvpair id="a1" name="fake" value="AAA"/></instance_attributes>
+            <instance_attributes id="b"><nvpair id="b1" name="fake" value="BBB"/></instance_attributes>"#, "BBB"),
+        // A higher score wins wherever it is written.
+        (r#"<instance_attributes id="a" score="5"><nvpair id="a1" name="fake" value="AAA"/></instance_attributes>
+            <instance_attributes id="b"><nvpair id="b1" name="fake" value="BBB"/></instance_attributes>"#, "AAA"),
+        (r#"<instance_attributes id="a"><nvpair id="a1" name="fake" value="AAA"/></instance_attributes>
+            <instance_attributes id="b" score="-1"><nvpair id="b1" name="fake" value="BBB"/></instance_attributes>
+            <instance_attributes id="c" score="-1"><nvpair id="c1" name="other" value="CCC"/></instance_attributes>"#, "AAA"),
+        // Within a set, the first pair of a name wins.
+        (r#"<instance_attributes id="a"><nvpair id="a1" name="fake" value="AAA"/><nvpair id="a2" name="fake" value="A2"/></instance_attributes>"#, "AAA"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (sets, expected)) in cases.iter().enumerate() {
+        let xml = format!(
+            r#"<cib admin_epoch="0" epoch="1" num_updates="0" validate-with="pacemaker-3.7">
+  <configuration><crm_config/><nodes><node id="1" uname="n1"/></nodes>
+    <resources><primitive id="p" class="ocf" provider="pacemaker" type="Dummy">{sets}</primitive></resources>
+    <constraints/></configuration><status/></cib>"#
+        );
+        let path = dir.path().join(format!("case{i}.xml"));
+        std::fs::write(&path, &xml).unwrap();
+        let out = std::process::Command::new("/usr/sbin/crm_resource")
+            .args(["-r", "p", "-g", "fake"])
+            .env("CIB_file", &path)
+            .output()
+            .expect("crm_resource (pacemaker-cli-utils) must be installed");
+        let pacemaker = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert_eq!(pacemaker, *expected, "case {i}: crm_resource itself");
+        let cib = model_of(&xml).unwrap();
+        assert_eq!(winning_value(&primitive(&cib, "p").instance_attributes, "fake"), Some(*expected), "case {i}");
+    }
+}

@@ -49,7 +49,7 @@ pub use constraints::{Colocation, Constraints, Location, Order, OrderKind, Resou
 pub use error::{ModelError, ModelWarning};
 pub use fencing::{FencingLevel, FencingTarget};
 pub use nodes::{Node, NodeType};
-pub use nvset::{NvPair, NvSet, NvSetKind};
+pub use nvset::{by_precedence, NvPair, NvSet, NvSetKind};
 pub use resources::{AgentClass, Bundle, CloneResource, Group, Operation, Primitive, Resource, Template};
 pub use role::Role;
 pub use rules::{Condition, Expression, Rule};

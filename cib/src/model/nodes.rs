@@ -12,8 +12,8 @@ pub struct Node {
     /// The node's UUID (Heartbeat) or numeric id (Corosync).
     pub id: String,
     pub line: u32,
-    /// `uname -n` of the node. Pacemaker requires it; a few old files omit
-    /// it, and then the id stands in.
+    /// `uname -n` of the node. Pacemaker requires it; when it is missing
+    /// the id stands in, as the only other name the node has.
     pub uname: String,
     pub kind: NodeType,
     pub description: Option<String>,

@@ -6,10 +6,13 @@
 //! put the nvpairs inside an `<attributes>` wrapper; both layouts read the
 //! same, and [`NvSet::heartbeat_wrapper`] says which one was written.
 //!
-//! Which value wins when several sets define a name is the engine's
-//! business (Pacemaker: sets by descending score, ties in document order,
-//! first definition wins; a value of `#default` removes an earlier one).
-//! The model keeps sets and pairs in that document order.
+//! The model keeps sets and pairs in document order. Which value wins when
+//! several sets define a name is decided by [`by_precedence`]: Pacemaker
+//! takes sets by descending score and, among equal scores, the set
+//! written *last* first (it builds the list backwards before a stable
+//! sort; checked with Pacemaker 2.1.5's crm_resource); the first
+//! definition of a name then wins. Rules and `#default` values are the
+//! evaluator's business.
 
 use super::error::ModelError;
 use super::read::{id_or_empty, score_attr, Reader};
@@ -119,6 +122,15 @@ impl NvSet {
     }
 }
 
+/// Sets in the order Pacemaker consults them: the set with id `first`
+/// (crm_config's `cib-bootstrap-options`) before all others, then by
+/// descending score (absent = 0), equal scores last-written first.
+pub fn by_precedence<'s>(sets: &'s [NvSet], first: Option<&str>) -> Vec<&'s NvSet> {
+    let mut v: Vec<&NvSet> = sets.iter().rev().collect();
+    v.sort_by_key(|s| (Some(s.id.as_str()) != first, std::cmp::Reverse(s.score.unwrap_or(Score::ZERO))));
+    v
+}
+
 impl NvPair {
     fn read<'a>(r: &mut Reader<'a>, el: &'a Element) -> Result<NvPair, ModelError> {
         let (target, id_ref) = r.resolve(el)?;
@@ -155,6 +167,25 @@ mod tests {
         assert!(!s.is_unconditional());
         assert_eq!(s.get("target-role").unwrap().value.as_deref(), Some("Stopped"));
         assert_eq!(s.get("empty").unwrap().value, None);
+    }
+
+    #[test]
+    fn precedence_matches_pacemaker() {
+        let root = parse_element(
+            r#"<primitive id="p">
+                 <instance_attributes id="a"><nvpair id="a1" name="fake" value="AAA"/></instance_attributes>
+                 <instance_attributes id="b"><nvpair id="b1" name="fake" value="BBB"/></instance_attributes>
+                 <instance_attributes id="c" score="5"><nvpair id="c1" name="x" value="1"/></instance_attributes>
+                 <instance_attributes id="cib-bootstrap-options" score="-5"/>
+               </primitive>"#,
+        )
+        .unwrap();
+        let mut r = Reader::new(&root);
+        let sets = NvSet::read_all(&mut r, NvSetKind::Instance, &root).unwrap();
+        let order = |first| by_precedence(&sets, first).iter().map(|s| s.id.as_str()).collect::<Vec<_>>();
+        // crm_resource -g fake answers BBB for sets a then b.
+        assert_eq!(order(None), ["c", "b", "a", "cib-bootstrap-options"]);
+        assert_eq!(order(Some("cib-bootstrap-options")), ["cib-bootstrap-options", "c", "b", "a"]);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! A primitive that names a `template` is presented already expanded, as
 //! Pacemaker expands it: class, provider and type come from the template;
-//! its nvsets are the template's followed by its own; its operations are
+//! its nvsets are the template's followed by its own (so its own win
+//! ties, see [`super::nvset::by_precedence`]); its operations are
 //! its own plus those of the template's that it does not override (same
 //! name and role).
 //!
