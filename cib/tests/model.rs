@@ -33,7 +33,7 @@ fn value<'a>(sets: &'a [NvSet], name: &str) -> Option<&'a str> {
 }
 
 fn primitive<'a>(cib: &'a Cib, id: &str) -> &'a cib::model::Primitive {
-    cib.primitives().find(|p| p.id == id).unwrap_or_else(|| panic!("no primitive {id}"))
+    cib.primitive(id).unwrap_or_else(|| panic!("no primitive {id}"))
 }
 
 #[test]

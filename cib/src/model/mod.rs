@@ -219,6 +219,11 @@ impl Cib {
         self.resources.iter().flat_map(|r| r.primitives())
     }
 
+    /// The primitive with this id, wherever it is nested.
+    pub fn primitive(&self, id: &str) -> Option<&Primitive> {
+        self.primitives().find(|p| p.id == id)
+    }
+
     /// The configured node with this id.
     pub fn node(&self, id: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.id == id)
