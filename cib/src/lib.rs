@@ -4,7 +4,7 @@
 //! # Layout
 //!
 //! ```text
-//!  bytes --xml::Document::parse--> xml tree --model::Cib::from_tree--> typed view
+//!  bytes --xml::Document::parse--> xml tree --model::Cib::from_document--> typed view
 //!    ^                               |   ^                             (read-only, for
 //!    |                               |   | patchset::apply              the policy engine)
 //!    +----- serialize <--------------+   +-- patchset::diff(old, new)
@@ -16,6 +16,10 @@
 //!   through it and serialization is produced from it, so nothing a user
 //!   wrote (unknown elements, comments, attribute order) is lost.
 //! - [`version`]: `admin_epoch` / `epoch` / `num_updates` and their ordering.
+//! - [`model`]: the typed, read-only view (docs/MODEL.md).
+//! - [`patchset`]: Pacemaker's v2 patchsets, made and applied (docs/PATCHSET.md).
+//! - [`store`]: the durable `cib.xml` with digest, backups and lock (docs/STORE.md).
+//! - [`env`]: the `HA_*` environment contract (docs/ENVIRONMENT.md).
 //!
 //! The tree is deliberately untyped; typed views are derived from it where
 //! a consumer needs semantics, never stored back.
