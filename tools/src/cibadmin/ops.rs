@@ -754,21 +754,46 @@ fn replace(root: &mut Element, current: &Element, section: Option<&str>, input: 
     Ok(())
 }
 
-/// Equality as Pacemaker's change detection sees it: attribute order does
-/// not matter, child order does; text is not content.
+/// Equality as Pacemaker's change detection (`mark_xml_changes`) sees it:
+/// attribute order does not matter; children are paired by name and id
+/// (the first element with the same name and id, or the same name when
+/// there is no id; comments by position and content), a child paired
+/// twice is compared once, and a paired child at another position counts
+/// as moved. With duplicate ids this reports changes a plain comparison
+/// would not, and so does Pacemaker.
 fn equivalent(a: &Element, b: &Element) -> bool {
     if a.name != b.name || a.attr_count() != b.attr_count() || a.attrs().any(|(k, v)| b.attr(k) != Some(v)) {
         return false;
     }
-    let content = |e: &Element| -> Vec<Node> {
-        e.children.iter().filter(|n| !matches!(n, Node::Text(_) | Node::Pi(_))).cloned().collect()
+    let kids = |e: &Element| -> Vec<Node> {
+        e.children.iter().filter(|n| matches!(n, Node::Element(_) | Node::Comment(_))).cloned().collect()
     };
-    let (ca, cb) = (content(a), content(b));
-    ca.len() == cb.len()
-        && ca.iter().zip(&cb).all(|(x, y)| match (x, y) {
-            (Node::Element(x), Node::Element(y)) => equivalent(x, y),
-            (x, y) => x == y,
-        })
+    let (old, new) = (kids(a), kids(b));
+    let pair = |hay: &[Node], needle: &Node, pos: usize| -> Option<usize> {
+        match needle {
+            Node::Element(n) => hay.iter().position(|h| match h {
+                Node::Element(h) => h.name == n.name && n.id().is_none_or(|id| h.id() == Some(id)),
+                _ => false,
+            }),
+            Node::Comment(c) => {
+                matches!(hay.get(pos), Some(Node::Comment(h)) if h.eq_ignore_ascii_case(c)).then_some(pos)
+            }
+            _ => None,
+        }
+    };
+    let mut processed = vec![false; new.len()];
+    for (i, o) in old.iter().enumerate() {
+        let Some(j) = pair(&new, o, i) else { return false };
+        if std::mem::replace(&mut processed[j], true) {
+            continue;
+        }
+        if let (Node::Element(x), Node::Element(y)) = (o, &new[j]) {
+            if !equivalent(x, y) {
+                return false;
+            }
+        }
+    }
+    new.iter().enumerate().all(|(j, n)| pair(&old, n, j) == Some(j))
 }
 
 /// Marks for a document replaced as a whole (`-R` of `<cib>`, `-E`):
