@@ -378,7 +378,11 @@ impl<'a> Parser<'a> {
                 }
                 Event::GeneralRef(r) => {
                     let resolved = match r.resolve_char_ref() {
-                        Ok(Some(c)) => c.to_string(),
+                        Ok(Some(c)) if is_xml_char(c) => c.to_string(),
+                        Ok(Some(c)) => {
+                            let msg = format!("character U+{:04X} is not allowed in XML", c as u32);
+                            return Err(self.err(start, msg));
+                        }
                         Ok(None) => match predefined_entity(&r.xml10_content()) {
                             Some(c) => c.to_string(),
                             None => {
@@ -443,6 +447,10 @@ impl<'a> Parser<'a> {
             let value = attr
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .map_err(|e| self.err(offset + lead, format!("attribute {key}: {e}")))?;
+            if let Some(c) = value.chars().find(|&c| !is_xml_char(c)) {
+                let msg = format!("attribute {key}: character U+{:04X} is not allowed in XML", c as u32);
+                return Err(self.err(offset + lead, msg));
+            }
             if el.attr(&key).is_some() {
                 return Err(self.err(offset + lead, format!("duplicate attribute {key}")));
             }
@@ -652,6 +660,8 @@ mod tests {
         assert!(Document::parse("<a/><b/>").is_err());
         assert!(Document::parse("<a>&bogus;</a>").is_err());
         assert!(Document::parse("<a>\u{0}</a>").unwrap_err().message.contains("U+0000"));
+        assert!(Document::parse("<a>&#11;</a>").unwrap_err().message.contains("U+000B"));
+        assert!(Document::parse("<a x=\"&#0;\"/>").is_err());
         assert!(Document::parse("<a x#=\"1\"/>").unwrap_err().message.contains("attribute name"));
         assert!(Document::parse("<a><!-- a -- b --></a>").is_err());
     }
