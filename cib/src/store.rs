@@ -82,6 +82,9 @@ pub struct CibStore {
     kind: Kind,
     /// Test-only fault injection; see [`CrashPoint`].
     crash_at: Option<CrashPoint>,
+    /// Start written files with `<?xml version="1.0"?>`. Pacemaker's tools
+    /// write a `CIB_file` without one; see [`CibStore::without_declaration`].
+    declaration: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -170,13 +173,28 @@ impl CibStore {
     pub fn open_keeping(dir: impl Into<PathBuf>, keep_backups: usize) -> Result<CibStore, StoreError> {
         let dir = dir.into();
         fs::create_dir_all(&dir).map_err(StoreError::io("create directory", &dir))?;
-        Ok(CibStore { path: dir.join(CIB_XML), kind: Kind::Live { dir, keep_backups }, crash_at: None })
+        Ok(CibStore { path: dir.join(CIB_XML), kind: Kind::Live { dir, keep_backups }, crash_at: None, declaration: true })
     }
 
     /// A plain file, for tools run with `CIB_file`: no digest, no backups,
     /// but the same atomic replacement and locking.
     pub fn plain_file(path: impl Into<PathBuf>) -> CibStore {
-        CibStore { path: path.into(), kind: Kind::Plain, crash_at: None }
+        CibStore { path: path.into(), kind: Kind::Plain, crash_at: None, declaration: true }
+    }
+
+    /// Writes files without an XML declaration, byte for byte as
+    /// Pacemaker's tools write a `CIB_file` (cibadmin uses this).
+    pub fn without_declaration(mut self) -> CibStore {
+        self.declaration = false;
+        self
+    }
+
+    /// The bytes written for `doc`.
+    fn serialize(&self, doc: &Document) -> String {
+        match self.declaration {
+            true => doc.to_file_string(),
+            false => doc.to_xml(),
+        }
     }
 
     #[doc(hidden)]
@@ -324,7 +342,7 @@ impl CibStore {
         doc: &Document,
         current: Option<&Current>,
     ) -> Result<(Option<String>, Option<PathBuf>), StoreError> {
-        let text = doc.to_file_string();
+        let text = self.serialize(doc);
         // Digest what a reader will parse, not the tree in memory: they
         // differ if the caller built blank text nodes, which parsing drops.
         // This also proves the bytes we are about to install parse back.
@@ -465,7 +483,7 @@ impl CibStore {
         static UNIQUE: AtomicU64 = AtomicU64::new(0);
         let n = UNIQUE.fetch_add(1, Ordering::Relaxed);
         let (dir, tmp) = plain_tmp(&self.path, Some(n));
-        fsio::write_synced(&tmp, doc.to_file_string().as_bytes(), 0o644).map_err(StoreError::io("write", &tmp))?;
+        fsio::write_synced(&tmp, self.serialize(doc).as_bytes(), 0o644).map_err(StoreError::io("write", &tmp))?;
         self.crash_point(CrashPoint::AfterTempWrite)?;
         let linked = fs::hard_link(&tmp, &self.path);
         fsio::remove_if_exists(&tmp).map_err(StoreError::io("remove", &tmp))?;

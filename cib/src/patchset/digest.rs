@@ -9,35 +9,28 @@
 //! - v2: MD5 of the compact serialization, leaving out the attributes that
 //!   change on every write (`cib-last-written`, `update-origin`, ...).
 //!
-//! Both use Pacemaker's own serializer, whose escaping is not libxml2's: a
-//! line break in an attribute becomes the two characters `\n`, a tab four
-//! spaces, and text content is left out entirely (an element holding only
-//! text is written as `<t/>`). The functions here reproduce that, because
-//! the digest has to match what Pacemaker computes, not what we would write.
+//! Both hash Pacemaker 2.1.5's own compact serialization
+//! ([`Style::PACEMAKER_COMPACT`], whose escaping is lossy: a line break in
+//! an attribute becomes the two characters `\n`, text content is left
+//! out...), because the digest has to match what Pacemaker computes, not
+//! what we would write. v1 is exactly the on-disk digest of `cib.xml.sig`.
 
-use std::fmt::Write as _;
-
-use md5::{Digest, Md5};
-
-use crate::xml::{Element, Node};
+use crate::store::digest::{md5_hex, on_disk_digest};
+use crate::xml::{Element, Style};
 
 /// Attributes the v2 digest ignores: they change on every write.
-const FILTERED: [&str; 5] =
-    ["crm-debug-origin", "cib-last-written", "update-origin", "update-client", "update-user"];
+const FILTERED: &[&str] =
+    &["crm-debug-origin", "cib-last-written", "update-origin", "update-client", "update-user"];
 
 /// The digest Pacemaker computes for `xml` under feature set `version`
 /// (`calculate_xml_versioned_digest` with filtering on, sorting off).
 pub fn versioned_digest(xml: &Element, version: Option<&str>) -> String {
     let v2 = version.is_some_and(|v| compare_versions("3.0.5", v) != std::cmp::Ordering::Greater);
-    let mut buf = String::new();
     if v2 {
-        write_element(&mut buf, xml, true);
+        md5_hex(&Style::PACEMAKER_COMPACT.omitting(FILTERED).element(xml))
     } else {
-        buf.push(' ');
-        write_element(&mut buf, xml, false);
-        buf.push('\n');
+        on_disk_digest(xml)
     }
-    md5_hex(&buf)
 }
 
 /// Puts on `patch` the digest of `target`, computed with the algorithm
@@ -67,67 +60,6 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
         }
     }
     std::cmp::Ordering::Equal
-}
-
-fn md5_hex(s: &str) -> String {
-    let sum = Md5::digest(s.as_bytes());
-    let mut hex = String::with_capacity(32);
-    for b in sum.iter() {
-        let _ = write!(hex, "{b:02x}");
-    }
-    hex
-}
-
-fn write_element(out: &mut String, e: &Element, filtered: bool) {
-    out.push('<');
-    out.push_str(&e.name);
-    for (k, v) in e.attrs() {
-        if filtered && FILTERED.contains(&k) {
-            continue;
-        }
-        let _ = write!(out, " {k}=\"");
-        escape(out, v);
-        out.push('"');
-    }
-    // Text nodes are skipped by this serializer, so they do not make an
-    // element non-empty either.
-    let children: Vec<&Node> = e.children.iter().filter(|c| !matches!(c, Node::Text(_))).collect();
-    if children.is_empty() {
-        out.push_str("/>");
-        return;
-    }
-    out.push('>');
-    for c in children {
-        match c {
-            Node::Element(child) => write_element(out, child, filtered),
-            Node::Comment(t) => {
-                let _ = write!(out, "<!--{t}-->");
-            }
-            Node::CData(t) => {
-                let _ = write!(out, "<![CDATA[{t}]]>");
-            }
-            // Pacemaker's serializer warns about and skips other node types.
-            Node::Pi(_) | Node::Text(_) => {}
-        }
-    }
-    let _ = write!(out, "</{}>", e.name);
-}
-
-/// Pacemaker 2.1.5's attribute escaping (`crm_xml_escape`).
-fn escape(out: &mut String, v: &str) {
-    for c in v.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '&' => out.push_str("&amp;"),
-            '\t' => out.push_str("    "),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -175,6 +107,17 @@ mod tests {
             let e = parse_element(input).unwrap();
             assert_eq!(versioned_digest(&e, Some("3.16.1")), md5_hex(serialized), "{input}");
         }
+    }
+
+    #[test]
+    fn octal_escapes_and_non_ascii_follow_pacemaker() {
+        // DEL becomes \177 and escaping stops at the first non-ASCII
+        // character; digests from crm_diff --cib on these targets.
+        let value = "d&#127;e\tf&#10;g&lt;é&lt;&amp;h";
+        let v2 = format!(r#"<cib crm_feature_set="3.16.1" epoch="2" num_updates="0" admin_epoch="0"><x id="1" v="{value}"/><!--c--></cib>"#);
+        assert_eq!(versioned_digest(&parse_element(&v2).unwrap(), Some("3.16.1")), "80ab6e68ed493c92cdaa81fb8e28e451");
+        let v1 = format!(r#"<cib epoch="2" num_updates="0" admin_epoch="0"><x id="1" v="{value}"/><!--c--></cib>"#);
+        assert_eq!(versioned_digest(&parse_element(&v1).unwrap(), None), "0f0e8f1a6a8af26868a337cdce853d3b");
     }
 
     #[test]

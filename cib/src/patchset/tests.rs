@@ -46,10 +46,10 @@ fn mixed_changes_in_pacemaker_order() {
         [
             r#"<change operation="delete" path="/cib/resources/comment" position="1"/>"#,
             r#"<change operation="modify" path="/cib"><change-list><change-attr name="epoch" operation="set" value="2"/></change-list><change-result><cib epoch="2"/></change-result></change>"#,
-            r#"<change operation="modify" path="/cib/resources/primitive[@id='r2']"><change-list><change-attr name="x" operation="set" value="1"/></change-list><change-result><primitive id="r2" class="ocf" type="Dummy" x="1"/></change-result></change>"#,
-            r#"<change operation="move" path="/cib/resources/primitive[@id='r2']" position="0"/>"#,
-            r#"<change operation="modify" path="/cib/resources/primitive[@id='r1']"><change-list><change-attr name="type" operation="unset"/></change-list><change-result><primitive id="r1" class="ocf"/></change-result></change>"#,
-            r#"<change operation="move" path="/cib/resources/primitive[@id='r1']" position="1"/>"#,
+            r#"<change operation="modify" path="/cib/resources/primitive[@id=&apos;r2&apos;]"><change-list><change-attr name="x" operation="set" value="1"/></change-list><change-result><primitive id="r2" class="ocf" type="Dummy" x="1"/></change-result></change>"#,
+            r#"<change operation="move" path="/cib/resources/primitive[@id=&apos;r2&apos;]" position="0"/>"#,
+            r#"<change operation="modify" path="/cib/resources/primitive[@id=&apos;r1&apos;]"><change-list><change-attr name="type" operation="unset"/></change-list><change-result><primitive id="r1" class="ocf"/></change-result></change>"#,
+            r#"<change operation="move" path="/cib/resources/primitive[@id=&apos;r1&apos;]" position="1"/>"#,
             r#"<change operation="create" path="/cib/resources" position="2"><primitive id="r3" class="ocf" type="Dummy"/></change>"#,
         ]
     );

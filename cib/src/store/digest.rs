@@ -10,16 +10,9 @@
 //! compare with `cibadmin --md5-sum`), so a node can adopt a CIB directory
 //! written by Pacemaker and the other way round.
 //!
-//! That serialization is not quite XML, and not quite our
-//! [`Element::to_xml_compact`]; it was established by experiment against
-//! `cibadmin --md5-sum`:
-//! - text content is left out entirely (an element whose only children are
-//!   text is written as `<e/>`), processing instructions are left out but
-//!   still make their parent `<e></e>`; comments and CDATA are written raw;
-//! - attribute values escape `< > " ' &` as entities, a tab as four
-//!   spaces, a newline as the two characters `\n`, a carriage return as
-//!   `\r`, DEL as `\177`, and stop escaping altogether at the first
-//!   non-ASCII character (the rest of the value is written as is).
+//! The serialization is Pacemaker 2.1.5's own compact form, quirks and
+//! all ([`Style::PACEMAKER_COMPACT`]; `cib::xml::write` describes it). It
+//! was pinned down by experiment against `cibadmin --md5-sum`.
 
 use std::fmt::Write as _;
 use std::io;
@@ -27,81 +20,28 @@ use std::path::Path;
 
 use md5::{Digest, Md5};
 
-use crate::xml::{Element, Node};
+use crate::xml::{Element, Style};
 
 /// Length of a digest in hex digits.
 pub const DIGEST_HEX_LEN: usize = 32;
 
-/// The on-disk digest of a CIB whose root element is `root`.
+/// The on-disk digest of a CIB whose root element is `root`. This is also
+/// Pacemaker's v1 patchset digest.
 pub fn on_disk_digest(root: &Element) -> String {
     let mut framed = String::from(" ");
-    write_element(&mut framed, root);
+    Style::PACEMAKER_COMPACT.write_element(&mut framed, root);
     framed.push('\n');
-    let sum = Md5::digest(framed.as_bytes());
+    md5_hex(&framed)
+}
+
+/// MD5 of `s` in lowercase hex, as Pacemaker prints digests.
+pub(crate) fn md5_hex(s: &str) -> String {
+    let sum = Md5::digest(s.as_bytes());
     let mut hex = String::with_capacity(DIGEST_HEX_LEN);
     for b in sum.iter() {
         let _ = write!(hex, "{b:02x}");
     }
     hex
-}
-
-fn write_element(out: &mut String, e: &Element) {
-    out.push('<');
-    out.push_str(&e.name);
-    for (name, value) in e.attrs() {
-        out.push(' ');
-        out.push_str(name);
-        out.push_str("=\"");
-        escape_attr(out, value);
-        out.push('"');
-    }
-    if e.children.iter().all(|c| matches!(c, Node::Text(_))) {
-        out.push_str("/>");
-        return;
-    }
-    out.push('>');
-    for c in &e.children {
-        match c {
-            Node::Element(child) => write_element(out, child),
-            Node::Comment(t) => {
-                out.push_str("<!--");
-                out.push_str(t);
-                out.push_str("-->");
-            }
-            Node::CData(t) => {
-                out.push_str("<![CDATA[");
-                out.push_str(t);
-                out.push_str("]]>");
-            }
-            Node::Text(_) | Node::Pi(_) => {}
-        }
-    }
-    out.push_str("</");
-    out.push_str(&e.name);
-    out.push('>');
-}
-
-fn escape_attr(out: &mut String, value: &str) {
-    for (i, c) in value.char_indices() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '&' => out.push_str("&amp;"),
-            '\t' => out.push_str("    "),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if !c.is_ascii() => {
-                out.push_str(&value[i..]);
-                return;
-            }
-            c if c < ' ' || c == '\x7f' => {
-                let _ = write!(out, "\\{:03o}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
 }
 
 /// Reads a `.sig` file. `Ok(None)` when it does not exist. Surrounding

@@ -15,7 +15,7 @@ use std::process::ExitCode as ProcessExit;
 use clap::Parser;
 
 use cib::patchset::{self, ApplyOptions, DiffOptions, FailureClass};
-use cib::xml::{escape_attr, Document, Element, Node};
+use cib::xml::{Document, Element, Node};
 use tools::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -134,7 +134,7 @@ fn run(args: &Args) -> ExitCode {
 fn apply(doc: &mut Element, patch: &Element, as_cib: bool) -> ExitCode {
     match patchset::apply_with(doc, patch, ApplyOptions { check_version: as_cib }) {
         Ok(()) => {
-            print!("{}", pretty(doc));
+            print!("{}", doc.to_xml());
             ExitCode::Ok
         }
         Err(e) => {
@@ -178,52 +178,7 @@ fn make_patch(source: &Element, target: &mut Element, as_cib: bool, no_version: 
     } else if no_version {
         patch.children.retain(|c| !matches!(c, Node::Element(e) if e.name == "version"));
     }
-    print!("{}", pretty(&patch));
+    print!("{}", patch.to_xml());
     // Pacemaker's convention: a non-empty diff is exit status 1.
     ExitCode::Error
-}
-
-/// Pretty-prints as Pacemaker's tools do: two-space indentation, and `'`
-/// escaped as `&apos;` (so paths read `[@id=&apos;x&apos;]` exactly as in
-/// Pacemaker's output). Other escaping is libxml2's, which unlike
-/// Pacemaker 2.1.5's loses nothing.
-fn pretty(e: &Element) -> String {
-    let mut out = String::new();
-    write_pretty(&mut out, e, 0);
-    out
-}
-
-fn write_pretty(out: &mut String, e: &Element, depth: usize) {
-    let indent = "  ".repeat(depth);
-    out.push_str(&indent);
-    out.push('<');
-    out.push_str(&e.name);
-    for (k, v) in e.attrs() {
-        let mut escaped = String::new();
-        escape_attr(&mut escaped, v);
-        out.push_str(&format!(" {k}=\"{}\"", escaped.replace('\'', "&apos;")));
-    }
-    if e.children.is_empty() {
-        out.push_str("/>\n");
-        return;
-    }
-    let has_text = e.children.iter().any(|c| matches!(c, Node::Text(_) | Node::CData(_)));
-    if has_text {
-        // Text is content: keep the children on one line, as serialized.
-        let inner = e.to_xml_compact();
-        let start = inner.find('>').map_or(0, |i| i + 1);
-        out.push_str(&inner[start..]);
-        out.push('\n');
-        return;
-    }
-    out.push_str(">\n");
-    for c in &e.children {
-        match c {
-            Node::Element(child) => write_pretty(out, child, depth + 1),
-            Node::Comment(t) => out.push_str(&format!("{indent}  <!--{t}-->\n")),
-            Node::Pi(p) => out.push_str(&format!("{indent}  <?{p}?>\n")),
-            Node::Text(_) | Node::CData(_) => {}
-        }
-    }
-    out.push_str(&format!("{indent}</{}>\n", e.name));
 }

@@ -255,7 +255,7 @@ fn apply(o: &mut Options, c: char, value: Option<String>, next: Option<&String>)
             if let Some(v) = next {
                 cib.set_attr("validate-with", v.clone());
             }
-            return Some(Parsed::Print(super::dump::formatted(&cib)));
+            return Some(Parsed::Print(cib.to_xml()));
         }
         'V' => o.verbose += 1,
         'u' => {

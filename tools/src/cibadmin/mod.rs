@@ -1,51 +1,54 @@
 //! `cibadmin`: query and change the CIB, behaving as Pacemaker 2.1.5's
-//! cibadmin does on a CIB file (`CIB_file=...`), down to its output, exit
-//! codes, version numbering and file layout.
+//! cibadmin does on a CIB file (`CIB_file=...`), down to its exit codes,
+//! version numbering and file layout, except that values are written
+//! losslessly (docs/CIBADMIN.md, "Divergences").
 //!
 //! # Layout
 //!
 //! ```text
-//!  argv --cli::parse--> Options --run--> load CIB_file --ops::perform--> new CIB
-//!                                  |                                       |
-//!                                  +-- input XML (-X/-x/-p)          dump::formatted
-//!                                                                          |
-//!                                            stdout / stderr / exit code, file written
+//!  argv --cli::parse--> Options --run--> cib::env::CibSource
+//!                          |                 | File(path): cib::store::CibStore::plain_file
+//!        input XML (-X/-x/-p)                v
+//!                          +------> load/update under the lock --ops::perform--> new CIB
+//!                                                                         |
+//!                          stdout (output) / stderr / exit code, file replaced atomically
 //! ```
 //!
 //! - [`cli`]: the command line, with getopt's rules and diagnostics.
 //! - [`ops`]: the operations themselves, pure functions on the tree.
 //! - [`xpath`]: the XPath subset `--xpath` understands.
-//! - [`dump`]: Pacemaker 2.1.5's XML text form (stdout and the file).
+//! - [`output`]: results as text (XML via `cib::xml::write`, `-e` paths,
+//!   the numbered listing of a rejected CIB).
 //!
-//! [`run`] ties them together; it reaches the outside world only through
-//! the [`Io`] trait, so tests drive it with files and buffers of their own
-//! and the binary stays a few lines long.
-//!
-//! docs/CIBADMIN.md lists the options, exit codes and where we knowingly
-//! differ from Pacemaker.
+//! [`run`] ties them together. The CIB file is read and written only
+//! through `cib::store` (atomic replacement, and a lock held from reading
+//! to writing so concurrent cibadmins lose no update); everything else
+//! from the outside world comes through the [`Io`] trait, so the binary
+//! stays a few lines long.
 
 pub mod cli;
-pub mod dump;
 pub mod ops;
+pub mod output;
 pub mod xpath;
 
 use std::io;
-use std::path::PathBuf;
+use std::path::Path;
 
+use cib::env::{CibSource, EnvError, HaEnv};
+use cib::store::{CibStore, StoreError, UpdateError};
 use cib::{Document, Element, Node};
 
 use crate::ExitCode;
 use cli::{Options, Parsed, Unsupported};
-use ops::{strip_text, CibError};
+use ops::{strip_text, CibError, Command, Failure, Success};
 
-/// What `run` needs from the outside world.
+/// What `run` needs from the outside world besides the CIB file.
 pub trait Io {
-    /// The `CIB_file` setting, if any.
-    fn cib_file(&self) -> Option<PathBuf>;
-    fn read_file(&mut self, path: &std::path::Path) -> io::Result<Vec<u8>>;
+    /// Which CIB to work on (`CIB_shadow`, `CIB_file` or the live cluster).
+    fn cib_source(&self) -> Result<CibSource, EnvError>;
+    /// Reads an input file (`-x`).
+    fn read_file(&mut self, path: &Path) -> io::Result<Vec<u8>>;
     fn read_stdin(&mut self) -> io::Result<Vec<u8>>;
-    /// Replaces the CIB file's contents.
-    fn write_file(&mut self, path: &std::path::Path, contents: &str) -> io::Result<()>;
     fn stdout(&mut self, s: &str);
     fn stderr(&mut self, s: &str);
 }
@@ -110,54 +113,128 @@ fn execute(mut opts: Options, io: &mut dyn Io, valid: Validator<'_>) -> ExitCode
         return ExitCode::Unimplemented;
     }
 
-    let Some(path) = io.cib_file() else {
-        // No daemon connection exists in this implementation of the tool yet:
-        // answer as Pacemaker's cibadmin does when no cluster is running.
-        io.stderr("Could not connect to the CIB: Transport endpoint is not connected\n");
-        io.stderr("Init failed, could not perform requested operations\n");
-        return ExitCode::Disconnect;
-    };
-    let current = match load(&path, io, valid) {
-        Ok(cib) => cib,
+    let path = match io.cib_source() {
+        Ok(CibSource::File(path)) => path,
+        Ok(CibSource::Live { .. }) => {
+            // No client for the cib daemon exists yet: answer as
+            // Pacemaker's cibadmin does when no cluster is running.
+            return not_connected(io, "Transport endpoint is not connected", ExitCode::Disconnect);
+        }
         Err(e) => {
-            io.stderr(&format!("Could not connect to the CIB: {e}\n"));
-            io.stderr("Init failed, could not perform requested operations\n");
-            return e.exit_code();
+            io.stderr(&format!("cibadmin: {e}\n"));
+            return ExitCode::InvalidParam;
         }
     };
-
+    // Pacemaker's tools write a CIB_file without an XML declaration.
+    let store = CibStore::plain_file(path).without_declaration();
     let node_path = opts.request.node_path;
-    match ops::perform(&current, &opts.request, valid) {
+    let outcome = match opts.request.command {
+        Some(Command::Query) | None => query(&store, &opts.request, valid),
+        Some(_) => update(&store, &opts.request, valid),
+    };
+    match outcome {
         Ok(done) => {
             if let Some(out) = &done.output {
-                print_output(io, out, node_path);
-            }
-            if let Some(cib) = &done.cib {
-                if let Err(e) = io.write_file(&path, &dump::formatted(cib)) {
-                    io.stderr(&format!("Could not write CIB to {}: {e}\n", path.display()));
-                    return ExitCode::Error;
-                }
+                io.stdout(&output::xml_or_paths(out, node_path));
             }
             ExitCode::Ok
         }
-        Err(f) => {
+        Err(Refusal::Connect(e)) => not_connected(io, &e.to_string(), e.exit_code()),
+        Err(Refusal::Operation(f)) => {
             if let Some(rejected) = &f.rejected {
-                io.stderr(&dump::numbered(&dump::formatted(rejected)));
+                io.stderr(&output::numbered(&rejected.to_xml()));
             }
             io.stderr(&format!("Call failed: {}\n", f.error));
             if let Some(out) = &f.output {
-                print_output(io, out, node_path);
+                io.stdout(&output::xml_or_paths(out, node_path));
             }
             f.error.exit_code()
         }
+        Err(Refusal::Write(e)) => {
+            io.stderr(&format!("cibadmin: could not write the CIB: {e}\n"));
+            ExitCode::Error
+        }
     }
+}
+
+/// Why a command did not succeed.
+enum Refusal {
+    /// The CIB file could not be used at all (Pacemaker's sign-on failure).
+    Connect(CibError),
+    /// The operation was refused; the file is untouched.
+    Operation(Failure),
+    /// The operation succeeded but its result could not be stored.
+    Write(StoreError),
+}
+
+fn not_connected(io: &mut dyn Io, reason: &str, code: ExitCode) -> ExitCode {
+    io.stderr(&format!("Could not connect to the CIB: {reason}\n"));
+    io.stderr("Init failed, could not perform requested operations\n");
+    code
+}
+
+/// A query: reads the file without the writers' lock (it is only ever
+/// replaced whole, by rename).
+fn query(store: &CibStore, req: &ops::Request, valid: Validator<'_>) -> Result<Success, Refusal> {
+    let loaded = store.load().map_err(|e| Refusal::Connect(load_error(&e)))?;
+    let doc = loaded.ok_or(Refusal::Connect(CibError::NoSuchObject))?.doc;
+    let current = as_pacemaker_loads_it(doc.root, valid).map_err(Refusal::Connect)?;
+    ops::perform(&current, req, valid).map_err(Refusal::Operation)
+}
+
+/// A write: read, operate and replace the file under the store's lock, so
+/// that concurrent writers lose no update. A refused operation leaves the
+/// file byte-identical; one that changes nothing leaves it alone.
+fn update(store: &CibStore, req: &ops::Request, valid: Validator<'_>) -> Result<Success, Refusal> {
+    let committed = store.update(|doc| {
+        let current = as_pacemaker_loads_it(doc.root.clone(), valid).map_err(Refusal::Connect)?;
+        let done = ops::perform(&current, req, valid).map_err(Refusal::Operation)?;
+        if let Some(cib) = &done.cib {
+            // Only the root is replaced: comments around it are kept.
+            doc.root = cib.clone();
+        }
+        Ok(done)
+    });
+    match committed {
+        Ok(c) => Ok(c.value),
+        Err(UpdateError::Rejected(r)) => Err(r),
+        Err(UpdateError::Store(e @ (StoreError::NotFound { .. } | StoreError::Parse { .. }))) => {
+            Err(Refusal::Connect(load_error(&e)))
+        }
+        Err(UpdateError::Store(e @ StoreError::Io { op: "read" | "lock", .. })) => Err(Refusal::Connect(load_error(&e))),
+        Err(UpdateError::Store(e)) => Err(Refusal::Write(e)),
+    }
+}
+
+/// How Pacemaker's file back end reports a CIB file it cannot load: a
+/// missing or unreadable file is "no such object", a malformed one fails
+/// "validation".
+fn load_error(e: &StoreError) -> CibError {
+    match e {
+        StoreError::Parse { .. } | StoreError::DigestMismatch { .. } => CibError::SchemaValidation,
+        _ => CibError::NoSuchObject,
+    }
+}
+
+/// The CIB as Pacemaker's file back end holds it after loading: text and
+/// processing instructions dropped, a `<status/>` section added if absent,
+/// and refused if it does not validate.
+pub fn as_pacemaker_loads_it(mut root: Element, valid: Validator<'_>) -> Result<Element, CibError> {
+    strip_text(&mut root);
+    if root.child("status").is_none() {
+        root.children.push(Node::Element(Element::new("status")));
+    }
+    if !valid(&root) {
+        return Err(CibError::SchemaValidation);
+    }
+    Ok(root)
 }
 
 /// Reads the operation's XML; on failure returns the source's name for
 /// the "Couldn't parse input from ..." message.
 fn read_input(opts: &Options, io: &mut dyn Io) -> Result<Option<Element>, String> {
     let (bytes, source) = if let Some(f) = &opts.inputs.file {
-        (io.read_file(std::path::Path::new(f)), f.clone())
+        (io.read_file(Path::new(f)), f.clone())
     } else if let Some(t) = &opts.inputs.text {
         (Ok(t.clone().into_bytes()), "input string".to_string())
     } else if opts.inputs.stdin {
@@ -179,47 +256,15 @@ fn read_input(opts: &Options, io: &mut dyn Io) -> Result<Option<Element>, String
     }
 }
 
-/// Loads the CIB file as Pacemaker's file back end does: a missing file
-/// is "no such object"; an empty, malformed or schema-invalid one is
-/// refused as invalid; text, processing instructions and anything outside
-/// the root element are dropped; a `<status/>` section is added if absent.
-pub fn load(path: &std::path::Path, io: &mut dyn Io, valid: Validator<'_>) -> Result<Element, CibError> {
-    let bytes = io.read_file(path).map_err(|_| CibError::NoSuchObject)?;
-    let text = String::from_utf8(bytes).map_err(|_| CibError::SchemaValidation)?;
-    let mut root = Document::parse(&text).map_err(|_| CibError::SchemaValidation)?.root;
-    strip_text(&mut root);
-    if root.child("status").is_none() {
-        root.children.push(Node::Element(Element::new("status")));
-    }
-    if !valid(&root) {
-        return Err(CibError::SchemaValidation);
-    }
-    Ok(root)
-}
-
-/// Pacemaker's `print_xml_output`: the XML, or with `-e` the ids (paths)
-/// of what was found.
-fn print_output(io: &mut dyn Io, out: &Element, node_path: bool) {
-    if !node_path {
-        io.stdout(&dump::formatted(out));
-    } else if out.name == "xpath-query" {
-        for c in out.elements() {
-            print_output(io, c, true);
-        }
-    } else if let Some(id) = out.id() {
-        io.stdout(&format!("{id}\n"));
-    }
-}
-
 /// The real world: the process environment, the file system, stdio.
 pub struct ProcessIo;
 
 impl Io for ProcessIo {
-    fn cib_file(&self) -> Option<PathBuf> {
-        std::env::var_os("CIB_file").map(PathBuf::from)
+    fn cib_source(&self) -> Result<CibSource, EnvError> {
+        HaEnv::from_process().map(|env| env.cib_source)
     }
 
-    fn read_file(&mut self, path: &std::path::Path) -> io::Result<Vec<u8>> {
+    fn read_file(&mut self, path: &Path) -> io::Result<Vec<u8>> {
         std::fs::read(path)
     }
 
@@ -227,10 +272,6 @@ impl Io for ProcessIo {
         let mut buf = Vec::new();
         io::Read::read_to_end(&mut io::stdin(), &mut buf)?;
         Ok(buf)
-    }
-
-    fn write_file(&mut self, path: &std::path::Path, contents: &str) -> io::Result<()> {
-        write_replacing(path, contents)
     }
 
     fn stdout(&mut self, s: &str) {
@@ -242,27 +283,4 @@ impl Io for ProcessIo {
         use io::Write;
         let _ = io::stderr().write_all(s.as_bytes());
     }
-}
-
-/// Writes `contents` to `path` atomically (temporary file in the same
-/// directory, then rename), keeping the old file's permissions.
-// TODO: use cib::store's plain-file mode once it lands.
-fn write_replacing(path: &std::path::Path, contents: &str) -> io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let name = path.file_name().ok_or_else(|| io::Error::other("CIB_file names no file"))?;
-    let tmp = dir.join(format!(".{}.cibadmin-{}", name.to_string_lossy(), std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents.as_bytes())?;
-        f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
