@@ -3,30 +3,12 @@
 //! compatibility test (cibadmin_compat.rs) re-checks many of them against
 //! the real tool.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
 
-const BASE: &str = r#"<cib admin_epoch="0" epoch="5" num_updates="3" validate-with="pacemaker-3.0" crm_feature_set="3.0.14">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="o1" name="stonith-enabled" value="false"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes>
-      <node id="n1" uname="node1"/>
-    </nodes>
-    <resources>
-      <primitive id="r1" class="ocf" provider="heartbeat" type="Dummy">
-        <meta_attributes id="r1-meta">
-          <nvpair id="r1-meta-tr" name="target-role" value="Started"/>
-        </meta_attributes>
-      </primitive>
-    </resources>
-    <constraints/>
-  </configuration>
-</cib>
-"#;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::BASE_CIB as BASE;
 
 struct Out {
     code: i32,
@@ -35,19 +17,23 @@ struct Out {
     file: String,
 }
 
-fn cibadmin_on(file: Option<&Path>, args: &[&str], stdin: &str) -> Out {
+/// Runs our cibadmin with `env` set (and nothing else that selects a CIB).
+fn cibadmin_with(env: &[(&str, &str)], args: &[&str], stdin: &str) -> common::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cibadmin"));
-    cmd.args(args).env_remove("CIB_file").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    if let Some(f) = file {
-        cmd.env("CIB_file", f);
+    cmd.args(args).env_remove("CIB_file").env_remove("CIB_shadow").env_remove("CIB_shadow_dir");
+    for (k, v) in env {
+        cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    common::output(&mut cmd, Some(stdin.as_bytes()))
+}
+
+fn cibadmin_on(file: Option<&Path>, args: &[&str], stdin: &str) -> Out {
+    let env: Vec<(&str, &str)> = file.map(|f| ("CIB_file", f.to_str().unwrap())).into_iter().collect();
+    let out = cibadmin_with(&env, args, stdin);
     Out {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
+        code: out.code.expect("cibadmin exited"),
+        stdout: out.stdout,
+        stderr: out.stderr,
         file: file.and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default(),
     }
 }
@@ -266,4 +252,103 @@ fn seed_002_query_edit_replace_on_heartbeat_cib() {
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
     assert!(r.file.contains(r#"value="192.168.0.200""#));
     assert!(r.file.starts_with(r#"<cib admin_epoch="0" epoch="3" num_updates="0""#), "{}", r.file);
+}
+
+/// Values with line breaks, tabs, quotes and non-ASCII text come back
+/// exactly, on stdout and in the file. Pacemaker 2.1.5 would print and
+/// store `\n` and four spaces instead (cibadmin_compat.rs shows it).
+#[test]
+fn values_are_written_losslessly() {
+    let cib = BASE.replace(
+        r#"type="Dummy">"#,
+        r#"type="Dummy" description="line 1&#10;line 2&#9;tab&#13; it&apos;s &quot;café&quot; &lt;b&gt; &amp; &#127;">"#,
+    );
+    let wanted = "line 1\nline 2\ttab\r it's \"café\" <b> & \u{7f}";
+    let description = |text: &str| -> String {
+        let doc = cib::Document::parse(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        doc.root.find("primitive", "r1").and_then(|p| p.attr("description")).unwrap().to_string()
+    };
+    let (q, _d) = run_with(&cib, &["-Q", "-o", "resources"], "");
+    assert_eq!(q.code, 0, "{}", q.stderr);
+    assert!(
+        q.stdout.contains("description=\"line 1&#10;line 2&#9;tab&#13; it&apos;s &quot;café&quot; &lt;b&gt; &amp; \u{7f}\""),
+        "{}",
+        q.stdout
+    );
+    assert_eq!(description(&q.stdout), wanted);
+    let (b, _d) = run_with(&cib, &["-B"], "");
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    assert_eq!(description(&b.file), wanted);
+}
+
+/// Comments before and after the root element are the user's and are
+/// kept (Pacemaker drops them); a write that changes nothing does not
+/// rewrite the file.
+#[test]
+fn comments_around_the_root_survive_and_no_op_writes_touch_nothing() {
+    let commented = format!("<!-- managed by hand -->\n{BASE}<!-- end -->\n");
+    let (b, _d) = run_with(&commented, &["-B"], "");
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    assert!(b.file.starts_with("<!-- managed by hand -->\n<cib admin_epoch=\"0\" epoch=\"6\" num_updates=\"4\""), "{}", b.file);
+    assert!(b.file.ends_with("</cib>\n<!-- end -->\n"), "{}", b.file);
+
+    // Written once in our layout, then a delete of nothing: same bytes, same inode.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("cib.xml");
+    std::fs::write(&f, &commented).unwrap();
+    assert_eq!(cibadmin_on(Some(&f), &["-B"], "").code, 0);
+    let before = (std::fs::read(&f).unwrap(), std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&f).unwrap()));
+    let d = cibadmin_on(Some(&f), &["-D", "-X", r#"<primitive id="no-such"/>"#], "");
+    assert_eq!((d.code, d.stderr.as_str()), (0, ""));
+    let after = (std::fs::read(&f).unwrap(), std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&f).unwrap()));
+    assert_eq!(before, after);
+}
+
+/// Writers hold cib::store's lock from reading the file to replacing it,
+/// so concurrent cibadmins lose no update.
+#[test]
+fn concurrent_writers_lose_no_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("cib.xml");
+    std::fs::write(&f, BASE).unwrap();
+    let writers: Vec<_> = (0..8)
+        .map(|_| {
+            let f = f.clone();
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    let o = cibadmin_on(Some(&f), &["-B"], "");
+                    assert_eq!(o.code, 0, "{}", o.stderr);
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let doc = cib::Document::parse(&std::fs::read_to_string(&f).unwrap()).unwrap();
+    assert_eq!(doc.root.attr("epoch"), Some("45"), "40 bumps on epoch 5");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, ["cib.xml"], "no temporary or lock files are left beside a CIB_file");
+}
+
+/// The CIB is chosen by cib::env: CIB_shadow names a shadow copy (before
+/// CIB_file), and a malformed HA_* variable is reported, not guessed at.
+#[test]
+fn shadow_copies_and_environment_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let shadow = dir.path().join("shadow.test");
+    std::fs::write(&shadow, BASE).unwrap();
+    let dir_str = dir.path().to_str().unwrap();
+    let o = cibadmin_with(
+        &[("CIB_shadow", "test"), ("CIB_shadow_dir", dir_str), ("CIB_file", "/nonexistent/cib.xml")],
+        &["-B"],
+        "",
+    );
+    assert_eq!((o.code, o.stderr.as_str()), (Some(0), ""));
+    assert!(std::fs::read_to_string(&shadow).unwrap().contains(r#"epoch="6""#));
+
+    let f = shadow.to_str().unwrap();
+    let o = cibadmin_with(&[("CIB_file", f), ("HA_BINDADDR", "not-an-address")], &["-Q"], "");
+    assert_eq!(o.code, Some(2));
+    assert_eq!(o.stderr, "cibadmin: HA_BINDADDR=\"not-an-address\" is not valid: not an IPv4 or IPv6 address\n");
 }

@@ -6,15 +6,15 @@
 //! CI installs pacemaker-cli-utils, so a missing /usr/sbin/cibadmin is a
 //! failure, not a skip.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use cib::xml::{Escaping, Layout, Style};
+
 const PACEMAKER: &str = "/usr/sbin/cibadmin";
 const OURS: &str = env!("CARGO_BIN_EXE_cibadmin");
-
-fn suite_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/pcmk-suite/xml")
-}
 
 struct Run {
     code: Option<i32>,
@@ -26,17 +26,9 @@ struct Run {
 fn run(tool: &str, cib: &Path, args: &[String], stdin: Option<&Path>) -> Run {
     let mut cmd = Command::new(tool);
     cmd.args(args).env("CIB_file", cib).env_remove("CIB_shadow");
-    cmd.stdin(match stdin {
-        Some(p) => std::fs::File::open(p).unwrap().into(),
-        None => std::process::Stdio::null(),
-    });
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {tool}: {e}"));
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        file: std::fs::read(cib).unwrap(),
-    }
+    let input = stdin.map(|p| std::fs::read(p).unwrap());
+    let out = common::output(&mut cmd, input.as_deref());
+    Run { code: out.code, stdout: out.stdout, stderr: out.stderr, file: std::fs::read(cib).unwrap() }
 }
 
 /// Masks what is legitimately time-dependent.
@@ -98,10 +90,7 @@ fn compare(src: &Path, args: &[String], stdin: Option<&Path>) -> Vec<String> {
 }
 
 fn require_pacemaker() {
-    assert!(
-        Path::new(PACEMAKER).exists(),
-        "{PACEMAKER} is missing: install pacemaker-cli-utils (CI does) to run the compatibility tests"
-    );
+    common::require_tool(PACEMAKER);
 }
 
 fn args(list: &[&str]) -> Vec<String> {
@@ -113,16 +102,9 @@ fn first_id(text: &str, element: &str) -> Option<String> {
     doc.root.descendants().find(|e| e.name == element).and_then(|e| e.id().map(str::to_string))
 }
 
-/// Every tenth file of Pacemaker's regression suite, plus a few chosen ones.
+/// Every tenth file of Pacemaker's regression suite.
 fn suite_sample() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(suite_dir())
-        .expect("the pcmk-suite directory")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .collect();
-    files.sort();
-    assert!(files.len() > 100, "expected the regression suite's CIBs");
-    files.into_iter().step_by(10).collect()
+    common::suite_files().into_iter().step_by(10).collect()
 }
 
 /// The operations compared on every sampled CIB.
@@ -239,31 +221,7 @@ fn rejections_and_edge_cases_behave_as_pacemaker() {
     require_pacemaker();
     let dir = tempfile::tempdir().unwrap();
     let cib = dir.path().join("base.xml");
-    std::fs::write(
-        &cib,
-        r#"<cib admin_epoch="0" epoch="5" num_updates="3" validate-with="pacemaker-3.0" crm_feature_set="3.0.14">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="o1" name="stonith-enabled" value="false"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes>
-      <node id="n1" uname="node1"/>
-    </nodes>
-    <resources>
-      <primitive id="r1" class="ocf" provider="heartbeat" type="Dummy">
-        <meta_attributes id="r1-meta">
-          <nvpair id="r1-meta-tr" name="target-role" value="Started"/>
-        </meta_attributes>
-      </primitive>
-    </resources>
-    <constraints/>
-  </configuration>
-</cib>
-"#,
-    )
-    .unwrap();
+    std::fs::write(&cib, common::BASE_CIB).unwrap();
     let cases: &[&[&str]] = &[
         &["-Q", "-o", "bogus"],
         &["-Q", "-o", "tags"],
@@ -312,4 +270,57 @@ fn rejections_and_edge_cases_behave_as_pacemaker() {
         }
     }
     assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n\n"));
+}
+
+/// Where we differ on purpose (docs/CIBADMIN.md, "Divergences"): Pacemaker
+/// 2.1.5 escapes attribute values lossily (a newline becomes the two
+/// characters `\n`, a tab four spaces, DEL `\177`, and after the first
+/// non-ASCII character nothing is escaped, so `<` and `&` go out raw),
+/// and what it prints or writes no longer reads back as the value. We
+/// write such values losslessly. Both halves are checked against the real
+/// tool: Pacemaker's bytes are exactly `cib::xml`'s Pacemaker215 rendering
+/// of the tree we print (so we know precisely what it does), and only our
+/// output and file give the value back.
+#[test]
+fn lossy_values_diverge_on_purpose() {
+    require_pacemaker();
+    let value = "line 1\nline 2\ttab it's \u{7f} café <b> &";
+    let pacemaker_form = "line 1\\nline 2    tab it&apos;s \\177 café <b> &";
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("lossy.xml");
+    let cib = common::BASE_CIB.replace(
+        r#"type="Dummy">"#,
+        r#"type="Dummy" description="line 1&#10;line 2&#9;tab it&apos;s &#127; café &lt;b&gt; &amp;">"#,
+    );
+    std::fs::write(&src, cib).unwrap();
+    let description = |text: &str| -> Option<String> {
+        let doc = cib::Document::parse(text).ok()?;
+        doc.root.find("primitive", "r1")?.attr("description").map(str::to_string)
+    };
+    let pacemaker_style = Style { layout: Layout::Formatted, escaping: Escaping::Pacemaker215, omit_attrs: &[] };
+
+    for a in [args(&["-Q"]), args(&["-Q", "-o", "resources"])] {
+        let (theirs, ours) = (dir.path().join("pcmk.xml"), dir.path().join("ours.xml"));
+        std::fs::copy(&src, &theirs).unwrap();
+        std::fs::copy(&src, &ours).unwrap();
+        let p = run(PACEMAKER, &theirs, &a, None);
+        let o = run(OURS, &ours, &a, None);
+        assert_eq!((p.code, o.code), (Some(0), Some(0)), "{a:?}: {} / {}", p.stderr, o.stderr);
+        let printed = cib::Document::parse(&o.stdout).unwrap().root;
+        assert_eq!(o.stdout, printed.to_xml(), "{a:?}: we print losslessly");
+        assert_eq!(p.stdout, pacemaker_style.element(&printed), "{a:?}: Pacemaker prints its 2.1.5 escaping");
+        assert!(p.stdout.contains(pacemaker_form), "{}", p.stdout);
+        assert_eq!(description(&o.stdout).as_deref(), Some(value));
+        assert_ne!(description(&p.stdout).as_deref(), Some(value));
+    }
+
+    // A write: Pacemaker stores the lossy form; our file keeps the value.
+    let (theirs, ours) = (dir.path().join("pcmk.xml"), dir.path().join("ours.xml"));
+    std::fs::copy(&src, &theirs).unwrap();
+    std::fs::copy(&src, &ours).unwrap();
+    let p = run(PACEMAKER, &theirs, &args(&["-B"]), None);
+    let o = run(OURS, &ours, &args(&["-B"]), None);
+    assert_eq!((p.code, o.code), (Some(0), Some(0)), "{} / {}", p.stderr, o.stderr);
+    assert!(String::from_utf8_lossy(&p.file).contains(pacemaker_form));
+    assert_eq!(description(&String::from_utf8(o.file).unwrap()).as_deref(), Some(value));
 }

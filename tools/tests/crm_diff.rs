@@ -10,7 +10,9 @@
 //!
 //! Fails (does not skip) when Pacemaker's tool is missing.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
 use cib::xml::{Document, Element, Node};
@@ -25,13 +27,9 @@ struct Out {
 }
 
 fn run(bin: &str, args: &[&str]) -> Out {
-    assert!(Path::new(PCMK).exists(), "{PCMK} is missing: install pacemaker-cli-utils");
-    let o = Command::new(bin).args(args).output().unwrap_or_else(|e| panic!("running {bin}: {e}"));
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    common::require_tool(PCMK);
+    let o = common::output(Command::new(bin).args(args), None);
+    Out { code: o.code.unwrap_or(-1), stdout: o.stdout, stderr: o.stderr }
 }
 
 fn parse(s: &str) -> Element {
@@ -58,22 +56,12 @@ fn sorted_attrs(e: &Element) -> Element {
     out
 }
 
-fn suite_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/pcmk-suite/xml")
-}
-
 /// Suite CIBs with a `<resources>` section, made to carry a feature set
 /// recent enough that Pacemaker writes format 2 (it falls back to format 1
 /// for 3.0.8 and older, which we never write).
 fn corpus(limit: usize) -> Vec<(String, Element)> {
-    let mut names: Vec<_> = std::fs::read_dir(suite_dir())
-        .expect("suite directory")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .collect();
-    names.sort();
     let mut out = Vec::new();
-    for p in names {
+    for p in common::suite_files() {
         let Ok(text) = std::fs::read_to_string(&p) else { continue };
         let Ok(doc) = Document::parse(&text) else { continue };
         let mut root = doc.root;
