@@ -2,11 +2,35 @@
 //!
 //! # Layout
 //!
+//! ```text
+//! ha.cf ----> hacf::parse ------> HaCf (+ diagnostics)
+//! authkeys -> authkeys::Authkeys::load -> keys (+ diagnostics)
+//! haresources -> haresources::parse -> resource groups
+//! UDP bytes <-> wire::{decode, Message::sign} <-> Message, Verdict
+//! ```
+//!
+//! - [`diag`]: findings in configuration files, as data.
+//! - [`time`]: Heartbeat's time values (`2`, `0.5`, `500ms`).
+//! - [`hacf`]: ha.cf, every directive the seeds use, Heartbeat's defaults
+//!   and checks.
+//! - [`authkeys`]: authkeys, HMAC-SHA1/HMAC-MD5/crc signing.
+//! - [`haresources`]: v1 resource groups (shared with haresources2cib).
+//! - [`wire`]: Heartbeat 3.0.6's netstring and classic message formats.
+//! - [`status`]: the typed keepalive (`t=status`) message.
 //! - [`identity`]: the node's uuid (`hb_uuid`) and restart generation
 //!   (`hb_generation`) in Heartbeat's on-disk formats.
+//! - [`fuzzing`]: the properties the fuzz target checks.
 //!
-//! Planned: `hacf` (ha.cf), `authkeys`, `wire` (Heartbeat 3.0.6 netstring
-//! messages), `link` (UDP media).
-//! See docs/ENVIRONMENT.md for the files this crate owns.
+//! Not yet here (docs/TRANSPORT.md lists them): UDP links, sequence
+//! numbers and retransmission, liveness, the client API, the daemon.
 
+pub mod authkeys;
+mod base64;
+pub mod diag;
+pub mod fuzzing;
+pub mod hacf;
+// haresources: in progress
 pub mod identity;
+pub mod status;
+pub mod time;
+pub mod wire;
