@@ -13,19 +13,36 @@ pub enum Error {
     NotAGraph { line: u32, found: String },
 
     #[error("line {line}: <{element}> has no {attr} attribute")]
-    MissingAttr { line: u32, element: String, attr: &'static str },
+    MissingAttr {
+        line: u32,
+        element: String,
+        attr: &'static str,
+    },
 
     #[error("line {line}: <{element} {attr}=\"{value}\">: not an integer")]
-    NotAnInteger { line: u32, element: String, attr: String, value: String },
+    NotAnInteger {
+        line: u32,
+        element: String,
+        attr: String,
+        value: String,
+    },
 
     /// An element this model has no place for; refused rather than dropped,
     /// so a graph never silently loses content.
     #[error("line {line}: unexpected <{element}> inside <{parent}>")]
-    Unexpected { line: u32, element: String, parent: String },
+    Unexpected {
+        line: u32,
+        element: String,
+        parent: String,
+    },
 
     /// An attribute this model has no place for on an element that keeps none.
     #[error("line {line}: unexpected attribute {attr} on <{element}>")]
-    UnexpectedAttr { line: u32, element: String, attr: String },
+    UnexpectedAttr {
+        line: u32,
+        element: String,
+        attr: String,
+    },
 
     /// Text content where Pacemaker's graphs have none.
     #[error("line {line}: unexpected text inside <{parent}>")]

@@ -88,7 +88,9 @@ pub enum SynapseState {
 pub enum ActionState {
     NotFired,
     /// Handed out; a result is expected by the deadline.
-    InFlight { deadline: u64 },
+    InFlight {
+        deadline: u64,
+    },
     Confirmed,
     Failed(ActionResult),
 }
@@ -278,14 +280,19 @@ impl Executor {
     }
 
     fn all_states(&self) -> impl Iterator<Item = (i32, ActionState)> + '_ {
-        self.graph.synapses.iter().zip(&self.actions).flat_map(|(syn, states)| {
-            syn.actions.iter().zip(states).map(|(a, st)| (a.id(), *st))
-        })
+        self.graph
+            .synapses
+            .iter()
+            .zip(&self.actions)
+            .flat_map(|(syn, states)| syn.actions.iter().zip(states).map(|(a, st)| (a.id(), *st)))
     }
 
     /// Synapses fired and not yet finished (what `batch-limit` counts).
     fn pending_synapses(&self) -> usize {
-        self.synapses.iter().filter(|b| b.executed && b.outstanding > 0).count()
+        self.synapses
+            .iter()
+            .filter(|b| b.executed && b.outstanding > 0)
+            .count()
     }
 
     /// The next thing to do (see the module docs for the order).
@@ -322,7 +329,9 @@ impl Executor {
 
     fn idle_step(&self) -> Step {
         if self.in_flight().next().is_some() {
-            Step::Wait { next_deadline: self.next_deadline() }
+            Step::Wait {
+                next_deadline: self.next_deadline(),
+            }
         } else {
             Step::Done(self.outcome())
         }
@@ -334,7 +343,10 @@ impl Executor {
             return false;
         }
         let syn = &self.graph.synapses[s];
-        let has_real_action = syn.actions.iter().any(|a| a.kind() != ActionKind::PseudoEvent);
+        let has_real_action = syn
+            .actions
+            .iter()
+            .any(|a| a.kind() != ActionKind::PseudoEvent);
         !(has_real_action && syn.priority < self.abort_priority)
     }
 
@@ -364,19 +376,34 @@ impl Executor {
             };
             Some(now + own + self.cluster_delay)
         };
-        self.actions[s][i] = ActionState::InFlight { deadline: deadline.unwrap_or(u64::MAX) };
+        self.actions[s][i] = ActionState::InFlight {
+            deadline: deadline.unwrap_or(u64::MAX),
+        };
         if confirm_now {
             self.settle(s, i, ActionResult::Ok);
         }
-        Fired { synapse: s, index: i, action_id: id, dispatch, confirmed: confirm_now, deadline }
+        Fired {
+            synapse: s,
+            index: i,
+            action_id: id,
+            dispatch,
+            confirmed: confirm_now,
+            deadline,
+        }
     }
 
     /// Reports the result of an action handed out earlier.
     pub fn complete(&mut self, action_id: i32, result: ActionResult) -> Result<(), Error> {
-        let &(s, i) = self.by_id.get(&action_id).ok_or(Error::UnknownAction(action_id))?;
+        let &(s, i) = self
+            .by_id
+            .get(&action_id)
+            .ok_or(Error::UnknownAction(action_id))?;
         if !matches!(self.actions[s][i], ActionState::InFlight { .. }) {
             let kind = self.graph.synapses[s].actions[i].kind();
-            return Err(Error::NotInFlight { id: action_id, kind });
+            return Err(Error::NotInFlight {
+                id: action_id,
+                kind,
+            });
         }
         self.settle(s, i, result);
         Ok(())
@@ -421,7 +448,8 @@ impl Executor {
         if let Some(waiters) = self.waiters.get(&id) {
             for &(ws, wi) in waiters {
                 let book = &mut self.synapses[ws];
-                if !book.executed && (counts_as_ok || self.graph.synapses[ws].priority == INFINITY) {
+                if !book.executed && (counts_as_ok || self.graph.synapses[ws].priority == INFINITY)
+                {
                     book.inputs_confirmed[wi] = true;
                 }
             }
@@ -451,6 +479,11 @@ impl Executor {
         } else {
             RunStatus::Terminated
         };
-        RunOutcome { status, completed, failed_actions: self.failed_actions.clone(), never_ran }
+        RunOutcome {
+            status,
+            completed,
+            failed_actions: self.failed_actions.clone(),
+            never_ran,
+        }
     }
 }

@@ -213,18 +213,26 @@ impl Action {
     /// The action's own timeout in milliseconds: `CRM_meta_timeout` plus
     /// `CRM_meta_start_delay`, as Pacemaker's executor computes it.
     pub fn timeout_ms(&self) -> i64 {
-        let int = |n| self.meta(n).and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(0).max(0);
+        let int = |n| {
+            self.meta(n)
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .unwrap_or(0)
+                .max(0)
+        };
         int("timeout") + int("start_delay")
     }
 
     /// `CRM_meta_interval` in milliseconds (0 for one-shot operations).
     pub fn interval_ms(&self) -> u32 {
-        self.meta("interval").and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+        self.meta("interval")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
     }
 
     /// `CRM_meta_op_no_wait`: confirm as soon as it is sent.
     pub fn no_wait(&self) -> bool {
-        self.meta("op_no_wait").is_some_and(crate::interval::is_true)
+        self.meta("op_no_wait")
+            .is_some_and(crate::interval::is_true)
     }
 
     /// `CRM_meta_can_fail`: a failure does not stop the transition.
@@ -268,16 +276,31 @@ pub struct Attributes {
 
 impl Attributes {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
-    /// Sets a value, replacing an existing one of the same name.
+    /// Sets a value, replacing an existing one of the same name. A new
+    /// name goes where Pacemaker writes it: attribute names in byte order
+    /// ahead of the `<param>` names, which keep the order they are set in.
+    /// (So a graph built in code equals the same graph read back.)
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         let value = value.into();
-        match self.pairs.iter_mut().find(|(n, _)| n == name) {
-            Some(pair) => pair.1 = value,
-            None => self.pairs.push((name.to_string(), value)),
+        if let Some(pair) = self.pairs.iter_mut().find(|(n, _)| n == name) {
+            pair.1 = value;
+            return;
         }
+        let at = if Self::is_param_name(name) {
+            self.pairs.len()
+        } else {
+            self.pairs
+                .iter()
+                .position(|(n, _)| Self::is_param_name(n) || n.as_bytes() > name.as_bytes())
+                .unwrap_or(self.pairs.len())
+        };
+        self.pairs.insert(at, (name.to_string(), value));
     }
 
     /// Whether a name is written as a `<param>` child rather than an attribute.
@@ -288,12 +311,18 @@ impl Attributes {
 
 impl TransitionGraph {
     pub fn new(attrs: GraphAttrs) -> Self {
-        TransitionGraph { attrs, synapses: Vec::new() }
+        TransitionGraph {
+            attrs,
+            synapses: Vec::new(),
+        }
     }
 
     /// Every action, with the index of its synapse.
     pub fn actions(&self) -> impl Iterator<Item = (usize, &Action)> {
-        self.synapses.iter().enumerate().flat_map(|(i, s)| s.actions.iter().map(move |a| (i, a)))
+        self.synapses
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.actions.iter().map(move |a| (i, a)))
     }
 
     /// The action with this id.

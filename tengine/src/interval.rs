@@ -60,7 +60,10 @@ fn parse_iso8601(rest: &str) -> Option<u64> {
 
 /// Pacemaker's idea of a true value.
 pub fn is_true(text: &str) -> bool {
-    matches!(text.trim().to_ascii_lowercase().as_str(), "true" | "on" | "yes" | "y" | "1")
+    matches!(
+        text.trim().to_ascii_lowercase().as_str(),
+        "true" | "on" | "yes" | "y" | "1"
+    )
 }
 
 #[cfg(test)]

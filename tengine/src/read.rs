@@ -22,7 +22,10 @@ impl TransitionGraph {
     /// Builds a graph from a parsed `<transition_graph>` element.
     pub fn from_element(root: &Element) -> Result<Self, Error> {
         if root.name != "transition_graph" {
-            return Err(Error::NotAGraph { line: root.line, found: root.name.clone() });
+            return Err(Error::NotAGraph {
+                line: root.line,
+                found: root.name.clone(),
+            });
         }
         let attrs = graph_attrs(root)?;
         let mut synapses = Vec::new();
@@ -116,7 +119,11 @@ fn synapse(e: &Element) -> Result<Synapse, Error> {
         }
     }
     if !seen_actions {
-        return Err(Error::MissingAttr { line: e.line, element: "synapse".into(), attr: "<action_set>" });
+        return Err(Error::MissingAttr {
+            line: e.line,
+            element: "synapse".into(),
+            attr: "<action_set>",
+        });
     }
     Ok(syn)
 }
@@ -218,13 +225,19 @@ fn resource(e: &Element) -> Result<Resource, Error> {
 
 fn attributes(e: &Element) -> Result<Attributes, Error> {
     let mut attrs = Attributes {
-        pairs: e.attrs().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+        pairs: e
+            .attrs()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
     };
     for param in elements_only(e)? {
         if param.name != "param" {
             return Err(unexpected(param, e));
         }
-        attrs.pairs.push((required(param, "name")?.into(), required(param, "value")?.into()));
+        attrs.pairs.push((
+            required(param, "name")?.into(),
+            required(param, "value")?.into(),
+        ));
     }
     Ok(attrs)
 }
@@ -237,10 +250,16 @@ fn node_ids(e: &Element) -> Result<Vec<(String, Option<String>)>, Error> {
             if n.name != "node" {
                 return Err(unexpected(n, e));
             }
-            if let Some((name, _)) = n.attrs().find(|(k, _)| *k != "id" && *k != "node_in_maintenance") {
+            if let Some((name, _)) = n
+                .attrs()
+                .find(|(k, _)| *k != "id" && *k != "node_in_maintenance")
+            {
                 return Err(unexpected_attr(n, name));
             }
-            Ok((required(n, "id")?.to_string(), n.attr("node_in_maintenance").map(String::from)))
+            Ok((
+                required(n, "id")?.to_string(),
+                n.attr("node_in_maintenance").map(String::from),
+            ))
         })
         .collect()
 }
@@ -249,13 +268,20 @@ fn node_ids(e: &Element) -> Result<Vec<(String, Option<String>)>, Error> {
 /// instructions (a graph has none, and the writer could not keep them).
 fn elements_only(e: &Element) -> Result<impl Iterator<Item = &Element>, Error> {
     if e.children.iter().any(|c| !matches!(c, Node::Element(_))) {
-        return Err(Error::UnexpectedText { line: e.line, parent: e.name.clone() });
+        return Err(Error::UnexpectedText {
+            line: e.line,
+            parent: e.name.clone(),
+        });
     }
     Ok(e.elements())
 }
 
 fn required<'e>(e: &'e Element, attr: &'static str) -> Result<&'e str, Error> {
-    e.attr(attr).ok_or_else(|| Error::MissingAttr { line: e.line, element: e.name.clone(), attr })
+    e.attr(attr).ok_or_else(|| Error::MissingAttr {
+        line: e.line,
+        element: e.name.clone(),
+        attr,
+    })
 }
 
 fn int(e: &Element, attr: &str, value: &str) -> Result<i32, Error> {
@@ -268,9 +294,17 @@ fn int(e: &Element, attr: &str, value: &str) -> Result<i32, Error> {
 }
 
 fn unexpected(child: &Element, parent: &Element) -> Error {
-    Error::Unexpected { line: child.line, element: child.name.clone(), parent: parent.name.clone() }
+    Error::Unexpected {
+        line: child.line,
+        element: child.name.clone(),
+        parent: parent.name.clone(),
+    }
 }
 
 fn unexpected_attr(e: &Element, attr: &str) -> Error {
-    Error::UnexpectedAttr { line: e.line, element: e.name.clone(), attr: attr.into() }
+    Error::UnexpectedAttr {
+        line: e.line,
+        element: e.name.clone(),
+        attr: attr.into(),
+    }
 }

@@ -48,7 +48,11 @@ impl SimulatedSink {
     /// under the action's `id` if the cluster knows it by that name, else
     /// under its `long-id` if known, else under its `id`.
     pub fn with_resolver(known: Resolver) -> Self {
-        SimulatedSink { lines: Vec::new(), known, failing: HashSet::new() }
+        SimulatedSink {
+            lines: Vec::new(),
+            known,
+            failing: HashSet::new(),
+        }
     }
 
     /// Makes the action with this id fail when executed.
@@ -87,7 +91,8 @@ impl ActionSink for SimulatedSink {
             }
         }
         // Deletions and meta-data calls are shown without an interval.
-        let interval = if op.eq_ignore_ascii_case("delete") || op.eq_ignore_ascii_case("meta-data") {
+        let interval = if op.eq_ignore_ascii_case("delete") || op.eq_ignore_ascii_case("meta-data")
+        {
             0
         } else {
             action.interval_ms()
@@ -111,7 +116,8 @@ impl ActionSink for SimulatedSink {
 
     fn fence(&mut self, action: &Action) -> ActionResult {
         let how = action.meta("stonith_action").unwrap_or("(null)");
-        self.lines.push(format!("  * Fencing {} ({how})", Self::node(action)));
+        self.lines
+            .push(format!("  * Fencing {} ({how})", Self::node(action)));
         self.result(action)
     }
 
@@ -124,6 +130,19 @@ impl ActionSink for SimulatedSink {
         });
         self.result(action)
     }
+}
+
+/// The resource names a CIB's status section shows the cluster knows: the
+/// `lrm_resource` ids of every node's history. An anonymous clone instance
+/// with history goes by the bare clone-child id there, which is the one
+/// thing [`known_in_graph`] cannot see; the union of the two is what the
+/// suite needs to name every resource as crm_simulate does.
+pub fn known_in_status(cib: &cib::xml::Element) -> HashSet<String> {
+    cib.descendants()
+        .filter(|e| e.name == "lrm_resource")
+        .filter_map(|e| e.attr("id"))
+        .map(String::from)
+        .collect()
 }
 
 /// The resource names a graph shows the cluster knows, for naming

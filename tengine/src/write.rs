@@ -162,7 +162,11 @@ impl Writer {
             self.node_list("downed", downed.iter().map(|id| (id, None)), level + 1);
         }
         if let Some(maint) = &a.maintenance {
-            self.node_list("maintenance", maint.iter().map(|(id, m)| (id, m.as_ref())), level + 1);
+            self.node_list(
+                "maintenance",
+                maint.iter().map(|(id, m)| (id, m.as_ref())),
+                level + 1,
+            );
         }
         self.indent(level);
         self.out.push_str("</");
@@ -183,8 +187,10 @@ impl Writer {
     }
 
     fn attributes(&mut self, attrs: &Attributes, level: usize) {
-        let (params, mut plain): (Vec<_>, Vec<_>) =
-            attrs.pairs.iter().partition(|(n, _)| Attributes::is_param_name(n));
+        let (params, mut plain): (Vec<_>, Vec<_>) = attrs
+            .pairs
+            .iter()
+            .partition(|(n, _)| Attributes::is_param_name(n));
         plain.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         let has_feature_set = plain.iter().any(|(n, _)| n == FEATURE_SET);
 
