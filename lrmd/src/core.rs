@@ -1,0 +1,315 @@
+//! The scheduler without I/O: per-resource queues, one operation at a time
+//! per resource, recurring operations, cancellation and the op history.
+//!
+//! The shell calls one method per event and carries out the returned
+//! [`Command`]s: `Run` means "start this agent now and call
+//! [`Core::finished`] with its result", `Notify` means "tell the clients".
+//! Time comes in as an argument ([`Now`]); the shell calls [`Core::tick`]
+//! at [`Core::next_wakeup`]. Nothing here reads a clock or spawns anything,
+//! so the tests below assert exact command lists.
+//!
+//! Semantics (those of Pacemaker's executor and Heartbeat's lrmd):
+//! - a resource runs one operation at a time; others wait in FIFO order and
+//!   their wait is recorded as `queue-time`;
+//! - a recurring operation (interval > 0) runs at once, then `interval` ms
+//!   after each completion; its result is reported the first time and then
+//!   only when rc or op-status changes, so a monitor that keeps failing is
+//!   reported once;
+//! - cancelling reports the operation once with op-status Cancelled, at
+//!   once; a run already under way finishes (the resource stays busy until
+//!   it does) but its result is dropped;
+//! - the history keeps the latest record per operation key, with
+//!   `last-rc-change` carried over while the rc stays the same.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::error::LrmdError;
+use crate::op::{operation_key, OpRecord, OpRequest, OpResult, OpStatus};
+use crate::resource::ResourceSpec;
+
+/// The current time, as the shell reads it. `mono_ms` drives scheduling
+/// (it never jumps); `epoch_s` is only written into records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// Milliseconds on a monotonic clock with an arbitrary origin.
+    pub mono_ms: u64,
+    /// Unix time in seconds, for `last-run` / `last-rc-change`.
+    pub epoch_s: u64,
+}
+
+/// What the shell must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Start the agent for `request` on `spec` now.
+    Run { call_id: u32, spec: ResourceSpec, request: OpRequest },
+    /// Report a finished or cancelled operation to the clients.
+    Notify(OpRecord),
+}
+
+#[derive(Debug, Clone)]
+struct Queued {
+    call_id: u32,
+    request: OpRequest,
+    enqueued_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Running {
+    call_id: u32,
+    request: OpRequest,
+    started_ms: u64,
+    started_epoch: u64,
+    queue_ms: u64,
+    /// Cancelled while under way: the result is dropped when it comes.
+    cancelled: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Recurring {
+    call_id: u32,
+    request: OpRequest,
+    /// When the next run is due; `None` while a run is queued or running.
+    next_due_ms: Option<u64>,
+    /// (rc, status) last reported, so unchanged results are not repeated.
+    last_notified: Option<(i32, OpStatus)>,
+}
+
+#[derive(Debug, Clone)]
+struct Rsc {
+    spec: ResourceSpec,
+    queue: VecDeque<Queued>,
+    running: Option<Running>,
+    /// Recurring operations by operation key.
+    recurring: BTreeMap<String, Recurring>,
+    /// Latest record by operation key.
+    history: BTreeMap<String, OpRecord>,
+}
+
+/// The lrmd scheduler state.
+#[derive(Debug, Default)]
+pub struct Core {
+    resources: BTreeMap<String, Rsc>,
+    last_call_id: u32,
+}
+
+impl Core {
+    pub fn new() -> Core {
+        Core::default()
+    }
+
+    /// Adds a resource, or replaces its definition (history is kept).
+    pub fn register(&mut self, spec: ResourceSpec) {
+        match self.resources.get_mut(&spec.id) {
+            Some(r) => r.spec = spec,
+            None => {
+                let id = spec.id.clone();
+                let rsc = Rsc {
+                    spec,
+                    queue: VecDeque::new(),
+                    running: None,
+                    recurring: BTreeMap::new(),
+                    history: BTreeMap::new(),
+                };
+                self.resources.insert(id, rsc);
+            }
+        }
+    }
+
+    /// Forgets a resource. Queued and recurring operations are reported
+    /// cancelled; refused while an operation is under way, because its
+    /// agent is still running against the resource.
+    pub fn unregister(&mut self, id: &str, now: Now) -> Result<Vec<Command>, LrmdError> {
+        let rsc = self.resources.get(id).ok_or_else(|| LrmdError::NoSuchResource(id.to_string()))?;
+        if rsc.running.is_some() {
+            return Err(LrmdError::Invalid(format!("resource {id:?} has an operation in flight")));
+        }
+        let rsc = self.resources.remove(id).expect("checked above");
+        let mut out = Vec::new();
+        for q in &rsc.queue {
+            out.push(Command::Notify(cancelled_record(&q.request, q.call_id, now)));
+        }
+        for r in rsc.recurring.values() {
+            if !rsc.queue.iter().any(|q| q.call_id == r.call_id) {
+                out.push(Command::Notify(cancelled_record(&r.request, r.call_id, now)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Queues an operation; returns its call id. A recurring operation with
+    /// the key of an existing one replaces it (the old one is reported
+    /// cancelled).
+    pub fn exec(&mut self, request: OpRequest, now: Now) -> Result<(u32, Vec<Command>), LrmdError> {
+        if !self.resources.contains_key(&request.rsc) {
+            return Err(LrmdError::NoSuchResource(request.rsc.clone()));
+        }
+        if request.action.is_empty() {
+            return Err(LrmdError::Invalid("empty action".into()));
+        }
+        let mut out = Vec::new();
+        let key = request.key();
+        if request.interval_ms > 0 && self.resources[&request.rsc].recurring.contains_key(&key) {
+            out.extend(self.cancel(&request.rsc, &request.action, request.interval_ms, now)?);
+        }
+        self.last_call_id += 1;
+        let call_id = self.last_call_id;
+        let rsc = self.resources.get_mut(&request.rsc).expect("checked above");
+        if request.interval_ms > 0 {
+            rsc.recurring.insert(
+                key,
+                Recurring { call_id, request: request.clone(), next_due_ms: None, last_notified: None },
+            );
+        }
+        rsc.queue.push_back(Queued { call_id, request, enqueued_ms: now.mono_ms });
+        out.extend(dispatch(rsc, now));
+        Ok((call_id, out))
+    }
+
+    /// Cancels an operation that is queued, recurring or running.
+    pub fn cancel(&mut self, rsc_id: &str, action: &str, interval_ms: u64, now: Now) -> Result<Vec<Command>, LrmdError> {
+        let rsc = self.resources.get_mut(rsc_id).ok_or_else(|| LrmdError::NoSuchResource(rsc_id.to_string()))?;
+        let key = operation_key(rsc_id, action, interval_ms);
+        let recurring = rsc.recurring.remove(&key);
+        let queued_pos = rsc.queue.iter().position(|q| q.request.key() == key);
+        let running = rsc.running.as_mut().filter(|r| !r.cancelled && r.request.key() == key);
+
+        let (call_id, request) = if let Some(pos) = queued_pos {
+            let q = rsc.queue.remove(pos).expect("position is valid");
+            (q.call_id, q.request)
+        } else if let Some(r) = running {
+            r.cancelled = true;
+            (r.call_id, r.request.clone())
+        } else if let Some(r) = recurring {
+            (r.call_id, r.request)
+        } else {
+            return Err(LrmdError::NoSuchOperation { rsc: rsc_id.to_string(), key });
+        };
+        Ok(vec![Command::Notify(cancelled_record(&request, call_id, now))])
+    }
+
+    /// An agent run finished. Unknown call ids (a resource unregistered
+    /// meanwhile) are ignored.
+    pub fn finished(&mut self, call_id: u32, result: OpResult, now: Now) -> Vec<Command> {
+        let Some(rsc) = self.resources.values_mut().find(|r| r.running.as_ref().is_some_and(|x| x.call_id == call_id))
+        else {
+            return Vec::new();
+        };
+        let run = rsc.running.take().expect("found above");
+        let mut out = Vec::new();
+        if !run.cancelled {
+            let key = run.request.key();
+            let last_rc_change = match rsc.history.get(&key) {
+                Some(prev) if prev.rc == result.rc && prev.status == result.status => prev.last_rc_change,
+                _ => now.epoch_s,
+            };
+            let record = OpRecord {
+                rsc: run.request.rsc.clone(),
+                action: run.request.action.clone(),
+                key: key.clone(),
+                call_id,
+                rc: result.rc,
+                status: result.status,
+                interval_ms: run.request.interval_ms,
+                last_run: run.started_epoch,
+                last_rc_change,
+                exec_ms: now.mono_ms.saturating_sub(run.started_ms),
+                queue_ms: run.queue_ms,
+                exit_reason: result.exit_reason,
+                transition_key: run.request.transition_key.clone(),
+                output: result.stdout,
+            };
+            rsc.history.insert(key.clone(), record.clone());
+            let notify = match rsc.recurring.get_mut(&key).filter(|r| r.call_id == call_id) {
+                Some(rec) => {
+                    rec.next_due_ms = Some(now.mono_ms + rec.request.interval_ms);
+                    let changed = rec.last_notified != Some((record.rc, record.status));
+                    rec.last_notified = Some((record.rc, record.status));
+                    changed
+                }
+                None => true,
+            };
+            if notify {
+                out.push(Command::Notify(record));
+            }
+        }
+        out.extend(dispatch(rsc, now));
+        out
+    }
+
+    /// Queues the recurring operations that are due and starts what can run.
+    pub fn tick(&mut self, now: Now) -> Vec<Command> {
+        let mut out = Vec::new();
+        for rsc in self.resources.values_mut() {
+            for rec in rsc.recurring.values_mut() {
+                if rec.next_due_ms.is_some_and(|due| due <= now.mono_ms) {
+                    rec.next_due_ms = None;
+                    rsc.queue.push_back(Queued { call_id: rec.call_id, request: rec.request.clone(), enqueued_ms: now.mono_ms });
+                }
+            }
+            out.extend(dispatch(rsc, now));
+        }
+        out
+    }
+
+    /// When [`Core::tick`] next has something to do.
+    pub fn next_wakeup(&self) -> Option<u64> {
+        self.resources.values().flat_map(|r| r.recurring.values()).filter_map(|r| r.next_due_ms).min()
+    }
+
+    pub fn resource(&self, id: &str) -> Option<&ResourceSpec> {
+        self.resources.get(id).map(|r| &r.spec)
+    }
+
+    pub fn resources(&self) -> impl Iterator<Item = &ResourceSpec> {
+        self.resources.values().map(|r| &r.spec)
+    }
+
+    /// The latest record of every operation key of a resource.
+    pub fn history(&self, id: &str) -> Option<Vec<OpRecord>> {
+        self.resources.get(id).map(|r| r.history.values().cloned().collect())
+    }
+
+    /// Recurring operations currently scheduled on a resource.
+    pub fn recurring(&self, id: &str) -> Vec<OpRequest> {
+        self.resources.get(id).map(|r| r.recurring.values().map(|x| x.request.clone()).collect()).unwrap_or_default()
+    }
+}
+
+/// Starts the head of the queue if the resource is idle.
+fn dispatch(rsc: &mut Rsc, now: Now) -> Option<Command> {
+    if rsc.running.is_some() {
+        return None;
+    }
+    let q = rsc.queue.pop_front()?;
+    rsc.running = Some(Running {
+        call_id: q.call_id,
+        request: q.request.clone(),
+        started_ms: now.mono_ms,
+        started_epoch: now.epoch_s,
+        queue_ms: now.mono_ms.saturating_sub(q.enqueued_ms),
+        cancelled: false,
+    });
+    Some(Command::Run { call_id: q.call_id, spec: rsc.spec.clone(), request: q.request })
+}
+
+fn cancelled_record(request: &OpRequest, call_id: u32, now: Now) -> OpRecord {
+    OpRecord {
+        rsc: request.rsc.clone(),
+        action: request.action.clone(),
+        key: request.key(),
+        call_id,
+        rc: crate::op::rc::OK,
+        status: OpStatus::Cancelled,
+        interval_ms: request.interval_ms,
+        last_run: now.epoch_s,
+        last_rc_change: now.epoch_s,
+        exec_ms: 0,
+        queue_ms: 0,
+        exit_reason: None,
+        transition_key: request.transition_key.clone(),
+        output: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,144 @@
+//! What a resource is to lrmd: an id, the agent that manages it, and its
+//! instance parameters. The class decides how the agent is found and called
+//! (see `agent`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::LrmdError;
+
+/// The agent standards lrmd runs, spelled as the CIB's `class` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentClass {
+    /// `$OCF_ROOT/resource.d/PROVIDER/TYPE ACTION`, exit codes as OCF defines them.
+    Ocf,
+    /// An init script: `/etc/init.d/NAME start|stop|status`.
+    Lsb,
+    /// A Heartbeat v1 resource.d script: `TYPE [ARG...] start|stop|status`.
+    Heartbeat,
+    /// A fence-agents style agent: parameters as `name=value` lines on stdin.
+    Stonith,
+}
+
+impl AgentClass {
+    pub const ALL: [AgentClass; 4] = [AgentClass::Ocf, AgentClass::Lsb, AgentClass::Heartbeat, AgentClass::Stonith];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentClass::Ocf => "ocf",
+            AgentClass::Lsb => "lsb",
+            AgentClass::Heartbeat => "heartbeat",
+            AgentClass::Stonith => "stonith",
+        }
+    }
+}
+
+impl fmt::Display for AgentClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AgentClass {
+    type Err = LrmdError;
+    fn from_str(s: &str) -> Result<Self, LrmdError> {
+        AgentClass::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| LrmdError::UnknownClass(s.to_string()))
+    }
+}
+
+/// A resource as registered with lrmd (the `<primitive>` minus operations).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceSpec {
+    /// The resource id (`OCF_RESOURCE_INSTANCE`).
+    pub id: String,
+    pub class: AgentClass,
+    /// OCF provider (`heartbeat`, `pacemaker`...); for `lsb`, provider
+    /// `heartbeat` selects seed 002's /usr/lib/lsb/resource.d/heartbeat.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// The agent's name (`Dummy`, `nginx`, `IPaddr`, `fence_xvm`).
+    #[serde(rename = "type")]
+    pub agent_type: String,
+    /// Instance attributes. For class heartbeat the keys "1", "2"... are
+    /// the positional arguments, as haresources writes them.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// Judge `status` by its output words instead of its exit code, as
+    /// Heartbeat v1 (haresources mode) does for LSB scripts.
+    #[serde(default)]
+    pub status_by_output: bool,
+}
+
+impl ResourceSpec {
+    pub fn new(id: &str, class: AgentClass, provider: Option<&str>, agent_type: &str) -> ResourceSpec {
+        ResourceSpec {
+            id: id.to_string(),
+            class,
+            provider: provider.map(str::to_string),
+            agent_type: agent_type.to_string(),
+            params: BTreeMap::new(),
+            status_by_output: false,
+        }
+    }
+
+    pub fn with_param(mut self, name: &str, value: &str) -> ResourceSpec {
+        self.params.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    /// A haresources entry such as `IPaddr::192.168.0.150/24/eth0:0` or
+    /// `Filesystem::/dev/sdb1::/data::ext3`: the type, then positional
+    /// arguments split on `::` (stored as params "1", "2"...). The id is
+    /// the whole entry, as Heartbeat v1 names its resources.
+    pub fn from_haresources(entry: &str) -> ResourceSpec {
+        let mut parts = entry.split("::");
+        let agent_type = parts.next().unwrap_or_default();
+        let mut spec = ResourceSpec::new(entry, AgentClass::Heartbeat, None, agent_type);
+        for (i, arg) in parts.enumerate() {
+            spec.params.insert((i + 1).to_string(), arg.to_string());
+        }
+        spec
+    }
+
+    /// `class:provider:type` as Pacemaker prints it.
+    pub fn standard_name(&self) -> String {
+        match &self.provider {
+            Some(p) => format!("{}:{}:{}", self.class, p, self.agent_type),
+            None => format!("{}:{}", self.class, self.agent_type),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn haresources_entries_split_on_double_colon() {
+        let s = ResourceSpec::from_haresources("IPaddr::192.168.0.150/24/eth0:0");
+        assert_eq!(s.agent_type, "IPaddr");
+        assert_eq!(s.params.get("1").map(String::as_str), Some("192.168.0.150/24/eth0:0"));
+        assert_eq!(s.params.len(), 1);
+        let s = ResourceSpec::from_haresources("Filesystem::/dev/drbd0::/data::ext3");
+        assert_eq!(s.agent_type, "Filesystem");
+        let args: Vec<_> = s.params.values().cloned().collect();
+        assert_eq!(args, ["/dev/drbd0", "/data", "ext3"]);
+        let s = ResourceSpec::from_haresources("nginx");
+        assert_eq!((s.agent_type.as_str(), s.params.len()), ("nginx", 0));
+    }
+
+    #[test]
+    fn class_names_round_trip() {
+        for c in AgentClass::ALL {
+            assert_eq!(c.as_str().parse::<AgentClass>().unwrap(), c);
+        }
+        assert!("upstart".parse::<AgentClass>().is_err());
+    }
+}

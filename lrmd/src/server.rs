@@ -1,0 +1,177 @@
+//! The lrmd daemon loop: a tokio shell around [`Core`].
+//!
+//! [`run`] takes its listener and shutdown signal from the caller (so tests
+//! drive it in-process or as a binary). One task owns the core; connection
+//! tasks send it requests over a channel, agent tasks send it results, and
+//! it sleeps until the core's next wakeup. Every core command is carried
+//! out here: `Run` spawns an agent task, `Notify` goes to subscribers.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::mpsc;
+
+use crate::core::{Command, Core, Now};
+use crate::op::OpResult;
+use crate::protocol::{ClientMessage, Reply, Request, ServerMessage, MAX_LINE};
+use crate::runner::{self, RunnerConfig};
+
+type Outbox = mpsc::UnboundedSender<ServerMessage>;
+
+enum Event {
+    Request { client: u64, msg: ClientMessage, out: Outbox },
+    Finished { call_id: u32, result: OpResult },
+    Gone { client: u64 },
+}
+
+/// Whether a peer may use lrmd: root, or the user lrmd runs as.
+pub fn peer_allowed(peer_uid: u32, own_uid: u32) -> bool {
+    peer_uid == 0 || peer_uid == own_uid
+}
+
+/// Serves `listener` until `shutdown` completes.
+pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    let cfg = Arc::new(cfg);
+    let origin = Instant::now();
+    let now = move || Now {
+        mono_ms: origin.elapsed().as_millis() as u64,
+        epoch_s: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+    };
+    let own_uid = nix::unistd::geteuid().as_raw();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+    let mut core = Core::new();
+    let mut subscribers: BTreeMap<u64, Outbox> = BTreeMap::new();
+    let mut next_client = 0u64;
+    tokio::pin!(shutdown);
+
+    loop {
+        let wake = core.next_wakeup().map(|ms| tokio::time::Instant::from_std(origin + std::time::Duration::from_millis(ms)));
+        let cmds = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let (stream, _) = accepted?;
+                match stream.peer_cred() {
+                    Ok(cred) if peer_allowed(cred.uid(), own_uid) => {
+                        next_client += 1;
+                        tokio::spawn(connection(next_client, stream, tx.clone()));
+                    }
+                    Ok(cred) => tracing::warn!(uid = cred.uid(), "refused a client: not root and not our user"),
+                    Err(e) => tracing::warn!(error = %e, "refused a client: no peer credentials"),
+                }
+                Vec::new()
+            }
+            Some(event) = rx.recv() => match event {
+                Event::Request { client, msg, out } => {
+                    if matches!(msg.request, Request::Subscribe) {
+                        subscribers.insert(client, out.clone());
+                    }
+                    let (result, cmds) = handle(&mut core, msg.request, now());
+                    let _ = out.send(ServerMessage::Reply { id: msg.id, result });
+                    cmds
+                }
+                Event::Finished { call_id, result } => core.finished(call_id, result, now()),
+                Event::Gone { client } => {
+                    subscribers.remove(&client);
+                    Vec::new()
+                }
+            },
+            _ = tokio::time::sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)), if wake.is_some() => core.tick(now()),
+        };
+        for cmd in cmds {
+            match cmd {
+                Command::Run { call_id, spec, request } => {
+                    tracing::info!(call_id, key = %request.key(), "running {}", spec.standard_name());
+                    let (cfg, tx) = (cfg.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        let result = runner::execute(&cfg, &spec, &request).await;
+                        let _ = tx.send(Event::Finished { call_id, result });
+                    });
+                }
+                Command::Notify(record) => {
+                    tracing::info!(call_id = record.call_id, key = %record.key, rc = record.rc, status = %record.status, "operation result");
+                    subscribers.retain(|_, out| out.send(ServerMessage::Event(record.clone())).is_ok());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies one request to the core (subscriptions are the loop's own).
+fn handle(core: &mut Core, req: Request, now: Now) -> (Result<Reply, String>, Vec<Command>) {
+    let err = |e: crate::LrmdError| e.to_string();
+    match req {
+        Request::Register { resource } => {
+            core.register(resource);
+            (Ok(Reply::Done), Vec::new())
+        }
+        Request::Unregister { rsc } => match core.unregister(&rsc, now) {
+            Ok(cmds) => (Ok(Reply::Done), cmds),
+            Err(e) => (Err(err(e)), Vec::new()),
+        },
+        Request::Exec { op } => match core.exec(op, now) {
+            Ok((id, cmds)) => (Ok(Reply::CallId(id)), cmds),
+            Err(e) => (Err(err(e)), Vec::new()),
+        },
+        Request::Cancel { rsc, action, interval_ms } => match core.cancel(&rsc, &action, interval_ms, now) {
+            Ok(cmds) => (Ok(Reply::Done), cmds),
+            Err(e) => (Err(err(e)), Vec::new()),
+        },
+        Request::Resources => (Ok(Reply::Resources(core.resources().cloned().collect())), Vec::new()),
+        Request::History { rsc } => match core.history(&rsc) {
+            Some(records) => (Ok(Reply::History { records, recurring: core.recurring(&rsc) }), Vec::new()),
+            None => (Err(err(crate::LrmdError::NoSuchResource(rsc))), Vec::new()),
+        },
+        Request::Subscribe => (Ok(Reply::Done), Vec::new()),
+    }
+}
+
+/// One client: reads request lines, writes replies and events.
+async fn connection(client: u64, stream: UnixStream, tx: mpsc::UnboundedSender<Event>) {
+    let (read, mut write) = stream.into_split();
+    let (out, mut outbox) = mpsc::unbounded_channel::<ServerMessage>();
+    let writer = tokio::spawn(async move {
+        while let Some(msg) = outbox.recv().await {
+            let mut line = serde_json::to_vec(&msg).expect("messages always serialize");
+            line.push(b'\n');
+            if write.write_all(&line).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut reader = BufReader::new(read);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        // Read at most MAX_LINE (+1 to see that it was exceeded).
+        let n = match (&mut reader).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line).await {
+            Ok(n) => n,
+            Err(_) => break,
+        };
+        if n == 0 {
+            break;
+        }
+        if line.len() > MAX_LINE {
+            tracing::warn!(client, "line too long, closing the connection");
+            break;
+        }
+        match serde_json::from_slice::<ClientMessage>(&line) {
+            Ok(msg) => {
+                if tx.send(Event::Request { client, msg, out: out.clone() }).is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                // Without a readable id there is nothing to answer to.
+                let _ = out.send(ServerMessage::Reply { id: 0, result: Err(format!("bad request: {e}")) });
+            }
+        }
+    }
+    let _ = tx.send(Event::Gone { client });
+    drop(out);
+    let _ = writer.await;
+}
