@@ -8,6 +8,8 @@
 //! that was written, with typed accessors beside them, so a graph survives
 //! a read and a write byte for byte.
 
+use cib::model::duration::parse_interval_ms;
+
 /// Pacemaker's `INFINITY` score, the priority of synapses that must run even
 /// after a transition was aborted (fencing, shutdowns).
 pub const INFINITY: i32 = 1_000_000;
@@ -63,17 +65,18 @@ impl GraphAttrs {
         }
     }
 
-    /// `cluster-delay` in milliseconds (unparsable text counts as 0, as in
-    /// Pacemaker).
+    /// `cluster-delay` in milliseconds, read as Pacemaker reads intervals
+    /// (`60s`, `2min`, `PT1M`; see `cib::model::duration`); unreadable
+    /// text counts as 0, as in Pacemaker.
     pub fn cluster_delay_ms(&self) -> u64 {
-        crate::interval::parse_ms(&self.cluster_delay).unwrap_or(0)
+        parse_interval_ms(&self.cluster_delay).unwrap_or(0)
     }
 
     /// `stonith-timeout` in milliseconds; without one, Pacemaker falls back
     /// to the cluster delay.
     pub fn stonith_timeout_ms(&self) -> u64 {
         match &self.stonith_timeout {
-            Some(t) => crate::interval::parse_ms(t).unwrap_or(0),
+            Some(t) => parse_interval_ms(t).unwrap_or(0),
             None => self.cluster_delay_ms(),
         }
     }
@@ -231,13 +234,12 @@ impl Action {
 
     /// `CRM_meta_op_no_wait`: confirm as soon as it is sent.
     pub fn no_wait(&self) -> bool {
-        self.meta("op_no_wait")
-            .is_some_and(crate::interval::is_true)
+        self.meta("op_no_wait").is_some_and(is_true)
     }
 
     /// `CRM_meta_can_fail`: a failure does not stop the transition.
     pub fn can_fail(&self) -> bool {
-        self.meta("can_fail").is_some_and(crate::interval::is_true)
+        self.meta("can_fail").is_some_and(is_true)
     }
 
     /// Whether this is a fencing action (`crm_event operation="stonith"`).
@@ -328,5 +330,34 @@ impl TransitionGraph {
     /// The action with this id.
     pub fn action(&self, id: i32) -> Option<&Action> {
         self.actions().map(|(_, a)| a).find(|a| a.id() == id)
+    }
+}
+
+/// Pacemaker's `crm_is_true`: `true`, `on`, `yes`, `y`, `1`, any case.
+fn is_true(text: &str) -> bool {
+    ["true", "on", "yes", "y", "1"]
+        .iter()
+        .any(|w| text.trim().eq_ignore_ascii_case(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_booleans() {
+        let mut attrs = GraphAttrs::new(0);
+        assert_eq!(attrs.cluster_delay_ms(), 60_000);
+        attrs.cluster_delay = "PT2M".into();
+        attrs.stonith_timeout = None;
+        assert_eq!(attrs.stonith_timeout_ms(), 120_000);
+        attrs.cluster_delay = "soon".into();
+        assert_eq!(attrs.cluster_delay_ms(), 0);
+        for t in ["true", "TRUE", "on", "yes", "y", "1"] {
+            assert!(is_true(t), "{t}");
+        }
+        for t in ["false", "0", "no", "", "maybe"] {
+            assert!(!is_true(t), "{t}");
+        }
     }
 }

@@ -23,15 +23,15 @@
 //!   confirmations, failures and aborts, timeouts against a passed-in clock.
 //! - [`sink`]: the `ActionSink` trait and the synchronous [`run`].
 //! - [`simulate`]: the sink crm_simulate uses, printing what it fires.
-//! - [`interval`]: durations and booleans as Pacemaker reads them.
+//! - [`validate`]: structural problems (duplicate ids, missing inputs, cycles).
 
 pub mod error;
 pub mod executor;
 pub mod graph;
-pub mod interval;
 pub mod read;
 pub mod simulate;
 pub mod sink;
+pub mod validate;
 pub mod write;
 
 pub use error::Error;
@@ -42,3 +42,4 @@ pub use graph::{
 };
 pub use simulate::SimulatedSink;
 pub use sink::{run, ActionSink};
+pub use validate::Problem;

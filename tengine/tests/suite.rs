@@ -123,6 +123,7 @@ fn every_simulation_fires_in_pacemakers_order() {
 fn every_graph_completes_without_failures() {
     for (name, path) in cases() {
         let graph = TransitionGraph::from_xml(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(graph.problems(), vec![], "{name}");
         let outcome = run(&graph, &mut SimulatedSink::for_graph(&graph));
         assert_eq!(
             outcome.status,
