@@ -314,6 +314,13 @@ fn atoi(v: &str) -> (i64, bool) {
     (if neg { -n } else { n }, digits.len() != rest.len())
 }
 
+/// Shows Unicode white space (which ha.cf does not treat as such) as
+/// `\u{a0}` so a diagnostic does not look like it quotes blanks.
+fn escape(s: &str) -> String {
+    s.chars().map(|c| if c.is_whitespace() && !c.is_ascii() { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() }).collect()
+}
+
+/// Heartbeat's WHITESPACE: ASCII only.
 fn is_whitespace(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0c')
 }
@@ -347,12 +354,14 @@ impl Parser<'_> {
         if !IMPLEMENTED.contains(&directive) {
             let lower = directive.to_ascii_lowercase();
             if IMPLEMENTED.contains(&lower.as_str()) || NOT_IMPLEMENTED.contains(&lower.as_str()) {
+                self.error(line, format!("Illegal directive [{directive}] (directives are lower case: {lower})"));
+            } else if directive.chars().any(|c| c.is_whitespace()) {
                 self.error(
                     line,
-                    format!("Illegal directive [{directive}] in {} (directives are lower case: {lower})", self.file),
+                    format!("Illegal directive [{}] (Unicode spaces, as copied from a web page, are not white space in ha.cf)", escape(directive)),
                 );
             } else {
-                self.error(line, format!("Illegal directive [{directive}] in {}", self.file));
+                self.error(line, format!("Illegal directive [{directive}]"));
             }
             return;
         }
@@ -408,7 +417,7 @@ impl Parser<'_> {
                 } else if SYSLOG_FACILITIES.contains(&v) {
                     cf.logfacility = Some(v.to_string());
                 } else {
-                    self.error(line, format!("Log facility({v}) not valid"));
+                    self.error(line, format!("Log facility({}) not valid", escape(v)));
                 }
             }
             "use_logd" => match boolean(v) {
@@ -698,7 +707,8 @@ impl Parser<'_> {
             cf.deadping_ms = cf.deadtime_ms;
         }
         let (ka, dt, wt, id, dp) = (cf.keepalive_ms, cf.deadtime_ms, cf.warntime_ms, cf.initdead_ms, cf.deadping_ms);
-        let has_link = !cf.media.is_empty();
+        // Heartbeat counts ping and ping_group as media too.
+        let has_link = !cf.media.is_empty() || !cf.ping_nodes.is_empty() || !cf.ping_groups.is_empty();
         let nodes_empty = cf.nodes.is_empty();
         let (autojoin, crm, failback) = (cf.autojoin, cf.crm, cf.auto_failback);
         let logging = cf.logfile.is_some() || cf.debugfile.is_some() || cf.logfacility.is_some();
@@ -811,8 +821,8 @@ mod tests {
         assert_eq!(
             lines("Keepalive 1\nfoo bar\nhopfudge 1\nudp eth1\nnode a\nauto_failback on\nmcast eth0 225.0.0.1 694 5 0\nucast eth0\nkeepalive 1x\ncrm maybe\napiauth x\napiauth y uid=a uid=b\nrespawn hacluster ipfail\nbaud 1234\nbaud 9600\nwatchdog /dev/w\nwatchdog /dev/w\n"),
             [
-                "ha.cf:1: error: Illegal directive [Keepalive] in ha.cf (directives are lower case: keepalive)",
-                "ha.cf:2: error: Illegal directive [foo] in ha.cf",
+                "ha.cf:1: error: Illegal directive [Keepalive] (directives are lower case: keepalive)",
+                "ha.cf:2: error: Illegal directive [foo]",
                 "ha.cf:3: warning: directive [hopfudge] is not implemented; line ignored",
                 "ha.cf:4: warning: directive 'udp' replaced by 'bcast'",
                 "ha.cf:7: error: mcast [eth0] bad ttl [5] (0 to 4)",

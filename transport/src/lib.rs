@@ -29,7 +29,7 @@ mod base64;
 pub mod diag;
 pub mod fuzzing;
 pub mod hacf;
-// haresources: in progress
+pub mod haresources;
 pub mod identity;
 pub mod status;
 pub mod time;

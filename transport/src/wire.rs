@@ -325,7 +325,7 @@ pub struct Packet {
 }
 
 /// The outcome of checking a packet's authentication.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verdict {
     Authentic,
     /// No `auth` field (classic) or no trailer (netstring).
