@@ -16,6 +16,9 @@
 //!                 SimulatedSink -> "Executing Cluster Transition:" lines
 //! ```
 //!
+//! See docs/TENGINE.md for the model, the writer's quirks, the execution
+//! rules and the API.
+//!
 //! - [`graph`]: the model (`TransitionGraph`, `Synapse`, `Action`...).
 //! - [`read`] / [`write`]: XML in, Pacemaker's text out (docs/TENGINE.md
 //!   lists the writer's quirks).
