@@ -1,5 +1,5 @@
 //! The transition graph as typed data: what pengine builds, what the
-//! executor runs, and what [`crate::xml`] reads and writes.
+//! executor runs, and what [`crate::read`] and [`crate::write`] read and write.
 //!
 //! The vocabulary is Pacemaker's wire vocabulary (`transition_graph`,
 //! `synapse`, `rsc_op`, `operation_key`...), so a graph printed from this

@@ -20,7 +20,7 @@
 //! rules and the API.
 //!
 //! - [`graph`]: the model (`TransitionGraph`, `Synapse`, `Action`...).
-//! - [`read`] / [`write`]: XML in, Pacemaker's text out (docs/TENGINE.md
+//! - [`read`] / [`mod@write`]: XML in, Pacemaker's text out (docs/TENGINE.md
 //!   lists the writer's quirks).
 //! - [`executor`]: the incremental core: synapse states, firing order,
 //!   confirmations, failures and aborts, timeouts against a passed-in clock.
