@@ -34,6 +34,7 @@ fn value(c: u8) -> Option<u32> {
 
 /// `None` unless `text` is canonical padded base64.
 pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
+    #[allow(clippy::manual_is_multiple_of)] // is_multiple_of is newer than rust-version 1.85
     if text.len() % 4 != 0 {
         return None;
     }

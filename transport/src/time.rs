@@ -27,6 +27,7 @@ pub fn parse_ms(text: &str) -> Option<u64> {
 /// Formats milliseconds the way the diagnostics quote them: whole seconds
 /// as `30s`, others as `1500ms`.
 pub fn show_ms(ms: u64) -> String {
+    #[allow(clippy::manual_is_multiple_of)] // is_multiple_of is newer than rust-version 1.85
     if ms % 1000 == 0 {
         format!("{}s", ms / 1000)
     } else {
