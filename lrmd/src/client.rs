@@ -44,7 +44,9 @@ impl Client {
         let deadline = Instant::now() + REPLY_TIMEOUT;
         loop {
             match self.read_message(deadline)? {
-                Some(ServerMessage::Reply { id: got, result }) if got == id => {
+                // id 0 answers no request: lrmd refusing the connection
+                // or a line it could not read.
+                Some(ServerMessage::Reply { id: got, result }) if got == id || got == 0 => {
                     return result.map_err(LrmdError::Refused);
                 }
                 Some(ServerMessage::Reply { id: got, result }) => {
@@ -101,15 +103,12 @@ impl Client {
         if let Some(r) = self.events.pop_front() {
             return Ok(Some(r));
         }
-        let deadline = Instant::now() + timeout;
-        loop {
-            match self.read_message(deadline)? {
-                Some(ServerMessage::Event(r)) => return Ok(Some(r)),
-                Some(ServerMessage::Reply { id, .. }) => {
-                    return Err(LrmdError::Protocol(format!("unexpected reply {id} while waiting for events")))
-                }
-                None => return Ok(None),
+        match self.read_message(Instant::now() + timeout)? {
+            Some(ServerMessage::Event(r)) => Ok(Some(r)),
+            Some(ServerMessage::Reply { id, .. }) => {
+                Err(LrmdError::Protocol(format!("unexpected reply {id} while waiting for events")))
             }
+            None => Ok(None),
         }
     }
 

@@ -59,7 +59,10 @@ pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Futur
                         next_client += 1;
                         tokio::spawn(connection(next_client, stream, tx.clone()));
                     }
-                    Ok(cred) => tracing::warn!(uid = cred.uid(), "refused a client: not root and not our user"),
+                    Ok(cred) => {
+                        tracing::warn!(uid = cred.uid(), "refused a client: not root and not our user");
+                        tokio::spawn(refuse(stream, format!("permission denied: uid {} is neither root nor lrmd's user", cred.uid())));
+                    }
                     Err(e) => tracing::warn!(error = %e, "refused a client: no peer credentials"),
                 }
                 Vec::new()
@@ -128,6 +131,18 @@ fn handle(core: &mut Core, req: Request, now: Now) -> (Result<Reply, String>, Ve
         },
         Request::Subscribe => (Ok(Reply::Done), Vec::new()),
     }
+}
+
+/// Tells a refused client why, then closes. Its first request is read
+/// (and ignored) first, so the client sees the answer rather than EPIPE.
+async fn refuse(stream: UnixStream, why: String) {
+    let (read, mut write) = stream.into_split();
+    let mut line = serde_json::to_vec(&ServerMessage::Reply { id: 0, result: Err(why) }).expect("serializes");
+    line.push(b'\n');
+    let _ = write.write_all(&line).await;
+    let mut discard = Vec::new();
+    let mut reader = BufReader::new(read.take(MAX_LINE as u64));
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), reader.read_until(b'\n', &mut discard)).await;
 }
 
 /// One client: reads request lines, writes replies and events.

@@ -21,10 +21,6 @@ fn run(plan: Plan) -> Invocation {
     }
 }
 
-fn env_of<'a>(inv: &'a Invocation, name: &str) -> Option<&'a str> {
-    inv.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
-
 #[test]
 fn ocf_invocation_has_the_full_environment() {
     let spec = ResourceSpec::new("d1", AgentClass::Ocf, Some("heartbeat"), "Dummy").with_param("fake", "x");

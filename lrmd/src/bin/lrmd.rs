@@ -1,0 +1,90 @@
+//! `lrmd`: the local resource manager daemon. Listens on
+//! `$HA_RUNDIR/lrmd.sock` (docs/LRMD.md) and runs agents with the node's
+//! HA_* environment.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use cib::env::{Daemon, HaEnv};
+use lrmd::agent::AgentDirs;
+use lrmd::runner::RunnerConfig;
+
+#[derive(Parser, Debug)]
+#[command(name = "lrmd", about = "Local resource manager: runs OCF, LSB, Heartbeat and fencing agents")]
+struct Args {
+    /// Socket to listen on [default: $HA_RUNDIR/lrmd.sock]
+    #[arg(long)]
+    socket: Option<PathBuf>,
+    /// OCF_ROOT
+    #[arg(long, default_value = "/usr/lib/ocf")]
+    ocf_root: PathBuf,
+    /// LSB init scripts
+    #[arg(long, default_value = "/etc/init.d")]
+    init_d: PathBuf,
+    /// Class lsb, provider heartbeat
+    #[arg(long, default_value = "/usr/lib/lsb/resource.d/heartbeat")]
+    lsb_heartbeat_dir: PathBuf,
+    /// Heartbeat resource.d scripts [default: $HA_CONFDIR/resource.d]
+    #[arg(long)]
+    resource_d: Option<PathBuf>,
+    /// Fence agents
+    #[arg(long, default_value = "/usr/sbin")]
+    stonith_dir: PathBuf,
+    /// Milliseconds between SIGTERM and SIGKILL for a timed-out agent
+    #[arg(long, default_value_t = 2000)]
+    kill_grace_ms: u64,
+    /// Bytes of output kept per stream and operation
+    #[arg(long, default_value_t = 64 * 1024)]
+    output_cap: usize,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    let env = HaEnv::from_process()?;
+    let socket = args.socket.unwrap_or_else(|| env.socket(Daemon::Lrmd));
+    let cfg = RunnerConfig {
+        dirs: AgentDirs {
+            ocf_root: args.ocf_root,
+            init_d: args.init_d,
+            lsb_heartbeat: args.lsb_heartbeat_dir,
+            resource_d: args.resource_d.unwrap_or_else(|| env.resource_d()),
+            stonith_dir: args.stonith_dir,
+        },
+        base_env: env.to_vars().into_iter().map(|(k, v)| (k.to_string(), v.to_string_lossy().into_owned())).collect(),
+        output_cap: args.output_cap,
+        kill_grace: Duration::from_millis(args.kill_grace_ms),
+        ..RunnerConfig::default()
+    };
+    // Agents keep their state under HA_RSCTMP (Dummy's state file); it
+    // must exist before the first start.
+    std::fs::create_dir_all(&env.rsctmp).with_context(|| format!("creating {}", env.rsctmp.display()))?;
+    if let Some(dir) = socket.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        // A socket file left by a dead lrmd would make bind fail; one that
+        // still answers means another lrmd is running.
+        if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+            anyhow::bail!("another lrmd is listening on {}", socket.display());
+        }
+        let _ = std::fs::remove_file(&socket);
+        let listener = tokio::net::UnixListener::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
+        tracing::info!(socket = %socket.display(), node = %env.nodename, "lrmd listening");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let shutdown = async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        };
+        lrmd::server::run(listener, cfg, shutdown).await?;
+        let _ = std::fs::remove_file(&socket);
+        tracing::info!("lrmd stopped");
+        Ok(())
+    })
+}
