@@ -167,10 +167,7 @@ impl Writer<'_> {
             self.out.push(' ');
             self.out.push_str(name);
             self.out.push_str("=\"");
-            match self.style.escaping {
-                Escaping::Lossless => escape_attr_lossless(self.out, value),
-                Escaping::Pacemaker215 => escape_attr_pacemaker_215(self.out, value),
-            }
+            escape_attr(self.out, value, self.style.escaping);
             self.out.push('"');
         }
         if !e.children.iter().any(|c| self.style.counts(c)) {
@@ -237,56 +234,61 @@ impl Writer<'_> {
     }
 }
 
-/// Lossless attribute escaping (module docs).
-fn escape_attr_lossless(out: &mut String, v: &str) {
-    for c in v.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c => out.push(c),
+/// Appends `value` escaped for use inside a double-quoted attribute.
+/// Public for writers of other XML dialects (graphs, messages) that build
+/// their text directly rather than through an [`Element`].
+pub fn escape_attr(out: &mut String, value: &str, escaping: Escaping) {
+    for (i, c) in value.char_indices() {
+        if let Some(entity) = markup_entity(c) {
+            out.push_str(entity);
+            continue;
         }
-    }
-}
-
-/// Pacemaker 2.1.5's `crm_xml_escape` (module docs).
-fn escape_attr_pacemaker_215(out: &mut String, v: &str) {
-    for (i, c) in v.char_indices() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' => out.push_str("    "),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
+        match (escaping, c) {
+            (Escaping::Lossless, '\n') => out.push_str("&#10;"),
+            (Escaping::Lossless, '\r') => out.push_str("&#13;"),
+            (Escaping::Lossless, '\t') => out.push_str("&#9;"),
+            (Escaping::Lossless, c) => out.push(c),
+            // Pacemaker 2.1.5's `crm_xml_escape` (module docs).
+            (Escaping::Pacemaker215, '\t') => out.push_str("    "),
+            (Escaping::Pacemaker215, '\n') => out.push_str("\\n"),
+            (Escaping::Pacemaker215, '\r') => out.push_str("\\r"),
             // It stops at the first multi-byte UTF-8 sequence.
-            c if !c.is_ascii() => {
-                out.push_str(&v[i..]);
+            (Escaping::Pacemaker215, c) if !c.is_ascii() => {
+                out.push_str(&value[i..]);
                 return;
             }
-            c if c < ' ' || c == '\x7f' => out.push_str(&format!("\\{:03o}", c as u32)),
-            c => out.push(c),
+            (Escaping::Pacemaker215, c) if c < ' ' || c == '\x7f' => {
+                out.push_str(&format!("\\{:03o}", c as u32))
+            }
+            (Escaping::Pacemaker215, c) => out.push(c),
         }
     }
 }
 
-/// Text content: markup characters as entities, and a carriage return as
-/// a reference (a raw one would be read back as a line feed).
+/// The entity both escapings use for a character that is markup in an
+/// attribute value (`'` as `&apos;`, as Pacemaker writes it).
+fn markup_entity(c: char) -> Option<&'static str> {
+    Some(match c {
+        '&' => "&amp;",
+        '<' => "&lt;",
+        '>' => "&gt;",
+        '"' => "&quot;",
+        '\'' => "&apos;",
+        _ => return None,
+    })
+}
+
+/// Text content: `& < >` as entities (quotes need none), and a carriage
+/// return as a reference (a raw one would be read back as a line feed).
 fn escape_text(out: &mut String, t: &str) {
     for c in t.chars() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
             '\r' => out.push_str("&#13;"),
-            c => out.push(c),
+            '"' | '\'' => out.push(c),
+            c => match markup_entity(c) {
+                Some(entity) => out.push_str(entity),
+                None => out.push(c),
+            },
         }
     }
 }
