@@ -1,7 +1,35 @@
-//! The policy engine: `schedule(&Cib, now)` returns allocation scores and a
-//! transition graph. Pure: no I/O, no clock, no randomness.
+//! The policy engine: `schedule(&Cib, now)` will return allocation scores
+//! and a transition graph. Pure: no I/O, no clock, no environment, no
+//! randomness; iteration is in document or sorted order, so the same
+//! input always gives byte-identical output. `pengine/clippy.toml` forbids
+//! the clock, the environment, files and processes in this crate.
 //!
 //! # Layout
 //!
-//! Planned: one module per pipeline stage (unpack status, node criteria,
-//! location, assignment, actions, fencing, orderings, graph).
+//! ```text
+//!  cib::model::Cib, now ──unpack──> WorkingSet ──(later stages)──> scores, actions, graph
+//! ```
+//!
+//! One module per pipeline stage, following Pacemaker's scheduler
+//! (docs/PENGINE.md has the plan and what exists):
+//!
+//! - [`unpack`]: stage 1, the CIB's configuration and status into a
+//!   [`WorkingSet`] (nodes with their state, the resource tree with roles,
+//!   failures, orphans).
+//! - [`working_set`]: the types every stage shares.
+//! - Helpers: [`options`] (cluster options and defaults), [`rules`] (rule
+//!   evaluation), [`nvsets`] (name/value sets into tables), [`iso8601`]
+//!   (dates), [`natural`] (Pacemaker's node-name order).
+
+pub mod error;
+pub mod iso8601;
+pub mod natural;
+pub mod nvsets;
+pub mod options;
+pub mod rules;
+pub mod unpack;
+pub mod working_set;
+
+pub use error::PengineError;
+pub use unpack::unpack;
+pub use working_set::{Node, NodeId, NodeKind, Resource, RscId, Variant, WorkingSet};

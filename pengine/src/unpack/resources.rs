@@ -1,0 +1,270 @@
+//! The resource tree (Pacemaker's `unpack_resources` / `common_unpack`):
+//! every configured resource with its meta-attributes and flags, clones
+//! expanded into numbered instances.
+//!
+//! Meta-attributes are gathered as Pacemaker does: the element's own XML
+//! attributes, its `meta_attributes` sets, then whatever the parent has
+//! that it does not, then `rsc_defaults`. Names are canonicalised
+//! (`target_role` is `target-role`), and Heartbeat 2.x's meta-attributes
+//! written in `instance_attributes` count too (after the real meta sets).
+
+use std::collections::BTreeMap;
+
+use cib::model::duration::parse_msec;
+use cib::model::names::{canonical_meta_attribute, is_heartbeat_instance_meta};
+use cib::model::resources::{CloneElement, Requires};
+use cib::model::{AgentClass, Cib, NvSet, Primitive, Resource as CibResource, Role, Score};
+
+use crate::nvsets::{is_true, unpack_into};
+use crate::options::NoQuorumPolicy;
+use crate::rules::RuleInput;
+use crate::working_set::{CloneInfo, NodeId, PrimitiveInfo, Resource, RscFlags, RscId, Variant, WorkingSet};
+
+/// Creates every configured resource.
+pub(super) fn unpack_resources(ws: &mut WorkingSet, cib: &Cib) {
+    for r in &cib.resources {
+        let id = build(ws, cib, r, None, None);
+        ws.top_level.push(id);
+    }
+}
+
+/// Creates one more instance of a clone (used for orphans found in the
+/// history); returns it.
+pub(crate) fn create_clone_instance(ws: &mut WorkingSet, cib: &Cib, clone: RscId) -> RscId {
+    let info = ws.rsc(clone).clone_info().expect("a clone").clone();
+    let n = info.total_clones;
+    let child = build(ws, cib, &info.child_config, Some(clone), Some(n));
+    if let Variant::Clone(c) = &mut ws.resources[clone.0].variant {
+        c.total_clones += 1;
+    }
+    ws.resources[clone.0].children.push(child);
+    if n >= info.clone_max {
+        // Beyond clone-max: an orphan instance.
+        for r in ws.subtree(child) {
+            ws.resources[r.0].flags.orphan = true;
+        }
+    }
+    child
+}
+
+/// The element-level pieces of a configured resource that meta-attributes
+/// are built from.
+struct Config<'c> {
+    id: &'c str,
+    element_meta: &'c [(String, String)],
+    meta_sets: &'c [NvSet],
+    instance_sets: &'c [NvSet],
+    description: Option<&'c String>,
+    primitive: Option<&'c Primitive>,
+}
+
+fn config_of(r: &CibResource) -> Config<'_> {
+    match r {
+        CibResource::Primitive(p) => Config {
+            id: &p.id,
+            element_meta: &p.element_meta,
+            meta_sets: &p.meta_attributes,
+            instance_sets: &p.instance_attributes,
+            description: p.description.as_ref(),
+            primitive: Some(p),
+        },
+        CibResource::Group(g) => Config {
+            id: &g.id,
+            element_meta: &g.element_meta,
+            meta_sets: &g.meta_attributes,
+            instance_sets: &g.instance_attributes,
+            description: g.description.as_ref(),
+            primitive: None,
+        },
+        CibResource::Clone(c) => Config {
+            id: &c.id,
+            element_meta: &c.element_meta,
+            meta_sets: &c.meta_attributes,
+            instance_sets: &c.instance_attributes,
+            description: c.description.as_ref(),
+            primitive: None,
+        },
+        CibResource::Bundle(b) => Config {
+            id: &b.id,
+            element_meta: &[],
+            meta_sets: &b.meta_attributes,
+            instance_sets: &b.instance_attributes,
+            description: b.description.as_ref(),
+            primitive: None,
+        },
+    }
+}
+
+fn build(ws: &mut WorkingSet, cib: &Cib, r: &CibResource, parent: Option<RscId>, instance: Option<u32>) -> RscId {
+    let cfg = config_of(r);
+    let id = match instance {
+        Some(n) => format!("{}:{}", cfg.id, n),
+        None => cfg.id.to_string(),
+    };
+    let meta = gather_meta(ws, cib, &cfg, parent, instance);
+    let variant = match r {
+        CibResource::Primitive(p) => Variant::Primitive(PrimitiveInfo {
+            class: p.class.clone(),
+            provider: p.provider.clone(),
+            agent: p.agent_type.clone(),
+            ops: p.operations.clone(),
+        }),
+        CibResource::Group(_) => Variant::Group,
+        CibResource::Clone(c) => {
+            let int = |name: &str, default: u32| -> u32 {
+                match meta.get(name) {
+                    // Invalid or negative values count as 0.
+                    Some(v) => crate::rules::scan_ll(v).map_or(0, |n| n.clamp(0, u32::MAX as i64) as u32),
+                    None => default,
+                }
+            };
+            let nodes = ws.nodes.len().max(1) as u32;
+            let child_id = c.child.id().to_string();
+            Variant::Clone(CloneInfo {
+                clone_max: int("clone-max", nodes),
+                clone_node_max: int("clone-node-max", 1),
+                promoted_max: int("promoted-max", 1),
+                promoted_node_max: int("promoted-node-max", 1),
+                total_clones: 0,
+                child_xml_id: child_id,
+                child_config: c.child.clone(),
+            })
+        }
+        CibResource::Bundle(_) => Variant::Bundle,
+    };
+    let rsc = Resource {
+        id,
+        xml_id: cfg.id.to_string(),
+        clone_name: None,
+        variant,
+        parent,
+        children: Vec::new(),
+        description: cfg.description.cloned(),
+        meta,
+        flags: RscFlags::default(),
+        role: Role::Unknown,
+        next_role: Role::Unknown,
+        running_on: Vec::new(),
+        known_on: Default::default(),
+        allowed_nodes: BTreeMap::new(),
+        pending_task: None,
+        pending_node: None,
+        lock_node: None,
+        lock_time: None,
+        partial_migration_source: None,
+        partial_migration_target: None,
+        migration_threshold: Score::INFINITY,
+        failure_timeout: 0,
+        remote_reconnect_ms: 0,
+        is_remote_node: false,
+        container: None,
+    };
+    let me = RscId(ws.resources.len());
+    ws.resources.push(rsc);
+    set_flags(ws, me, r, parent);
+
+    match r {
+        CibResource::Group(g) => {
+            for child in &g.children {
+                let c = build(ws, cib, &CibResource::Primitive(child.clone()), Some(me), instance);
+                ws.resources[me.0].children.push(c);
+            }
+        }
+        CibResource::Clone(_) => {
+            let max = ws.rsc(me).clone_info().map_or(1, |c| c.clone_max);
+            // With clone-max=0 one instance still exists, for orphans to
+            // attach to.
+            for _ in 0..max.max(1) {
+                create_clone_instance(ws, cib, me);
+            }
+        }
+        _ => {}
+    }
+    if ws.options.symmetric_cluster {
+        let all: Vec<NodeId> = (0..ws.nodes.len()).map(NodeId).collect();
+        for n in all {
+            ws.resources[me.0].allowed_nodes.entry(n).or_insert(Score::ZERO);
+        }
+    }
+    me
+}
+
+fn gather_meta(ws: &WorkingSet, cib: &Cib, cfg: &Config<'_>, parent: Option<RscId>, instance: Option<u32>) -> BTreeMap<String, String> {
+    let mut meta = BTreeMap::new();
+    for (k, v) in cfg.element_meta {
+        meta.entry(canonical_meta_attribute(k).to_string()).or_insert_with(|| v.clone());
+    }
+    let agent = cfg.primitive.map(|p| (&p.class, p.provider.as_deref(), p.agent_type.as_str()));
+    let input = RuleInput { now: ws.now, rsc_agent: agent, ..Default::default() };
+    unpack_into(&mut meta, cfg.meta_sets, None, &input, false, canonical_meta_attribute);
+    // Heartbeat 2.x read some meta-attributes from instance_attributes.
+    let mut hb = BTreeMap::new();
+    unpack_into(&mut hb, cfg.instance_sets, None, &input, false, |n| n);
+    for (k, v) in hb {
+        if is_heartbeat_instance_meta(&k) {
+            meta.entry(canonical_meta_attribute(&k).to_string()).or_insert(v);
+        }
+    }
+    if let Some(n) = instance {
+        meta.entry("clone".to_string()).or_insert_with(|| n.to_string());
+    }
+    if let Some(p) = parent {
+        for (k, v) in &ws.rsc(p).meta {
+            meta.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    unpack_into(&mut meta, &cib.rsc_defaults, None, &input, false, canonical_meta_attribute);
+    meta
+}
+
+/// Flags and numbers from meta-attributes and cluster options.
+fn set_flags(ws: &mut WorkingSet, me: RscId, r: &CibResource, parent: Option<RscId>) {
+    let opts = ws.options.clone();
+    let res = &mut ws.resources[me.0];
+    let mut flags = RscFlags { managed: opts.is_managed_default, ..Default::default() };
+    if let Some(v) = res.meta("is-managed") {
+        if !v.eq_ignore_ascii_case("default") {
+            flags.managed = is_true(Some(v));
+        }
+    }
+    if is_true(res.meta("maintenance")) || opts.maintenance_mode {
+        flags.managed = false;
+        flags.maintenance = true;
+    }
+    flags.unique = is_true(res.meta("globally-unique"));
+    flags.promotable = match r {
+        CibResource::Clone(c) => c.element != CloneElement::Clone || is_true(res.meta("promotable")),
+        _ => false,
+    };
+    if let Some(p) = parent {
+        let _ = p; // children inherit through meta-attributes
+    }
+    if let CibResource::Primitive(p) = r {
+        let is_fence_device = p.class == AgentClass::Stonith;
+        let is_remote = p.class == AgentClass::Ocf && p.provider.as_deref() == Some("pacemaker") && p.agent_type == "remote";
+        let requires = match res.meta("requires").and_then(Requires::parse) {
+            Some(Requires::Fencing) | Some(Requires::Unfencing) if !opts.stonith_enabled => Requires::Quorum,
+            Some(r) => r,
+            None if is_fence_device || is_remote => Requires::Quorum,
+            None if opts.stonith_enabled => Requires::Fencing,
+            None if opts.no_quorum_policy == NoQuorumPolicy::Ignore => Requires::Nothing,
+            None => Requires::Quorum,
+        };
+        flags.needs_quorum = requires != Requires::Nothing;
+        flags.needs_fencing = matches!(requires, Requires::Fencing | Requires::Unfencing);
+    }
+    res.flags = flags;
+    res.migration_threshold = match res.meta("migration-threshold") {
+        Some(v) => Score::parse(v),
+        None => Score::INFINITY,
+    };
+    if res.migration_threshold.value() < 0 {
+        res.migration_threshold = Score::ZERO;
+    }
+    res.failure_timeout = res.meta("failure-timeout").and_then(parse_msec).map_or(0, |ms| (ms / 1000) as i64);
+    res.remote_reconnect_ms = res.meta("reconnect_interval").and_then(parse_msec).unwrap_or(0);
+    if let Some(Role::Stopped) = res.meta("target-role").and_then(Role::parse) {
+        // next_role is decided by history and constraints; target-role
+        // is applied after the history (see history.rs).
+    }
+}
