@@ -359,6 +359,23 @@ mod tests {
         assert_eq!(Style::COMPACT.document(&doc), "<!-- a --><r/><?b c?>");
     }
 
+    /// The fuzzer's property (parse, write, parse: same tree; writing is
+    /// stable) on the layouts this module decides: CDATA on its own line,
+    /// text forcing one line, nodes around the root, every escaped character.
+    #[test]
+    fn layout_choices_keep_the_parse_property() {
+        let inputs = [
+            "<a><![CDATA[x]]><!--c--><?p q?><b/></a>",
+            "<a><![CDATA[  ]]></a>",
+            "<a>t<![CDATA[x]]><b>u</b> v </a>",
+            "<?p?><!--c--><a x='&#9;&#10;&#13;&apos;&quot;&lt;&gt;&amp;é&#127;'>\r\n&#13;<b/>\n</a><!--d-->",
+            "<a><b><c>deep &amp; <d/></c></b></a>",
+        ];
+        for input in inputs {
+            crate::fuzzing::check_parse(input.as_bytes());
+        }
+    }
+
     #[test]
     fn cdata_with_its_terminator_is_split() {
         let mut e = Element::new("a");
