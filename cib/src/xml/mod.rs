@@ -267,6 +267,8 @@ impl Document {
 
     /// Parses a document. The input must have exactly one root element.
     pub fn parse(input: &str) -> Result<Document, ParseError> {
+        // A byte-order mark may open a UTF-8 document; it is not content.
+        let input = input.strip_prefix('\u{feff}').unwrap_or(input);
         parse::Parser::new(input).parse_document()
     }
 

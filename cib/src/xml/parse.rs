@@ -250,6 +250,12 @@ mod tests {
     }
 
     #[test]
+    fn byte_order_mark_is_skipped() {
+        let doc = Document::parse("\u{feff} <m/>").unwrap();
+        assert_eq!(doc.root.name, "m");
+    }
+
+    #[test]
     fn errors_name_the_line() {
         let e = Document::parse("<a>\n<b>\n</a>").unwrap_err();
         assert_eq!(e.line, 3, "{e}");
