@@ -16,6 +16,7 @@
 //! With the attribute present, each is written in its place with single
 //! spaces, which is Pacemaker's unfiltered form.
 
+use cib::xml::write::Escaping;
 use crate::graph::{Action, ActionHeader, Attributes, Resource, Synapse, TransitionGraph};
 
 /// The attribute whose absence leaves a gap in `<attributes>`.
@@ -45,7 +46,7 @@ impl Writer {
         self.out.push(' ');
         self.out.push_str(name);
         self.out.push_str("=\"");
-        escape_attr(&mut self.out, value);
+        cib::xml::write::escape_attr(&mut self.out, value, Escaping::Lossless);
         self.out.push('"');
     }
 
@@ -254,21 +255,3 @@ impl Writer {
     }
 }
 
-/// Attribute-value escaping: the five markup characters as entities, and
-/// line breaks and tabs as character references so they survive a re-read.
-/// (For the ASCII text graphs carry this is also what Pacemaker writes.)
-fn escape_attr(out: &mut String, v: &str) {
-    for c in v.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c => out.push(c),
-        }
-    }
-}
