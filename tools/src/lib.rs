@@ -9,5 +9,6 @@
 
 pub mod cibadmin;
 pub mod exit;
+pub mod status;
 
 pub use exit::ExitCode;

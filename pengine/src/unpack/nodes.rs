@@ -68,7 +68,7 @@ pub(super) fn unpack_nodes(ws: &mut WorkingSet, cib: &Cib) {
         };
         // All cluster nodes are unclean until their status entry is seen,
         // unless startup fencing is disabled.
-        let unclean = kind == NodeKind::Cluster && ws.options.startup_fencing;
+        let unclean = kind == NodeKind::Cluster && ws.options.stonith_enabled && ws.options.startup_fencing;
         let mut node = new_node(&n.id, &n.uname, kind, unclean);
         node.is_dc = cib.dc_uuid.as_deref() == Some(n.id.as_str());
         node.weight = n.score.unwrap_or(Score::ZERO);
