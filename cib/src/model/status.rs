@@ -102,6 +102,9 @@ pub struct LrmResource {
     pub agent_type: String,
     /// The container a guest resource runs in.
     pub container: Option<String>,
+    /// `shutdown-lock`: when the node's shutdown locked the resource to
+    /// it (epoch seconds).
+    pub shutdown_lock: Option<i64>,
     pub ops: Vec<LrmRscOp>,
 }
 
@@ -318,6 +321,7 @@ fn read_lrm_resource<'a>(r: &mut Reader<'a>, el: &'a Element) -> Result<LrmResou
         provider: opt_string(el, &["provider"]),
         agent_type: required(el, &["type"])?,
         container: opt_string(el, &["container"]),
+        shutdown_lock: r.int_attr(el, &["shutdown-lock"]),
         ops,
     })
 }

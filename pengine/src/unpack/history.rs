@@ -135,6 +135,17 @@ fn unpack_lrm_resource(ws: &mut WorkingSet, cib: &Cib, node: NodeId, lrm: &LrmRe
         Some(r) => r,
         None => create_orphan(ws, lrm),
     };
+    if ws.options.shutdown_lock {
+        if let Some(t) = lrm.shutdown_lock.filter(|t| *t != 0) {
+            let limit = ws.options.shutdown_lock_limit;
+            // An expired lock is dropped (the history will be cleaned).
+            if limit == 0 || ws.now <= t + limit {
+                let r = &mut ws.resources[rsc.0];
+                r.lock_node = Some(node);
+                r.lock_time = Some(t);
+            }
+        }
+    }
     let saved_role = ws.rsc(rsc).role;
     ws.resources[rsc.0].role = Role::Unknown;
     let mut ops: Vec<&LrmRscOp> = lrm.ops.iter().collect();
@@ -313,7 +324,8 @@ fn create_orphan(ws: &mut WorkingSet, lrm: &LrmResource) -> RscId {
             needs_quorum: true,
             ..Default::default()
         },
-        role: Role::Unknown,
+        // Pacemaker starts every resource as Stopped; the history says otherwise.
+        role: Role::Stopped,
         next_role: Role::Unknown,
         running_on: Vec::new(),
         known_on: Default::default(),
@@ -393,7 +405,7 @@ fn unpack_rsc_op<'h>(ws: &mut WorkingSet, cib: &Cib, rsc: RscId, node: NodeId, o
     let mut rc = op.rc_code;
     let expired = status != ExecStatus::NotInstalled && operation_expired(ws, rsc, node, op);
     let (old_rc, old_target) = (rc, target);
-    remap(ws, rsc, op, target, &mut rc, &mut status, &mut st.on_fail);
+    remap(ws, rsc, node, op, target, &mut rc, &mut status, &mut st.on_fail);
     let maskable = masks_probe_failure(op);
 
     if expired && maskable && old_rc != old_target {
@@ -486,7 +498,12 @@ fn operation_expired(ws: &mut WorkingSet, rsc: RscId, node: NodeId, op: &LrmRscO
             if ws.now >= last_run + r.failure_timeout {
                 expired = true;
             }
-            let f = fail_count(ws, node, rsc, true);
+            let f = if block_failure(ws, rsc, op) {
+                // Failures of on-fail=block operations never expire.
+                fail_count(ws, node, rsc, false)
+            } else {
+                fail_count(ws, node, rsc, true)
+            };
             unexpired = f.count;
             let recheck = f.last_failure + r.failure_timeout;
             if recheck > ws.now {
@@ -504,12 +521,36 @@ fn operation_expired(ws: &mut WorkingSet, rsc: RscId, node: NodeId, op: &LrmRscO
     expired
 }
 
+/// Whether this history entry is a failure of an operation configured
+/// with `on-fail=block` (Pacemaker's `block_failure` for one entry).
+fn block_failure(ws: &WorkingSet, rsc: RscId, op: &LrmRscOp) -> bool {
+    let Some(p) = ws.rsc(rsc).primitive() else { return false };
+    let xml_name = strip_instance(&ws.rsc(rsc).id);
+    p.ops.iter().filter(|c| c.on_fail == Some(cib::model::resources::OnFail::Block)).any(|c| {
+        if c.interval_ms != op.interval_ms || !c.name.eq_ignore_ascii_case(&op.operation) {
+            return false;
+        }
+        if op.id.eq_ignore_ascii_case(&format!("{xml_name}_last_failure_0")) {
+            return true;
+        }
+        op.id.eq_ignore_ascii_case(&format!("{xml_name}_{}_{}", c.name, c.interval_ms)) && op.rc_code != target_rc(op)
+    })
+}
+
 /// Decides whether an operation result is a failure (`remap_operation`).
-fn remap(ws: &mut WorkingSet, rsc: RscId, op: &LrmRscOp, target: i32, rc: &mut i32, status: &mut ExecStatus, on_fail: &mut OnFailAction) {
+#[allow(clippy::too_many_arguments)]
+fn remap(ws: &mut WorkingSet, rsc: RscId, node: NodeId, op: &LrmRscOp, target: i32, rc: &mut i32, status: &mut ExecStatus, on_fail: &mut OnFailAction) {
     if *status != ExecStatus::Done && *status != ExecStatus::Error {
         return;
     }
     let probe = is_probe(op);
+    // Degraded results are informational: the error-free equivalent when
+    // that is what was expected.
+    if *rc == OCF_DEGRADED && target == OCF_OK {
+        *rc = OCF_OK;
+    } else if *rc == OCF_DEGRADED_PROMOTED && target == OCF_RUNNING_PROMOTED {
+        *rc = OCF_RUNNING_PROMOTED;
+    }
     *status = ExecStatus::Done;
     if target < 0 || target != *rc {
         *status = ExecStatus::Error;
@@ -542,14 +583,14 @@ fn remap(ws: &mut WorkingSet, rsc: RscId, op: &LrmRscOp, target: i32, rc: &mut i
         OCF_NOT_CONFIGURED => *status = ExecStatus::ErrorFatal,
         OCF_UNIMPLEMENT_FEATURE => {
             if op.interval_ms == 0 {
-                check_recoverable(ws, rsc, op);
+                check_recoverable(ws, rsc, node, op);
                 *status = ExecStatus::ErrorHard;
             } else {
                 *status = ExecStatus::NotSupported;
             }
         }
         OCF_NOT_INSTALLED | OCF_INVALID_PARAM | OCF_INSUFFICIENT_PRIV => {
-            check_recoverable(ws, rsc, op);
+            check_recoverable(ws, rsc, node, op);
             *status = ExecStatus::ErrorHard;
         }
         _ => {
@@ -561,12 +602,8 @@ fn remap(ws: &mut WorkingSet, rsc: RscId, op: &LrmRscOp, target: i32, rc: &mut i
 }
 
 /// A failed stop that fencing cannot clean up blocks the resource.
-fn check_recoverable(ws: &mut WorkingSet, rsc: RscId, op: &LrmRscOp) {
-    if op.operation != "stop" {
-        return;
-    }
-    let node = op.on_node.as_deref().and_then(|n| ws.node_by_uname(n));
-    if node.is_some_and(|n| can_fence(ws, n)) {
+fn check_recoverable(ws: &mut WorkingSet, rsc: RscId, node: NodeId, op: &LrmRscOp) {
+    if op.operation != "stop" || can_fence(ws, node) {
         return;
     }
     let r = &mut ws.resources[rsc.0];

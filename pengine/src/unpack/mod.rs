@@ -26,12 +26,16 @@ pub mod resources;
 
 use cib::model::Cib;
 
-use crate::options::ClusterOptions;
+use crate::options::{ClusterOptions, NoQuorumPolicy};
 use crate::working_set::WorkingSet;
 
 /// Builds the working set of `cib` as of `now` (epoch seconds).
 pub fn unpack(cib: &Cib, now: i64) -> WorkingSet {
-    let options = ClusterOptions::from_sets(&cib.crm_config, now);
+    let mut options = ClusterOptions::from_sets(&cib.crm_config, now);
+    if options.no_quorum_policy == NoQuorumPolicy::Suicide && !(cib.no_quorum_panic.unwrap_or(false) || cib.have_quorum.unwrap_or(false)) {
+        // A cluster that never had quorum does not shoot itself.
+        options.no_quorum_policy = NoQuorumPolicy::Stop;
+    }
     let mut ws = WorkingSet {
         now,
         options,

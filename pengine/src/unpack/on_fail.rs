@@ -40,7 +40,8 @@ pub fn policy(ws: &WorkingSet, cib: &Cib, rsc: RscId, task: &str, interval_ms: u
     let r = ws.rsc(rsc);
     let prim = r.primitive();
     let find = |name: &str| {
-        prim.and_then(|p| p.ops.iter().find(|op| op.name == name && op.interval_ms == interval_ms && op.enabled != Some(false)))
+        // Disabled operations still say how their failures are handled.
+        prim.and_then(|p| p.ops.iter().find(|op| op.name == name && op.interval_ms == interval_ms))
     };
     let mut config = find(task);
     if config.is_none() && (task == "migrate_to" || task == "migrate_from") {

@@ -26,6 +26,11 @@ pub(super) fn unpack_resources(ws: &mut WorkingSet, cib: &Cib) {
         let id = build(ws, cib, r, None, None);
         ws.top_level.push(id);
     }
+    // Pacemaker lists resources by descending priority (a stable sort).
+    let priority = |ws: &WorkingSet, r: RscId| ws.rsc(r).meta("priority").map_or(Score::ZERO, Score::parse);
+    let mut order = ws.top_level.clone();
+    order.sort_by_key(|r| std::cmp::Reverse(priority(ws, *r)));
+    ws.top_level = order;
 }
 
 /// Creates one more instance of a clone (used for orphans found in the
@@ -142,7 +147,8 @@ fn build(ws: &mut WorkingSet, cib: &Cib, r: &CibResource, parent: Option<RscId>,
         description: cfg.description.cloned(),
         meta,
         flags: RscFlags::default(),
-        role: Role::Unknown,
+        // Pacemaker starts every resource as Stopped; the history says otherwise.
+        role: Role::Stopped,
         next_role: Role::Unknown,
         running_on: Vec::new(),
         known_on: Default::default(),

@@ -19,20 +19,19 @@ pub fn node_health(ws: &WorkingSet, node: &Node) -> i32 {
             continue;
         }
         let v = value.trim();
-        let score = if v.eq_ignore_ascii_case("red") {
-            ws.options.node_health_red
-        } else if v.eq_ignore_ascii_case("yellow") {
-            ws.options.node_health_yellow
-        } else if v.eq_ignore_ascii_case("green") {
-            ws.options.node_health_green
-        } else {
-            cib::model::Score::parse(v)
-        };
-        if v.eq_ignore_ascii_case("red") || score.is_minus_infinity() {
+        // The colour words count as themselves, whatever score the
+        // strategy gives them; other values by their score.
+        if v.eq_ignore_ascii_case("red") {
             return -1;
-        }
-        if v.eq_ignore_ascii_case("yellow") || score.value() < 0 {
+        } else if v.eq_ignore_ascii_case("yellow") {
             rc = 0;
+        } else if !v.eq_ignore_ascii_case("green") {
+            let score = cib::model::Score::parse(v);
+            if score.is_minus_infinity() {
+                return -1;
+            } else if score.value() < 0 {
+                rc = 0;
+            }
         }
     }
     rc
