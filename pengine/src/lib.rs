@@ -21,6 +21,10 @@
 //!   evaluation), [`nvsets`] (name/value sets into tables), [`iso8601`]
 //!   (dates), [`natural`] (Pacemaker's node-name order).
 
+// Purity is enforced: clippy.toml lists the forbidden calls, this makes
+// them errors.
+#![deny(clippy::disallowed_methods)]
+
 pub mod error;
 pub mod iso8601;
 pub mod natural;

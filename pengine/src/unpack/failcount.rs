@@ -59,7 +59,7 @@ pub fn fail_count(ws: &WorkingSet, node: NodeId, rsc: RscId, effective: bool) ->
     let mut last = 0i64;
     for (k, v) in &ws.node(node).attrs {
         if matches(k, "fail-count", base, r.flags.unique, ws.legacy_failcounts) {
-            count = count + Score::parse(v);
+            count += Score::parse(v);
         } else if matches(k, "last-failure", base, r.flags.unique, ws.legacy_failcounts) {
             if let Some(t) = crate::rules::scan_ll(v) {
                 last = last.max(t);

@@ -176,10 +176,8 @@ fn target_role(ws: &WorkingSet, rsc: RscId) -> Option<Role> {
         return None;
     }
     let role = Role::parse(v).filter(|r| *r != Role::Unknown)?;
-    if role > Role::Started {
-        if !ws.rsc(ws.top(rsc)).flags.promotable || role > Role::Unpromoted {
-            return None;
-        }
+    if role > Role::Started && (!ws.rsc(ws.top(rsc)).flags.promotable || role > Role::Unpromoted) {
+        return None;
     }
     Some(role)
 }
@@ -359,7 +357,7 @@ fn location(ws: &mut WorkingSet, rsc: RscId, node: Option<NodeId>, score: Score,
     for r in ws.subtree(rsc) {
         for n in &nodes {
             let e = ws.resources[r.0].allowed_nodes.entry(*n).or_insert(Score::ZERO);
-            *e = *e + score;
+            *e += score;
         }
     }
     ws.locations.push(UnpackLocation { rsc, node, score, tag });

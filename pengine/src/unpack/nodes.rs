@@ -338,9 +338,9 @@ pub(super) fn determine_remote_online_status(ws: &mut WorkingSet, node: NodeId) 
     if r.role == Role::Started && r.next_role == Role::Stopped {
         n.shutdown = true;
     }
-    if container.as_ref().is_some_and(|c| c.flags.failed) || r.flags.failed {
-        n.online = false;
-    } else if r.role == Role::Stopped || container.as_ref().is_some_and(|c| c.role == Role::Stopped) {
+    let failed = container.as_ref().is_some_and(|c| c.flags.failed) || r.flags.failed;
+    let stopped = r.role == Role::Stopped || container.as_ref().is_some_and(|c| c.role == Role::Stopped);
+    if failed || stopped {
         n.online = false;
     } else if let Some(h) = host {
         let hn = &ws.nodes[h.0];
