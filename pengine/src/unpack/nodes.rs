@@ -134,7 +134,7 @@ pub(super) fn link_remote_nodes(ws: &mut WorkingSet) {
                 }
             }
             NodeKind::Guest => {
-                let rsc = (0..ws.resources.len()).find(|r| ws.resources[*r].meta("remote-node") == Some(node.uname.as_str()));
+                let rsc = (0..ws.resources.len()).find(|r| ws.resources[*r].id == node.id && ws.resources[*r].is_remote_node);
                 if let Some(r) = rsc {
                     ws.nodes[i].remote_rsc = Some(crate::working_set::RscId(r));
                 }

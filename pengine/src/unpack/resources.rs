@@ -26,6 +26,7 @@ pub(super) fn unpack_resources(ws: &mut WorkingSet, cib: &Cib) {
         let id = build(ws, cib, r, None, None);
         ws.top_level.push(id);
     }
+    add_guest_connections(ws);
     // Pacemaker lists resources by descending priority (a stable sort).
     let priority = |ws: &WorkingSet, r: RscId| ws.rsc(r).meta("priority").map_or(Score::ZERO, Score::parse);
     let mut order = ws.top_level.clone();
@@ -272,5 +273,51 @@ fn set_flags(ws: &mut WorkingSet, me: RscId, r: &CibResource, parent: Option<Rsc
     if let Some(Role::Stopped) = res.meta("target-role").and_then(Role::parse) {
         // next_role is decided by history and constraints; target-role
         // is applied after the history (see history.rs).
+    }
+}
+
+/// Guest nodes: a primitive with the `remote-node` meta-attribute runs a
+/// Pacemaker Remote node inside itself, reached through an implicit
+/// `ocf:pacemaker:remote` connection resource named after the node
+/// (Pacemaker's `expand_remote_rsc_meta`). The connection is internal:
+/// status output does not list it. Resources with a `container`
+/// meta-attribute run inside the named resource.
+fn add_guest_connections(ws: &mut WorkingSet) {
+    let containers: Vec<(RscId, String)> = (0..ws.resources.len())
+        .map(RscId)
+        .filter(|r| ws.rsc(*r).is_primitive())
+        .filter_map(|r| ws.rsc(r).meta("remote-node").map(|n| (r, n.to_string())))
+        .collect();
+    for (vm, name) in containers {
+        if ws.find_resource(&name).is_some() {
+            continue;
+        }
+        let mut meta = BTreeMap::new();
+        meta.insert("internal_rsc".to_string(), "true".to_string());
+        let vm_managed = ws.rsc(vm).flags.managed;
+        let id = RscId(ws.resources.len());
+        let mut conn = ws.rsc(vm).clone();
+        conn.id = name.clone();
+        conn.xml_id = name.clone();
+        conn.clone_name = None;
+        conn.variant = Variant::Primitive(PrimitiveInfo { class: AgentClass::Ocf, provider: Some("pacemaker".into()), agent: "remote".into(), ops: Vec::new() });
+        conn.parent = None;
+        conn.children = Vec::new();
+        conn.description = None;
+        conn.meta = meta;
+        conn.flags = RscFlags { managed: vm_managed, needs_quorum: true, ..Default::default() };
+        conn.is_remote_node = true;
+        conn.container = Some(vm);
+        conn.failure_timeout = 0;
+        conn.migration_threshold = Score::INFINITY;
+        ws.resources.push(conn);
+        ws.top_level.push(id);
+    }
+    for r in 0..ws.resources.len() {
+        if let Some(c) = ws.resources[r].meta("container").map(str::to_string) {
+            if let Some(cid) = ws.find_resource(&c) {
+                ws.resources[r].container = Some(cid);
+            }
+        }
     }
 }

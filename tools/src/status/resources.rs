@@ -34,6 +34,10 @@ pub fn resource_list(out: &mut Out, ws: &WorkingSet, level: usize, opts: ShowOpt
 fn print_resource(out: &mut Out, ws: &WorkingSet, r: RscId, level: usize, opts: ShowOptions) -> bool {
     match ws.rsc(r).variant {
         Variant::Primitive(_) => {
+            // Implicit resources (guest node connections) are not listed.
+            if ws.rsc(r).meta("internal_rsc").is_some_and(|v| v == "true") {
+                return false;
+            }
             out.item(level, &primitive_line(ws, r, opts));
             true
         }
