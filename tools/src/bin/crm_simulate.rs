@@ -89,9 +89,23 @@ fn run(args: &Args) -> Result<()> {
         },
     };
     let ws = pengine::unpack(&model, now);
-    if !args.quiet && (args.simulate || args.run || args.live_check || args.xml_file.is_some()) {
+    if !args.quiet {
+        if let Some(t) = &args.set_datetime {
+            // Pacemaker echoes the date as given.
+            println!("Setting effective cluster time: {t}");
+        } else if model.execution_date.is_some() {
+            let c = pengine::iso8601::Calendar::of(now);
+            println!(
+                "Using the original execution date of: {:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
+                c.year, c.month, c.monthday, c.hour, c.minute, c.second
+            );
+        }
         print!("{}", cluster_status(&ws, "Current cluster status", ShowOptions::default()));
-        println!();
+        // Pacemaker separates the next section (Transition Summary...)
+        // with a blank line; with neither -S nor -R nothing follows.
+        if args.simulate || args.run {
+            println!();
+        }
     }
     if args.save_graph.is_some() || args.save_dotfile.is_some() || args.show_scores {
         eprintln!("crm_simulate: scores and transition graphs are not implemented yet (policy engine stage 1 only)");
