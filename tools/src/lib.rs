@@ -7,6 +7,8 @@
 //! - [`cibadmin`]: the cibadmin tool's logic (CLI, operations, XPath, output).
 //! - `src/bin/*.rs`: one thin binary per tool (clap, then a library call).
 
+pub mod attribute;
+pub mod cib_file;
 pub mod cibadmin;
 pub mod exit;
 pub mod status;

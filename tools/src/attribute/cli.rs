@@ -1,0 +1,263 @@
+//! crm_attribute: query, set and delete cluster options, node attributes
+//! (permanent or transient), resource/operation defaults and tickets, as
+//! Pacemaker 2.1.5's crm_attribute does on a CIB file.
+
+use clap::Parser;
+
+use super::{delete, find, multiple_listing, node_id, update, AttrError, Scope, Target};
+use crate::cib_file::{rejected_listing, Context, Outcome, WriteError};
+use crate::ExitCode;
+
+#[derive(Parser, Debug, Default)]
+#[command(name = "crm_attribute", about = "Manage node's attributes and cluster options.", disable_version_flag = true)]
+pub struct Args {
+    /// Name of the attribute/option to operate on
+    #[arg(short = 'n', long = "name", visible_alias = "attr-name")]
+    pub name: Option<String>,
+    /// Query the current value of the attribute/option
+    #[arg(short = 'G', long = "query", visible_alias = "get-value")]
+    pub query: bool,
+    /// Update the value of the attribute/option
+    #[arg(short = 'v', long = "update", visible_alias = "attr-value", allow_hyphen_values = true)]
+    pub update: Option<String>,
+    /// Delete the attribute/option
+    #[arg(short = 'D', long = "delete", visible_alias = "delete-attr")]
+    pub delete: bool,
+    /// Set an attribute for the named node (instead of a cluster option)
+    #[arg(short = 'N', long = "node", visible_alias = "node-uname", short_alias = 'U')]
+    pub node: Option<String>,
+    /// Which part of the configuration: crm_config, rsc_defaults, op_defaults, tickets, nodes, status
+    #[arg(short = 't', long = "type")]
+    pub kind: Option<String>,
+    /// Lifetime of the node attribute: reboot or forever
+    #[arg(short = 'l', long = "lifetime")]
+    pub lifetime: Option<String>,
+    /// Set an utilization attribute for the node
+    #[arg(short = 'z', long = "utilization")]
+    pub utilization: bool,
+    /// (Advanced) The attribute set in which to place the value
+    #[arg(short = 's', long = "set-name")]
+    pub set_name: Option<String>,
+    /// (Advanced) The ID used to identify the attribute
+    #[arg(short = 'i', long = "id", visible_alias = "attr-id")]
+    pub id: Option<String>,
+    /// (Advanced) The default value to display if none is found
+    #[arg(short = 'd', long = "default")]
+    pub default: Option<String>,
+    /// Print only the value on stdout
+    #[arg(short = 'q', long = "quiet", short_alias = 'Q')]
+    pub quiet: bool,
+    /// Increase debug output
+    #[arg(short = 'V', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Which command, when several are given: delete, then update, then query.
+enum Command {
+    Query,
+    Update(String),
+    Delete,
+}
+
+/// Runs crm_attribute with `argv` (program name first).
+pub fn run(argv: &[String], ctx: &Context) -> Outcome {
+    match Args::try_parse_from(argv) {
+        Ok(a) => execute(&a, ctx),
+        Err(e) => usage(e),
+    }
+}
+
+/// A command-line error, reported as clap formats it, with Pacemaker's
+/// usage exit code.
+pub(crate) fn usage(e: clap::Error) -> Outcome {
+    let mut o = Outcome::default();
+    let text = e.render().to_string();
+    match e.kind() {
+        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+            o.out(&text);
+            o.exit(ExitCode::Ok)
+        }
+        _ => {
+            o.err(&text);
+            o.exit(ExitCode::Usage)
+        }
+    }
+}
+
+/// Runs the parsed command.
+pub fn execute(a: &Args, ctx: &Context) -> Outcome {
+    let tool = "crm_attribute";
+    let mut o = Outcome::default();
+    let cib = match ctx.cib().and_then(|f| f.load().map(|c| (f, c))) {
+        Ok(x) => x,
+        Err(u) => {
+            let (msg, code) = u.report(tool);
+            o.err(&msg);
+            return o.exit(code);
+        }
+    };
+    let (file, current) = cib;
+
+    // Pacemaker's order: -l/-t, then "a node means forever", then the
+    // node lookup for every scope except cluster options and tickets.
+    let mut kind = if a.utilization { Some("nodes".to_string()) } else { a.lifetime.clone().or(a.kind.clone()) };
+    if kind.is_none() && a.node.is_some() {
+        kind = Some("forever".into());
+    }
+    let scope_name = match kind.as_deref() {
+        None => "crm_config".to_string(),
+        Some("reboot") => "status".into(),
+        Some("forever") => "nodes".into(),
+        Some(k) => k.to_string(),
+    };
+    let scope = Scope::parse(&scope_name);
+    let mut node = None;
+    if !matches!(scope, Some(Scope::CrmConfig | Scope::Tickets)) {
+        let uname = a.node.clone().or_else(|| ctx.local_node.clone()).unwrap_or_default();
+        match node_id(&current, &uname) {
+            Some(id) => node = Some(id),
+            None => {
+                o.err(&format!("{tool}: Could not map name={uname} to a UUID\n"));
+                return o.exit(ExitCode::NoSuch);
+            }
+        }
+    }
+    let command = if a.delete {
+        Command::Delete
+    } else if let Some(v) = &a.update {
+        Command::Update(v.clone())
+    } else {
+        Command::Query
+    };
+    if matches!(command, Command::Delete) && a.name.is_none() {
+        o.err(&format!("{tool}: Error: must specify attribute name or pattern to delete\n"));
+        return o.exit(ExitCode::Usage);
+    }
+    let Some(scope) = scope else {
+        // An unknown section: Pacemaker finds no XPath for it (ENOMSG).
+        o.err(&format!("{tool}: Error performing operation: No message of desired type\n"));
+        return o.exit(ExitCode::Protocol);
+    };
+    let target = Target {
+        scope: Some(scope),
+        node_id: if matches!(scope, Scope::Nodes | Scope::Status) { node.clone() } else { None },
+        set_name: a.set_name.clone(),
+        attr_id: a.id.clone(),
+        attr_name: a.name.clone(),
+        utilization: a.utilization,
+    };
+
+    match command {
+        Command::Query => {
+            let found = find(&current, &target);
+            if found.is_empty() {
+                match &a.default {
+                    Some(d) => print_value(&mut o, a, scope, a.name.as_deref().unwrap_or("(null)"), d),
+                    None => {
+                        o.err(&format!("{tool}: Error performing operation: No such device or address\n"));
+                        return o.exit(ExitCode::NoSuch);
+                    }
+                }
+            }
+            for f in &found {
+                print_value(&mut o, a, scope, &f.name, &f.value);
+            }
+            o.exit(ExitCode::Ok)
+        }
+        Command::Update(value) => {
+            if a.name.is_none() && a.id.is_none() {
+                o.err(&format!("{tool}: Error performing operation: Invalid argument\n"));
+                return o.exit(ExitCode::Software);
+            }
+            let name = a.name.clone().unwrap_or_else(|| "(null)".into());
+            let set = a.set_name.clone().unwrap_or_else(|| super::default_set_name(&target));
+            match file.edit(|cib| update(cib, &target, &value)) {
+                Ok(_) => o.exit(ExitCode::Ok),
+                Err(WriteError::Edit(AttrError::Multiple(found))) => {
+                    o.out(&multiple_listing(a.name.as_deref(), &found));
+                    o.err(&format!(
+                        "{tool}: Please choose from one of the matches below and supply the 'id' with --attr-id\n"
+                    ));
+                    o.exit(ExitCode::Multiple)
+                }
+                Err(WriteError::Edit(AttrError::NoNodeState { set })) => {
+                    o.err(&format!(
+                        "Error setting {name}={value} (section={}, set={set}): No such device or address\n",
+                        scope.name()
+                    ));
+                    o.err(&format!("{tool}: Error performing operation: No such device or address\n"));
+                    o.exit(ExitCode::NoSuch)
+                }
+                Err(WriteError::Invalid(rejected)) => {
+                    o.err(&rejected_listing(&rejected));
+                    o.err(&format!(
+                        "Error setting {name}={value} (section={}, set={set}): Update does not conform to the configured schema\n",
+                        scope.name()
+                    ));
+                    o.err(&format!("{tool}: Error performing operation: Unknown error 1016\n"));
+                    o.exit(ExitCode::Config)
+                }
+                Err(WriteError::Unavailable(u)) => {
+                    let (msg, code) = u.report(tool);
+                    o.err(&msg);
+                    o.exit(code)
+                }
+            }
+        }
+        Command::Delete => {
+            // With --id Pacemaker deletes by id without looking first, and
+            // reports the id it was not given as "(null)".
+            let result = file.edit(|cib| match &a.id {
+                Some(_) => {
+                    let found = find(cib, &target);
+                    for f in found.iter().rev() {
+                        let (last, parent) = f.path.split_last().expect("below root");
+                        super::at_mut(cib, parent).expect("parent").children.remove(*last);
+                    }
+                    Ok(Some(None))
+                }
+                None => delete(cib, &target).map(|f| f.map(|f| Some(f.id))),
+            });
+            match result {
+                Ok(None) => o.exit(ExitCode::Ok),
+                Ok(Some(id)) => {
+                    if !a.quiet {
+                        let kind = if target.node_id.is_some() { "attribute" } else { "option" };
+                        let set = a.set_name.as_ref().map(|s| format!(" set={s}")).unwrap_or_default();
+                        o.out(&format!(
+                            "Deleted {} {kind}: id={}{set} name={}\n",
+                            scope.name(),
+                            id.as_deref().unwrap_or("(null)"),
+                            a.name.as_deref().unwrap_or("(null)")
+                        ));
+                    }
+                    o.exit(ExitCode::Ok)
+                }
+                Err(WriteError::Edit(AttrError::Multiple(found))) => {
+                    o.out(&multiple_listing(a.name.as_deref(), &found));
+                    o.exit(ExitCode::Ok)
+                }
+                Err(WriteError::Edit(AttrError::NoNodeState { .. })) => o.exit(ExitCode::Ok),
+                Err(WriteError::Invalid(rejected)) => {
+                    o.err(&rejected_listing(&rejected));
+                    o.err(&format!("{tool}: Error performing operation: Update does not conform to the configured schema\n"));
+                    o.exit(ExitCode::Config)
+                }
+                Err(WriteError::Unavailable(u)) => {
+                    let (msg, code) = u.report(tool);
+                    o.err(&msg);
+                    o.exit(code)
+                }
+            }
+        }
+    }
+}
+
+fn print_value(o: &mut Outcome, a: &Args, scope: Scope, name: &str, value: &str) {
+    if a.quiet {
+        o.out(&format!("{value}\n"));
+    } else {
+        let id = a.id.as_ref().map(|i| format!("id={i}")).unwrap_or_default();
+        o.out(&format!("scope={} {id} name={name} value={value}\n", scope.name()));
+    }
+}

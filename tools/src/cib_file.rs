@@ -1,0 +1,233 @@
+//! The offline CIB the crm_* editing tools work on (`CIB_file` /
+//! `CIB_shadow`), and the tail every write goes through.
+//!
+//! ```text
+//!  CibSource::File(path) --load--> Element (as Pacemaker's file back end holds it)
+//!                        --edit--> f(&mut Element) --commit--> version bump, schema check,
+//!                                                              atomic replace under the lock
+//!  CibSource::Live       --> Unavailable::NotConnected (no cib daemon client yet)
+//! ```
+//!
+//! The version bump follows Pacemaker: a change under `configuration` moves
+//! `epoch` (and resets `num_updates`), any other change moves
+//! `num_updates`. A configuration change must still validate, and when it
+//! does not the rejected CIB is returned so the tool can list it the way
+//! Pacemaker does (numbered lines on stderr, exit 78).
+
+use cib::env::{CibSource, EnvError};
+use cib::store::{CibStore, StoreError, UpdateError};
+use cib::Element;
+
+use crate::cibadmin::{as_pacemaker_loads_it, output, schema_valid};
+use crate::ExitCode;
+
+/// What a tool run produced: its output and exit code. Tools build this
+/// and the binary prints it, so tests can run a tool in-process.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: u8,
+}
+
+impl Outcome {
+    pub fn out(&mut self, s: &str) {
+        self.stdout.push_str(s);
+    }
+    pub fn err(&mut self, s: &str) {
+        self.stderr.push_str(s);
+    }
+    pub fn exit(mut self, code: ExitCode) -> Outcome {
+        self.code = code.code();
+        self
+    }
+    /// Prints to the real stdout/stderr and returns the process exit code.
+    pub fn emit(&self) -> std::process::ExitCode {
+        use std::io::Write;
+        let _ = std::io::stdout().write_all(self.stdout.as_bytes());
+        let _ = std::io::stderr().write_all(self.stderr.as_bytes());
+        std::process::ExitCode::from(self.code)
+    }
+}
+
+/// What the tools take from the environment.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// `CIB_shadow` / `CIB_file` / live.
+    pub source: Result<CibSource, EnvError>,
+    /// This node's name (`HA_NODENAME`, else `uname -n`), used where
+    /// Pacemaker asks the cluster for the local node.
+    pub local_node: Option<String>,
+}
+
+impl Context {
+    /// From the real process environment.
+    pub fn from_process() -> Context {
+        match cib::env::HaEnv::from_process() {
+            Ok(env) => Context { source: Ok(env.cib_source), local_node: Some(env.nodename) },
+            Err(e) => Context { source: Err(e), local_node: None },
+        }
+    }
+
+    /// An offline context on `path`.
+    pub fn file(path: impl Into<std::path::PathBuf>, local_node: Option<&str>) -> Context {
+        Context { source: Ok(CibSource::File(path.into())), local_node: local_node.map(str::to_string) }
+    }
+
+    pub fn cib(&self) -> Result<CibFile, Unavailable> {
+        CibFile::from_source(self.source.clone())
+    }
+}
+
+/// Why the CIB could not be used at all.
+#[derive(Debug)]
+pub enum Unavailable {
+    /// No `CIB_file`: the live cluster would be needed.
+    NotConnected,
+    /// The environment is malformed.
+    Env(EnvError),
+    /// The file is missing, unreadable, malformed or schema-invalid.
+    Load(String),
+}
+
+impl Unavailable {
+    /// Pacemaker's sign-on failure text and exit code.
+    pub fn report(&self, tool: &str) -> (String, ExitCode) {
+        match self {
+            Unavailable::NotConnected => (
+                format!("{tool}: Could not connect to the CIB: Transport endpoint is not connected\n"),
+                ExitCode::Disconnect,
+            ),
+            Unavailable::Env(e) => (format!("{tool}: {e}\n"), ExitCode::InvalidParam),
+            Unavailable::Load(why) => {
+                (format!("{tool}: Could not connect to the CIB: {why}\n"), ExitCode::NoSuch)
+            }
+        }
+    }
+}
+
+/// What went wrong when a write was attempted.
+#[derive(Debug)]
+pub enum WriteError<E> {
+    /// The edit itself refused (the tool's own error type).
+    Edit(E),
+    /// The result does not validate; the rejected CIB is attached.
+    Invalid(Box<Element>),
+    /// The file could not be used or written.
+    Unavailable(Unavailable),
+}
+
+/// An offline CIB file.
+pub struct CibFile {
+    store: CibStore,
+}
+
+impl CibFile {
+    /// Opens the CIB the environment names; only files are supported.
+    pub fn from_source(source: Result<CibSource, EnvError>) -> Result<CibFile, Unavailable> {
+        match source {
+            Ok(CibSource::File(path)) => Ok(CibFile::at(path)),
+            Ok(CibSource::Live { .. }) => Err(Unavailable::NotConnected),
+            Err(e) => Err(Unavailable::Env(e)),
+        }
+    }
+
+    /// A CIB file at `path`, written as Pacemaker's tools write one (no
+    /// XML declaration).
+    pub fn at(path: impl Into<std::path::PathBuf>) -> CibFile {
+        CibFile { store: CibStore::plain_file(path).without_declaration() }
+    }
+
+    /// Reads the CIB as Pacemaker's file back end holds it.
+    pub fn load(&self) -> Result<Element, Unavailable> {
+        let loaded = self.store.load().map_err(|e| Unavailable::Load(load_reason(&e)))?;
+        let doc = loaded.ok_or_else(|| Unavailable::Load("No such device or address".into()))?.doc;
+        as_pacemaker_loads_it(doc.root, &schema_valid)
+            .map_err(|_| Unavailable::Load("Update does not conform to the configured schema".into()))
+    }
+
+    /// Read-modify-write under the store's lock. `f` edits the CIB and
+    /// returns its own value; the version is bumped and the result
+    /// validated (when the configuration changed) before it is written.
+    pub fn edit<T, E>(&self, f: impl FnOnce(&mut Element) -> Result<T, E>) -> Result<T, WriteError<E>> {
+        let committed = self.store.update(|doc| {
+            let current = as_pacemaker_loads_it(doc.root.clone(), &schema_valid)
+                .map_err(|_| WriteError::Unavailable(Unavailable::Load("Update does not conform to the configured schema".into())))?;
+            let mut scratch = current.clone();
+            let value = f(&mut scratch).map_err(WriteError::Edit)?;
+            let next = finish(&current, scratch, &schema_valid).map_err(WriteError::Invalid)?;
+            doc.root = next;
+            Ok(value)
+        });
+        match committed {
+            Ok(c) => Ok(c.value),
+            Err(UpdateError::Rejected(r)) => Err(r),
+            Err(UpdateError::Store(e)) => Err(WriteError::Unavailable(Unavailable::Load(load_reason(&e)))),
+        }
+    }
+}
+
+fn load_reason(e: &StoreError) -> String {
+    match e {
+        StoreError::Parse { .. } | StoreError::DigestMismatch { .. } => {
+            "Update does not conform to the configured schema".into()
+        }
+        _ => "No such device or address".into(),
+    }
+}
+
+/// Bumps the version of `next` relative to `current` and validates it.
+/// Unchanged documents come back as they are.
+pub fn finish(current: &Element, mut next: Element, valid: &dyn Fn(&Element) -> bool) -> Result<Element, Box<Element>> {
+    if &next == current {
+        return Ok(next);
+    }
+    let int = |e: &Element, name: &str| e.attr(name).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    let config_changed = current.child("configuration") != next.child("configuration");
+    if config_changed {
+        let epoch = int(&next, "epoch") + 1;
+        next.set_attr("num_updates", "0");
+        next.set_attr("epoch", epoch.to_string());
+        if !valid(&next) {
+            return Err(Box::new(next));
+        }
+    } else {
+        let n = int(&next, "num_updates") + 1;
+        next.set_attr("num_updates", n.to_string());
+    }
+    Ok(next)
+}
+
+/// The numbered listing Pacemaker prints for a CIB that failed validation.
+pub fn rejected_listing(rejected: &Element) -> String {
+    output::numbered(&rejected.to_xml())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cib::xml::parse_element;
+
+    #[test]
+    fn config_change_moves_epoch_status_change_moves_num_updates() {
+        let cur = parse_element(r#"<cib epoch="5" num_updates="3" admin_epoch="0"><configuration><crm_config/></configuration><status/></cib>"#).unwrap();
+        let mut cfg = cur.clone();
+        cfg.child_mut("configuration").unwrap().child_mut("crm_config").unwrap().set_attr("x", "1");
+        let out = finish(&cur, cfg, &|_| true).unwrap();
+        assert_eq!((out.attr("epoch"), out.attr("num_updates")), (Some("6"), Some("0")));
+        let mut st = cur.clone();
+        st.child_mut("status").unwrap().set_attr("x", "1");
+        let out = finish(&cur, st, &|_| false).unwrap();
+        assert_eq!((out.attr("epoch"), out.attr("num_updates")), (Some("5"), Some("4")));
+        assert_eq!(finish(&cur, cur.clone(), &|_| false).unwrap(), cur);
+    }
+
+    #[test]
+    fn invalid_configuration_is_rejected_with_the_bumped_cib() {
+        let cur = parse_element(r#"<cib epoch="5" num_updates="3"><configuration/></cib>"#).unwrap();
+        let mut next = cur.clone();
+        next.child_mut("configuration").unwrap().set_attr("x", "1");
+        let rejected = finish(&cur, next, &|_| false).unwrap_err();
+        assert_eq!(rejected.attr("epoch"), Some("6"));
+    }
+}
