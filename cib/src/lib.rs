@@ -20,6 +20,7 @@
 //! - [`patchset`]: Pacemaker's v2 patchsets, made and applied (docs/PATCHSET.md).
 //! - [`store`]: the durable `cib.xml` with digest, backups and lock (docs/STORE.md).
 //! - [`env`]: the `HA_*` environment contract (docs/ENVIRONMENT.md).
+//! - [`op_digest`]: Pacemaker's operation digests of `lrm_rsc_op` (docs/OP_DIGEST.md).
 //!
 //! The tree is deliberately untyped; typed views are derived from it where
 //! a consumer needs semantics, never stored back.
@@ -28,6 +29,7 @@ pub mod env;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod model;
+pub mod op_digest;
 pub mod patchset;
 pub mod store;
 pub mod version;
