@@ -100,6 +100,23 @@ pub struct Found {
     path: Vec<usize>,
 }
 
+impl Found {
+    /// Describes the nvpair at `path` (child-element indices from the root).
+    pub fn at(e: &Element, path: Vec<usize>) -> Found {
+        Found {
+            id: e.id().unwrap_or_default().to_string(),
+            name: e.attr("name").unwrap_or_default().to_string(),
+            value: e.attr("value").unwrap_or_default().to_string(),
+            path,
+        }
+    }
+
+    /// Where the nvpair is, for editing.
+    pub fn path(&self) -> &[usize] {
+        &self.path
+    }
+}
+
 /// Why an update or delete could not be done.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttrError {

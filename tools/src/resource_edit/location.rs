@@ -1,0 +1,314 @@
+//! `-M` (move), `-B` (ban) and `-U` (clear): the `cli-prefer-RSC` and
+//! `cli-ban-RSC-on-NODE` location constraints, and where a resource runs
+//! now, read from the status section's operation history.
+
+use super::{fail, remove_where, Args};
+use crate::attribute::node_id;
+use crate::cib_file::{rejected_listing, CibFile, Outcome, WriteError};
+use crate::ExitCode;
+use cib::{Element, Node};
+
+/// Nodes where `rsc` (or, for a group or clone, any primitive inside it)
+/// is active according to its last non-recurring operation on each
+/// online node, in the status section's order.
+pub fn active_nodes(cib: &Element, rsc: &str) -> Vec<String> {
+    let mut ids = vec![rsc.to_string()];
+    if let Some(r) = super::find_resource(cib, rsc) {
+        ids.extend(r.descendants().filter(|e| e.name == "primitive").filter_map(|e| e.id()).map(str::to_string));
+    }
+    let mut out: Vec<String> = Vec::new();
+    let Some(status) = cib.child("status") else { return out };
+    for state in status.children_named("node_state") {
+        let online = state.attr("crmd") == Some("online") && state.attr("in_ccm") == Some("true");
+        let Some(uname) = state.attr("uname") else { continue };
+        if !online {
+            continue;
+        }
+        let lrm_resources = state.children_named("lrm").flat_map(|l| l.children_named("lrm_resources"));
+        let active = lrm_resources.flat_map(|l| l.children_named("lrm_resource")).any(|lr| {
+            let rid = lr.id().unwrap_or_default();
+            let base = rid.split_once(':').map(|(b, _)| b).unwrap_or(rid);
+            ids.iter().any(|i| i == base) && history_says_active(lr)
+        });
+        if active && !out.iter().any(|n| n == uname) {
+            out.push(uname.to_string());
+        }
+    }
+    out
+}
+
+/// The last one-shot operation (highest call-id, recurring monitors
+/// ignored) decides: a successful stop or a "not running" probe means
+/// stopped; a start, promote, demote, migrate_from or a probe that found
+/// it running, or a failed stop, means active.
+fn history_says_active(lr: &Element) -> bool {
+    let last = lr
+        .children_named("lrm_rsc_op")
+        .filter(|op| op.attr("interval").unwrap_or("0") == "0")
+        .filter(|op| !op.id().is_some_and(|i| i.contains("_last_failure_")))
+        .max_by_key(|op| op.attr("call-id").and_then(|c| c.parse::<i64>().ok()).unwrap_or(-1));
+    let Some(op) = last else { return false };
+    let rc = op.attr("rc-code").and_then(|r| r.parse::<i64>().ok()).unwrap_or(0);
+    match op.attr("operation").unwrap_or_default() {
+        "stop" | "migrate_to" => rc != 0,
+        "start" | "promote" | "demote" | "migrate_from" => true,
+        "monitor" => rc != 7,
+        _ => false,
+    }
+}
+
+fn ban_id(rsc: &str, node: &str) -> String {
+    format!("cli-ban-{rsc}-on-{node}")
+}
+
+fn prefer_id(rsc: &str) -> String {
+    format!("cli-prefer-{rsc}")
+}
+
+/// A `cli-*` location constraint, plain or (with a lifetime) as a rule
+/// that ends at `until`.
+fn constraint(rsc: &str, node: &str, ban: bool, until: Option<&str>) -> Element {
+    let id = if ban { ban_id(rsc, node) } else { prefer_id(rsc) };
+    let score = if ban { "-INFINITY" } else { "INFINITY" };
+    let base = Element::new("rsc_location").with_attr("id", id.clone()).with_attr("rsc", rsc).with_attr("role", "Started");
+    let Some(until) = until else { return base.with_attr("node", node).with_attr("score", score) };
+    let (rule, expr, life) = if ban {
+        (format!("{id}-rule"), format!("{id}-expr"), format!("{id}-lifetime"))
+    } else {
+        (format!("cli-prefer-rule-{rsc}"), format!("cli-prefer-expr-{rsc}"), format!("cli-prefer-lifetime-end-{rsc}"))
+    };
+    base.with_child(
+        Element::new("rule")
+            .with_attr("id", rule)
+            .with_attr("score", score)
+            .with_attr("boolean-op", "and")
+            .with_child(
+                Element::new("expression")
+                    .with_attr("id", expr)
+                    .with_attr("attribute", "#uname")
+                    .with_attr("operation", "eq")
+                    .with_attr("value", node)
+                    .with_attr("type", "string"),
+            )
+            .with_child(Element::new("date_expression").with_attr("id", life).with_attr("operation", "lt").with_attr("end", until)),
+    )
+}
+
+/// Adds `c` to the constraints, replacing one with the same id in place.
+fn put(cib: &mut Element, c: Element) {
+    let cons = cib.child_or_insert("configuration").child_or_insert("constraints");
+    let id = c.id().unwrap_or_default().to_string();
+    match cons.element_position(|e| e.id() == Some(&id)) {
+        Some(n) => {
+            cons.remove_element(n);
+            cons.insert_element(n, c);
+        }
+        None => cons.children.push(Node::Element(c)),
+    }
+}
+
+fn remove_id(cib: &mut Element, id: &str) -> bool {
+    match cib.child_mut("configuration").and_then(|c| c.child_mut("constraints")) {
+        Some(cons) => remove_where(cons, &|e| e.name == "rsc_location" && e.id() == Some(id)) > 0,
+        None => false,
+    }
+}
+
+fn warning(rsc: &str, node: &str) -> String {
+    format!(
+        "WARNING: Creating rsc_location constraint '{id}' with a score of -INFINITY for resource {rsc} on {node}.\n\
+         \tThis will prevent {rsc} from running on {node} until the constraint is removed using the clear option or by editing the CIB with an appropriate tool\n\
+         \tThis will be the case even if {node} is the last node in the cluster\n",
+        id = ban_id(rsc, node)
+    )
+}
+
+pub fn move_or_ban(file: &CibFile, current: &Element, rsc: &str, a: &Args) -> Outcome {
+    let mut o = Outcome::default();
+    let node = match &a.node {
+        Some(n) => {
+            if node_id(current, n).is_none() {
+                return fail(o, &format!("crm_resource: Node '{n}' not found\n"), ExitCode::NoSuch);
+            }
+            n.clone()
+        }
+        None => {
+            let active = active_nodes(current, rsc);
+            if active.len() != 1 {
+                o.err(&format!(
+                    "crm_resource: Resource '{rsc}' not moved: active in {} locations.\nTo prevent '{rsc}' from running on a specific location, specify a node.\n",
+                    active.len()
+                ));
+                return o.exit(ExitCode::Usage);
+            }
+            active[0].clone()
+        }
+    };
+    // Moving to a node means preferring it; -M alone bans the current one.
+    let ban = a.ban || a.node.is_none();
+    if !ban && active_nodes(current, rsc).contains(&node) {
+        o.err("crm_resource: Error performing operation: Requested item already exists\n");
+        return o.exit(ExitCode::Exists);
+    }
+    let until = match &a.lifetime {
+        Some(l) => match lifetime_end(l, now_secs()) {
+            Some(u) => Some(u),
+            None => {
+                o.err(&format!("crm_resource: Invalid lifetime '{l}'\n"));
+                return o.exit(ExitCode::InvalidParam);
+            }
+        },
+        None => None,
+    };
+    if let Some(u) = &until {
+        o.out(&format!("Migration will take effect until: {u}\n"));
+    }
+    if ban && !a.quiet {
+        o.out(&warning(rsc, &node));
+    }
+    let result = file.edit(|cib| -> Result<(), ()> {
+        if !ban {
+            remove_id(cib, &ban_id(rsc, &node));
+        }
+        put(cib, constraint(rsc, &node, ban, until.as_deref()));
+        Ok(())
+    });
+    finish(o, result)
+}
+
+pub fn clear(file: &CibFile, current: &Element, rsc: &str, node: Option<&str>) -> Outcome {
+    let mut o = Outcome::default();
+    let Some(cons) = current.child("configuration").and_then(|c| c.child("constraints")) else { return o };
+    let mut doomed: Vec<String> = Vec::new();
+    let ban_prefix = format!("cli-ban-{rsc}-on-");
+    for c in cons.children_named("rsc_location") {
+        let id = c.id().unwrap_or_default();
+        if let Some(n) = id.strip_prefix(&ban_prefix) {
+            if node.is_none_or(|want| want == n) {
+                doomed.push(id.to_string());
+            }
+        }
+    }
+    if let Some(p) = cons.children_named("rsc_location").find(|c| c.id() == Some(&prefer_id(rsc))) {
+        let target = p.attr("node").map(str::to_string).or_else(|| {
+            p.descendants().find(|e| e.name == "expression" && e.attr("attribute") == Some("#uname")).and_then(|e| e.attr("value")).map(str::to_string)
+        });
+        if node.is_none() || target.as_deref() == node {
+            doomed.push(prefer_id(rsc));
+        }
+    }
+    for id in &doomed {
+        o.out(&format!("Removing constraint: {id}\n"));
+    }
+    let result = file.edit(|cib| -> Result<(), ()> {
+        for id in &doomed {
+            remove_id(cib, id);
+        }
+        Ok(())
+    });
+    finish(o, result)
+}
+
+fn finish(mut o: Outcome, result: Result<(), WriteError<()>>) -> Outcome {
+    match result {
+        Ok(()) => o,
+        Err(WriteError::Invalid(rejected)) => {
+            o.err(&rejected_listing(&rejected));
+            o.err("crm_resource: Error performing operation: Update does not conform to the configured schema\n");
+            o.exit(ExitCode::Config)
+        }
+        Err(WriteError::Edit(())) => o.exit(ExitCode::Error),
+        Err(WriteError::Unavailable(u)) => {
+            let (msg, code) = u.report("crm_resource");
+            fail(o, &msg, code)
+        }
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// `now` plus an ISO 8601 duration (`PT1H`, `P1D`, `P1Y2M3DT4H5M6S`,
+/// `P2W`), as `YYYY-MM-DD HH:MM:SSZ`. Months and years move the calendar
+/// date, as Pacemaker's date arithmetic does.
+pub fn lifetime_end(duration: &str, now: i64) -> Option<String> {
+    let rest = duration.strip_prefix('P')?;
+    let (date, time) = rest.split_once('T').unwrap_or((rest, ""));
+    let mut fields = [0i64; 7]; // Y M W D H M S
+    let mut parse = |part: &str, units: &[(char, usize)]| -> Option<()> {
+        let mut num = String::new();
+        for c in part.chars() {
+            if c.is_ascii_digit() {
+                num.push(c);
+            } else {
+                let &(_, slot) = units.iter().find(|(u, _)| *u == c)?;
+                fields[slot] = num.parse().ok()?;
+                num.clear();
+            }
+        }
+        num.is_empty().then_some(())
+    };
+    parse(date, &[('Y', 0), ('M', 1), ('W', 2), ('D', 3)])?;
+    parse(time, &[('H', 4), ('M', 5), ('S', 6)])?;
+    let (mut days, secs) = (now.div_euclid(86_400), now.rem_euclid(86_400));
+    let (mut y, mut m, mut d) = civil_from_days(days);
+    let months = m as i64 - 1 + fields[1] + 12 * (y + fields[0]);
+    y = months.div_euclid(12);
+    m = (months.rem_euclid(12) + 1) as u32;
+    d = d.min(days_in_month(y, m));
+    days = days_from_civil(y, m, d) + 7 * fields[2] + fields[3];
+    let total = days * 86_400 + secs + 3600 * fields[4] + 60 * fields[5] + fields[6];
+    let (days, s) = (total.div_euclid(86_400), total.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    Some(format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60))
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 } as i64;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes() {
+        // 2023-01-01 00:00:00Z
+        let t = 1_672_531_200;
+        assert_eq!(lifetime_end("PT1H", t).unwrap(), "2023-01-01 01:00:00Z");
+        assert_eq!(lifetime_end("P1D", t).unwrap(), "2023-01-02 00:00:00Z");
+        assert_eq!(lifetime_end("P1M", t + 30 * 86_400).unwrap(), "2023-02-28 00:00:00Z");
+        assert_eq!(lifetime_end("P1Y2M3DT4H5M6S", t).unwrap(), "2024-03-04 04:05:06Z");
+        assert_eq!(lifetime_end("P2W", t).unwrap(), "2023-01-15 00:00:00Z");
+        assert_eq!(lifetime_end("1H", t), None);
+    }
+}

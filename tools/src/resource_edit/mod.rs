@@ -1,0 +1,224 @@
+//! crm_resource's CIB-editing forms on a CIB file, as Pacemaker 2.1.5
+//! performs them, plus the Heartbeat 2.x forms the seeds use:
+//!
+//! - `-p NAME -v VALUE [--meta]`, `-g NAME [--meta]`, `-d NAME [--meta]`
+//!   ([`params`]); Heartbeat's `-p target_role|is_managed` set the meta
+//!   attribute the engine obeys (`target-role`, `is-managed`);
+//! - `-M [-N|-H NODE]`, `-B [-N NODE]`, `-U [-N NODE]` ([`location`]);
+//! - `-D -t primitive|group`, and `-q` / Heartbeat's `-x` (the resource's
+//!   XML).
+//!
+//! The status views (`-L`, `-W`, `-C`) belong to the status printer.
+//! `-M`/`-B` without a node read where the resource runs from the
+//! operation history ([`location::active_nodes`]).
+
+pub mod location;
+pub mod params;
+
+use clap::Parser;
+
+use crate::attribute::cli::usage;
+use crate::cib_file::{rejected_listing, Context, Outcome, WriteError};
+use crate::ExitCode;
+use cib::{Element, Node};
+
+#[derive(Parser, Debug, Default)]
+#[command(name = "crm_resource", about = "Perform tasks related to cluster resources", disable_version_flag = true)]
+pub struct Args {
+    /// Resource ID
+    #[arg(short = 'r', long = "resource")]
+    pub resource: Option<String>,
+    /// Set the named parameter
+    #[arg(short = 'p', long = "set-parameter")]
+    pub set_parameter: Option<String>,
+    /// Value for -p
+    #[arg(short = 'v', long = "parameter-value", allow_hyphen_values = true)]
+    pub value: Option<String>,
+    /// Display the named parameter
+    #[arg(short = 'g', long = "get-parameter")]
+    pub get_parameter: Option<String>,
+    /// Delete the named parameter
+    #[arg(short = 'd', long = "delete-parameter")]
+    pub delete_parameter: Option<String>,
+    /// Use meta attributes instead of instance attributes
+    #[arg(short = 'm', long = "meta")]
+    pub meta: bool,
+    /// Move the resource (to -N NODE, else away from where it runs)
+    #[arg(short = 'M', long = "move")]
+    pub move_: bool,
+    /// Ban the resource from a node
+    #[arg(short = 'B', long = "ban")]
+    pub ban: bool,
+    /// Remove constraints created by --move and --ban
+    #[arg(short = 'U', long = "clear", visible_alias = "un-move")]
+    pub clear: bool,
+    /// Delete the resource (needs -t)
+    #[arg(short = 'D', long = "delete")]
+    pub delete: bool,
+    /// Resource type for -D: primitive, group...
+    #[arg(short = 't', long = "resource-type")]
+    pub resource_type: Option<String>,
+    /// Node name (Heartbeat: -H)
+    #[arg(short = 'N', long = "node", visible_alias = "host-uname", short_alias = 'H')]
+    pub node: Option<String>,
+    /// Lifetime of -M/-B constraints (ISO 8601 duration)
+    #[arg(short = 'u', long = "lifetime")]
+    pub lifetime: Option<String>,
+    /// Print the resource's XML (Pacemaker: --query-xml)
+    #[arg(short = 'q', long = "query-xml")]
+    pub query_xml: bool,
+    /// Heartbeat 2.x: print the resource's XML
+    #[arg(short = 'x')]
+    pub heartbeat_xml: bool,
+    #[arg(short = 'Q', long = "quiet")]
+    pub quiet: bool,
+    #[arg(short = 'f', long = "force")]
+    pub force: bool,
+    #[arg(short = 'V', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Runs crm_resource with `argv` (program name first).
+pub fn run(argv: &[String], ctx: &Context) -> Outcome {
+    match Args::try_parse_from(argv) {
+        Ok(a) => execute(&a, ctx),
+        Err(e) => usage(e),
+    }
+}
+
+/// Pacemaker's closing line for a failed command.
+pub(crate) fn fail(mut o: Outcome, lines: &str, code: ExitCode) -> Outcome {
+    o.err(lines);
+    o.err(&format!("Error performing operation: {}\n", describe(code)));
+    o.exit(code)
+}
+
+fn describe(code: ExitCode) -> &'static str {
+    match code {
+        ExitCode::NoSuch => "No such object",
+        ExitCode::Disconnect => "Not connected",
+        ExitCode::Exists => "Requested item already exists",
+        ExitCode::Multiple => "Multiple items match request",
+        _ => code.describe(),
+    }
+}
+
+pub fn execute(a: &Args, ctx: &Context) -> Outcome {
+    let o = Outcome::default();
+    let Some(rsc) = a.resource.clone() else {
+        let mut o = o;
+        o.err("crm_resource: Must supply a resource id with -r\n");
+        return o.exit(ExitCode::Usage);
+    };
+    if a.set_parameter.is_some() && a.value.is_none() {
+        let mut o = o;
+        o.err("crm_resource: You need to supply a value with the -v option\n");
+        return o.exit(ExitCode::Usage);
+    }
+    let file = match ctx.cib().and_then(|f| f.load().map(|c| (f, c))) {
+        Ok(x) => x,
+        Err(u) => {
+            let (msg, code) = u.report("crm_resource");
+            return fail(o, &msg, code);
+        }
+    };
+    let (file, current) = file;
+    if find_resource(&current, &rsc).is_none() {
+        return fail(o, &format!("crm_resource: Resource '{rsc}' not found\n"), ExitCode::NoSuch);
+    }
+
+    if let Some(name) = &a.set_parameter {
+        return params::set(&file, &rsc, name, a.value.as_deref().unwrap_or_default(), a.meta, a.force);
+    }
+    if let Some(name) = &a.get_parameter {
+        return params::get(&current, &rsc, name, a.meta);
+    }
+    if let Some(name) = &a.delete_parameter {
+        return params::delete(&file, &current, &rsc, name, a.meta);
+    }
+    if a.move_ || a.ban {
+        return location::move_or_ban(&file, &current, &rsc, a);
+    }
+    if a.clear {
+        return location::clear(&file, &current, &rsc, a.node.as_deref());
+    }
+    if a.delete {
+        return delete_resource(&file, &rsc, a.resource_type.as_deref());
+    }
+    if a.query_xml || a.heartbeat_xml {
+        return query_xml(&current, &rsc);
+    }
+    let mut o = o;
+    o.err("crm_resource: this command is not supported offline by this implementation\n");
+    o.exit(ExitCode::Unimplemented)
+}
+
+/// The resource element with this id (primitive, group, clone...).
+pub fn find_resource<'a>(cib: &'a Element, id: &str) -> Option<&'a Element> {
+    let resources = cib.child("configuration")?.child("resources")?;
+    resources.descendants().find(|e| {
+        matches!(e.name.as_str(), "primitive" | "group" | "clone" | "master" | "bundle") && e.id() == Some(id)
+    })
+}
+
+fn delete_resource(file: &crate::cib_file::CibFile, rsc: &str, kind: Option<&str>) -> Outcome {
+    let o = Outcome::default();
+    let Some(kind) = kind else {
+        return fail(o, "crm_resource: You need to specify a resource type with -t\n", ExitCode::NoSuch);
+    };
+    let result = file.edit(|cib| -> Result<(), ()> {
+        if let Some(res) = cib.child_mut("configuration").and_then(|c| c.child_mut("resources")) {
+            remove_where(res, &|e| e.name == kind && e.id() == Some(rsc));
+        }
+        Ok(())
+    });
+    match result {
+        Ok(()) => o,
+        Err(WriteError::Invalid(rejected)) => {
+            let mut o = o;
+            o.err(&rejected_listing(&rejected));
+            o.err("Error performing operation: Update does not conform to the configured schema\n");
+            o.exit(ExitCode::Config)
+        }
+        Err(WriteError::Edit(())) => o.exit(ExitCode::Error),
+        Err(WriteError::Unavailable(u)) => {
+            let (msg, code) = u.report("crm_resource");
+            fail(o, &msg, code)
+        }
+    }
+}
+
+/// Removes every descendant matching `pred` (the first level that matches
+/// wins; its own descendants go with it).
+pub(crate) fn remove_where(e: &mut Element, pred: &dyn Fn(&Element) -> bool) -> usize {
+    let before = e.children.len();
+    e.children.retain(|c| !matches!(c, Node::Element(x) if pred(x)));
+    let mut n = before - e.children.len();
+    for c in e.elements_mut() {
+        n += remove_where(c, pred);
+    }
+    n
+}
+
+/// `-q` (and Heartbeat's `-x`): a one-line summary for a primitive, then
+/// the resource's XML.
+fn query_xml(cib: &Element, rsc: &str) -> Outcome {
+    let mut o = Outcome::default();
+    let e = find_resource(cib, rsc).expect("checked by the caller");
+    if e.name == "primitive" {
+        let agent = match e.attr("provider") {
+            Some(p) => format!("{}:{p}:{}", e.attr("class").unwrap_or_default(), e.attr("type").unwrap_or_default()),
+            None => format!("{}:{}", e.attr("class").unwrap_or_default(), e.attr("type").unwrap_or_default()),
+        };
+        let nodes = location::active_nodes(cib, rsc);
+        let state = match nodes.as_slice() {
+            [] => "Stopped".to_string(),
+            [n] => format!("Started {n}"),
+            many => format!("Started [ {} ]", many.join(" ")),
+        };
+        o.out(&format!("{rsc}\t({agent}):\t {state}\n"));
+    }
+    o.out("Resource XML:\n");
+    o.out(&e.to_xml());
+    o
+}
