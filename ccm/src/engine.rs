@@ -209,6 +209,29 @@ impl Ccm {
         })
     }
 
+    /// The instance of a proposal from our current leader that we acked
+    /// and whose commit has not arrived.
+    fn awaiting_commit(&self) -> Option<u64> {
+        let a = self.accepted.as_ref()?;
+        let newer = self.view.as_ref().is_none_or(|v| v.instance < a.instance);
+        (newer && a.leader == self.leader() && a.leader != self.config.me).then_some(a.instance)
+    }
+
+    /// Nothing to do until something happens: no round in flight, and the
+    /// view is the up-set (with the right quorum, for a leader; with no
+    /// acked proposal outstanding, for a follower).
+    pub fn settled(&self) -> bool {
+        if self.is_leader() {
+            self.round.is_none()
+                && self
+                    .view
+                    .as_ref()
+                    .is_some_and(|v| v.members == self.up && v.quorum == self.quorum_of(&self.up))
+        } else {
+            self.follower_in_sync()
+        }
+    }
+
     fn set_timer(&mut self, now: Duration, out: &mut Vec<Command>) {
         let at = now + self.config.retry;
         self.deadline = Some(at);
@@ -307,8 +330,13 @@ impl Ccm {
             }
             self.set_timer(now, out);
         } else if !self.is_leader() && !self.follower_in_sync() {
-            let msg = Message::Join { view: self.view.as_ref().map(|v| v.instance), highest: self.highest };
-            out.push(Command::Send { to: Destination::Node(self.leader().to_owned()), msg });
+            let leader = self.leader().to_owned();
+            let msg = match self.awaiting_commit() {
+                // The leader answers a repeated ack with the commit.
+                Some(instance) => Message::Ack { instance },
+                None => Message::Join { view: self.view.as_ref().map(|v| v.instance), highest: self.highest },
+            };
+            out.push(Command::Send { to: Destination::Node(leader), msg });
             self.set_timer(now, out);
         }
     }
@@ -381,14 +409,19 @@ impl Ccm {
                         let msg = Message::Propose { instance: r.instance, members: r.members.clone() };
                         out.push(Command::Send { to: Destination::Node(from.to_owned()), msg });
                     }
-                } else {
-                    // A different view, or an ack of a proposal this view
-                    // does not cover (from a leader since gone): one round
-                    // puts everyone on a newer instance.
-                    let mine = self.view.as_ref().map(|v| v.instance);
-                    if view != mine || highest > mine.unwrap_or(0) {
+                } else if let Some(v) = &self.view {
+                    // A member of our view that has not installed it sent
+                    // this before it saw our proposal (it has not seen our
+                    // instance): stale, it got the commit since. Otherwise a
+                    // different view, or an acked proposal our view does not
+                    // cover (a leader since gone): one round puts everyone
+                    // on a newer instance.
+                    let stale = v.members.contains(from) && highest < v.instance;
+                    if !stale && (view != Some(v.instance) || highest > v.instance) {
                         self.start_round(now, out);
                     }
+                } else {
+                    self.start_round(now, out);
                 }
             }
         }
