@@ -537,8 +537,8 @@ impl Sim {
         }
     }
 
-    /// Every alive node's views agree with the quorum rules: the members'
-    /// configured votes are more than half the configured nodes.
+    /// The members' configured votes are more than half the configured
+    /// nodes (what quorum must be outside ties).
     pub fn majority(&self, members: &BTreeSet<String>) -> bool {
         2 * members.iter().filter(|m| self.configured.contains(m)).count() > self.configured.len()
     }
