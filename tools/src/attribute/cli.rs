@@ -222,7 +222,7 @@ pub fn execute(a: &Args, ctx: &Context) -> Outcome {
                 Ok(None) => o.exit(ExitCode::Ok),
                 Ok(Some(id)) => {
                     if !a.quiet {
-                        let kind = if target.node_id.is_some() { "attribute" } else { "option" };
+                        let kind = if node.is_some() { "attribute" } else { "option" };
                         let set = a.set_name.as_ref().map(|s| format!(" set={s}")).unwrap_or_default();
                         o.out(&format!(
                             "Deleted {} {kind}: id={}{set} name={}\n",

@@ -200,13 +200,18 @@ pub fn clear(file: &CibFile, current: &Element, rsc: &str, node: Option<&str>) -
     for id in &doomed {
         o.out(&format!("Removing constraint: {id}\n"));
     }
-    let result = file.edit(|cib| -> Result<(), ()> {
-        for id in &doomed {
+    // One CIB operation per constraint, as Pacemaker does: each moves
+    // the epoch.
+    for id in &doomed {
+        let result = file.edit(|cib| -> Result<(), ()> {
             remove_id(cib, id);
+            Ok(())
+        });
+        if result.is_err() {
+            return finish(o, result);
         }
-        Ok(())
-    });
-    finish(o, result)
+    }
+    o
 }
 
 fn finish(mut o: Outcome, result: Result<(), WriteError<()>>) -> Outcome {

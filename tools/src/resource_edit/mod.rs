@@ -123,6 +123,9 @@ pub fn execute(a: &Args, ctx: &Context) -> Outcome {
         }
     };
     let (file, current) = file;
+    if a.delete && a.resource_type.is_none() {
+        return fail(o, "crm_resource: You need to specify a resource type with -t\n", ExitCode::NoSuch);
+    }
     if find_resource(&current, &rsc).is_none() {
         return fail(o, &format!("crm_resource: Resource '{rsc}' not found\n"), ExitCode::NoSuch);
     }
@@ -177,7 +180,7 @@ fn delete_resource(file: &crate::cib_file::CibFile, rsc: &str, kind: Option<&str
         Err(WriteError::Invalid(rejected)) => {
             let mut o = o;
             o.err(&rejected_listing(&rejected));
-            o.err("Error performing operation: Update does not conform to the configured schema\n");
+            o.err("crm_resource: Error performing operation: Invalid configuration\n");
             o.exit(ExitCode::Config)
         }
         Err(WriteError::Edit(())) => o.exit(ExitCode::Error),

@@ -59,9 +59,12 @@ fn resource_path(cib: &Element, rsc: &str) -> Option<Vec<usize>> {
         }
         false
     }
-    let ci = cib.element_position(|e| e.name == "configuration")?;
-    let conf = cib.elements().find(|e| e.name == "configuration")?;
-    let ri = conf.element_position(|e| e.name == "resources")?;
+    let pos = |e: &Element, name: &str| {
+        e.children.iter().position(|c| matches!(c, Node::Element(x) if x.name == name))
+    };
+    let ci = pos(cib, "configuration")?;
+    let conf = cib.child("configuration")?;
+    let ri = pos(conf, "resources")?;
     let res = conf.child("resources")?;
     let mut path = vec![ci, ri];
     walk(res, rsc, &mut path).then_some(path)
