@@ -12,6 +12,7 @@ pub mod cib_file;
 pub mod cibadmin;
 pub mod exit;
 pub mod resource_edit;
+pub mod simulate;
 pub mod status;
 
 pub use exit::ExitCode;

@@ -491,6 +491,10 @@ impl Sim {
         if !self.linked(from, to) || self.rng.chance(self.params.drop) {
             return;
         }
+        // Through heartbeat's name=value form, as the daemon will send it.
+        let fields = msg.to_fields();
+        let msg = Message::from_fields(|name| fields.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()))
+            .expect("every message the core sends decodes");
         let at = self.now + self.rng.between(self.params.delay.0, self.params.delay.1 + 1);
         self.schedule(at, Event::Deliver { to, from, msg });
     }
