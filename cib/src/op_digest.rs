@@ -225,7 +225,7 @@ pub struct AgentInfo {
 impl AgentInfo {
     /// Reads an agent's meta-data XML. Errors only when it is not XML.
     pub fn from_metadata(xml: &str) -> Result<AgentInfo, crate::xml::ParseError> {
-        let doc = crate::xml::Document::parse(xml)?;
+        let doc = crate::xml::Document::parse(&without_doctype(xml))?;
         let mut info = AgentInfo::default();
         for el in doc.root.descendants() {
             match el.name.as_str() {
@@ -244,6 +244,22 @@ impl AgentInfo {
             }
         }
         Ok(info)
+    }
+}
+
+/// Agents' meta-data starts with `<!DOCTYPE resource-agent SYSTEM
+/// "ra-api-1.dtd">`, which the CIB parser (rightly, for a CIB) refuses;
+/// the declaration says nothing digests need, so it is cut out.
+fn without_doctype(xml: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = xml.find("<!DOCTYPE") else { return xml.into() };
+    let rest = &xml[start..];
+    let end = match (rest.find('['), rest.find('>')) {
+        (Some(b), Some(g)) if b < g => rest.find("]>").map(|e| e + 2),
+        (_, g) => g.map(|g| g + 1),
+    };
+    match end {
+        Some(end) => format!("{}{}", &xml[..start], &rest[end..]).into(),
+        None => xml.into(),
     }
 }
 
@@ -288,6 +304,12 @@ impl Recorded {
 /// `crm_op_needs_metadata`); others carry only `op-digest`.
 const ACTIONS_WITH_LISTS: &[&str] =
     &["start", "monitor", "promote", "demote", "reload", "reload-agent", "migrate_to", "migrate_from", "notify"];
+
+/// Whether the record of `action` carries the restart/secure lists (so
+/// whoever records it needs the agent's meta-data).
+pub fn needs_lists(action: &str) -> bool {
+    ACTIONS_WITH_LISTS.contains(&action)
+}
 
 /// What the controller records for an operation run with `op`:
 /// `op-digest` always; for classes with parameters (`ocf`, `stonith`),
@@ -506,6 +528,7 @@ mod tests {
     }
 
     const META: &str = r#"<?xml version="1.0"?>
+<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">
 <resource-agent name="Dummy" version="1.0">
  <parameters>
   <parameter name="state" unique="1"><content type="string"/></parameter>

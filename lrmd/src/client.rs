@@ -52,7 +52,7 @@ impl Client {
                 Some(ServerMessage::Reply { id: got, result }) => {
                     return Err(LrmdError::Protocol(format!("reply {got} to request {id}: {result:?}")));
                 }
-                Some(ServerMessage::Event(r)) => self.events.push_back(r),
+                Some(ServerMessage::Event(r)) => self.events.push_back(*r),
                 None => return Err(LrmdError::Timeout),
             }
         }
@@ -104,7 +104,7 @@ impl Client {
             return Ok(Some(r));
         }
         match self.read_message(Instant::now() + timeout)? {
-            Some(ServerMessage::Event(r)) => Ok(Some(r)),
+            Some(ServerMessage::Event(r)) => Ok(Some(*r)),
             Some(ServerMessage::Reply { id, .. }) => {
                 Err(LrmdError::Protocol(format!("unexpected reply {id} while waiting for events")))
             }

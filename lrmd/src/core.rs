@@ -23,6 +23,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use cib::op_digest::AgentInfo;
+
+use crate::digest::{self, AgentKey};
 use crate::error::LrmdError;
 use crate::op::{operation_key, OpRecord, OpRequest, OpResult, OpStatus};
 use crate::resource::ResourceSpec;
@@ -90,11 +93,26 @@ struct Rsc {
 pub struct Core {
     resources: BTreeMap<String, Rsc>,
     last_call_id: u32,
+    /// Agents' meta-data as far as digests need it, fetched by the shell
+    /// (`set_agent_info`); without it a record carries `op-digest` only.
+    agent_info: BTreeMap<AgentKey, AgentInfo>,
 }
 
 impl Core {
     pub fn new() -> Core {
         Core::default()
+    }
+
+    /// Records what an agent's meta-data says (for the digests of later
+    /// records of resources using that agent).
+    pub fn set_agent_info(&mut self, key: AgentKey, info: AgentInfo) {
+        self.agent_info.insert(key, info);
+    }
+
+    /// Whether the shell should fetch the agent's meta-data before the
+    /// result of this run is recorded.
+    pub fn wants_agent_info(&self, spec: &ResourceSpec, request: &OpRequest) -> bool {
+        digest::needs_agent_info(spec, request) && !self.agent_info.contains_key(&digest::agent_key(spec))
     }
 
     /// Adds a resource, or replaces its definition (history is kept).
@@ -197,6 +215,8 @@ impl Core {
         let run = rsc.running.take().expect("found above");
         let mut out = Vec::new();
         if !run.cancelled {
+            let digests =
+                digest::for_record(&rsc.spec, &run.request, self.agent_info.get(&digest::agent_key(&rsc.spec)));
             let key = run.request.key();
             let last_rc_change = match rsc.history.get(&key) {
                 Some(prev) if prev.rc == result.rc && prev.status == result.status => prev.last_rc_change,
@@ -217,6 +237,7 @@ impl Core {
                 exit_reason: result.exit_reason,
                 transition_key: run.request.transition_key.clone(),
                 output: result.stdout,
+                digests,
             };
             rsc.history.insert(key.clone(), record.clone());
             let notify = match rsc.recurring.get_mut(&key).filter(|r| r.call_id == call_id) {
@@ -308,6 +329,7 @@ fn cancelled_record(request: &OpRequest, call_id: u32, now: Now) -> OpRecord {
         exit_reason: None,
         transition_key: request.transition_key.clone(),
         output: String::new(),
+        digests: Default::default(),
     }
 }
 

@@ -19,6 +19,7 @@
 //! - [`op`]: `OpRequest`, `OpResult` (agent outcomes are data), `OpRecord`
 //!   (`lrm_rsc_op`), OCF codes and `OpStatus`.
 //! - [`core`]: the scheduler without I/O (`Core`, `Command`, `Now`).
+//! - [`digest`]: the `op-digest` family on each record (`cib::op_digest`).
 //! - [`agent`]: pure translation of a request into an invocation per
 //!   class, and of a process outcome back into an `OpResult`.
 //! - [`runner`]: the tokio code that runs one invocation.
@@ -30,6 +31,7 @@
 pub mod agent;
 pub mod client;
 pub mod core;
+pub mod digest;
 pub mod error;
 pub mod op;
 pub mod protocol;

@@ -187,11 +187,15 @@ pub struct OpRecord {
     pub transition_key: Option<String>,
     /// Agent output (meta-data, lrmadmin display); not stored in the CIB.
     pub output: String,
+    /// `op-digest` and, where the controller adds them, the restart and
+    /// secure lists and digests (none on a cancelled record).
+    #[serde(default)]
+    pub digests: crate::digest::RecordDigests,
 }
 
 impl OpRecord {
-    /// The `lrm_rsc_op` attributes in Pacemaker's order (without `id`,
-    /// `op-digest` and `crm-debug-origin`, which crmd adds).
+    /// The `lrm_rsc_op` attributes in Pacemaker's order (without `id` and
+    /// `crm-debug-origin`, which crmd adds), digests last.
     pub fn cib_attrs(&self) -> Vec<(&'static str, String)> {
         let mut v = vec![
             ("operation_key", self.key.clone()),
@@ -211,6 +215,7 @@ impl OpRecord {
         v.push(("last-run", self.last_run.to_string()));
         v.push(("exec-time", self.exec_ms.to_string()));
         v.push(("queue-time", self.queue_ms.to_string()));
+        v.extend(self.digests.attrs());
         v
     }
 
@@ -252,6 +257,7 @@ mod tests {
             exit_reason: None,
             transition_key: Some("2:0:0:abc".into()),
             output: String::new(),
+            digests: Default::default(),
         };
         assert_eq!(
             r.to_element("d_last_0").to_xml_compact(),

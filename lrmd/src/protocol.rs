@@ -59,7 +59,8 @@ pub enum Reply {
 #[serde(rename_all = "kebab-case")]
 pub enum ServerMessage {
     Reply { id: u64, result: Result<Reply, String> },
-    Event(OpRecord),
+    // Boxed: a record is much larger than a reply.
+    Event(Box<OpRecord>),
 }
 
 #[cfg(test)]

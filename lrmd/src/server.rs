@@ -15,7 +15,10 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
+use cib::op_digest::AgentInfo;
+
 use crate::core::{Command, Core, Now};
+use crate::digest::{agent_key, AgentKey};
 use crate::op::OpResult;
 use crate::protocol::{ClientMessage, Reply, Request, ServerMessage, MAX_LINE};
 use crate::runner::{self, RunnerConfig};
@@ -24,7 +27,7 @@ type Outbox = mpsc::UnboundedSender<ServerMessage>;
 
 enum Event {
     Request { client: u64, msg: ClientMessage, out: Outbox },
-    Finished { call_id: u32, result: OpResult },
+    Finished { call_id: u32, result: OpResult, agent_info: Option<(AgentKey, AgentInfo)> },
     Gone { client: u64 },
 }
 
@@ -76,7 +79,12 @@ pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Futur
                     let _ = out.send(ServerMessage::Reply { id: msg.id, result });
                     cmds
                 }
-                Event::Finished { call_id, result } => core.finished(call_id, result, now()),
+                Event::Finished { call_id, result, agent_info } => {
+                    if let Some((key, info)) = agent_info {
+                        core.set_agent_info(key, info);
+                    }
+                    core.finished(call_id, result, now())
+                }
                 Event::Gone { client } => {
                     subscribers.remove(&client);
                     Vec::new()
@@ -89,19 +97,51 @@ pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Futur
                 Command::Run { call_id, spec, request } => {
                     tracing::info!(call_id, key = %request.key(), "running {}", spec.standard_name());
                     let (cfg, tx) = (cfg.clone(), tx.clone());
+                    let fetch_meta = core.wants_agent_info(&spec, &request);
                     tokio::spawn(async move {
                         let result = runner::execute(&cfg, &spec, &request).await;
-                        let _ = tx.send(Event::Finished { call_id, result });
+                        // As Pacemaker's controller does, read the agent's
+                        // meta-data once, after the first *successful*
+                        // operation whose record needs it (the restart/
+                        // secure lists): an agent that just failed or hung
+                        // is not asked again, so its result is not delayed.
+                        let succeeded = result.status == crate::op::OpStatus::Done
+                            && matches!(result.rc, crate::op::rc::OK | crate::op::rc::RUNNING_PROMOTED);
+                        let agent_info =
+                            if fetch_meta && succeeded { agent_info(&cfg, &spec).await } else { None };
+                        let _ = tx.send(Event::Finished { call_id, result, agent_info });
                     });
                 }
                 Command::Notify(record) => {
                     tracing::info!(call_id = record.call_id, key = %record.key, rc = record.rc, status = %record.status, "operation result");
-                    subscribers.retain(|_, out| out.send(ServerMessage::Event(record.clone())).is_ok());
+                    subscribers.retain(|_, out| out.send(ServerMessage::Event(Box::new(record.clone()))).is_ok());
                 }
             }
         }
     }
     Ok(())
+}
+
+/// Meta-data is printed, not computed; agents advertise 5 s for it.
+const META_DATA_TIMEOUT_MS: u64 = 5_000;
+
+/// Runs the agent's `meta-data` action and reads what digests need.
+/// `None` if the agent gives none or it is not XML (records then carry
+/// `op-digest` only, as Pacemaker's do without meta-data).
+async fn agent_info(cfg: &RunnerConfig, spec: &crate::resource::ResourceSpec) -> Option<(AgentKey, AgentInfo)> {
+    let req = crate::op::OpRequest::new(&spec.id, "meta-data", 0, META_DATA_TIMEOUT_MS);
+    let out = runner::execute(cfg, spec, &req).await;
+    if out.rc != crate::op::rc::OK {
+        tracing::warn!(agent = %spec.standard_name(), rc = out.rc, "no meta-data: records carry op-digest only");
+        return None;
+    }
+    match AgentInfo::from_metadata(&out.stdout) {
+        Ok(info) => Some((agent_key(spec), info)),
+        Err(e) => {
+            tracing::warn!(agent = %spec.standard_name(), error = %e, "unreadable meta-data");
+            None
+        }
+    }
 }
 
 /// Applies one request to the core (subscriptions are the loop's own).

@@ -105,7 +105,9 @@ fn fence_agent_reads_name_value_lines_on_stdin() {
     d.script(
         &d.stonith_dir().join("fence_test"),
         &format!(
-            "#!/bin/sh\nport=; action=\nwhile read line; do echo \"$line\" >> {log}\n case $line in port=*) port=${{line#port=}};; action=*) action=${{line#action=}};; esac\ndone\n\
+            // (lrmd also asks for meta-data, to record digests: not logged.)
+            "#!/bin/sh\nport=; action=; seen=\nwhile read line; do seen=\"$seen$line\n\"\n case $line in port=*) port=${{line#port=}};; action=*) action=${{line#action=}};; esac\ndone\n\
+             [ \"$action\" = metadata ] && exit 0\nprintf \"$seen\" >> {log}\n\
              [ \"$action\" = monitor ] && exit 0\n[ \"$port\" = node2 ] && exit 0\nexit 1\n",
             log = log.display()
         ),

@@ -39,6 +39,7 @@ fn record(req: &OpRequest, call_id: u32, rc: i32, last_run: u64, change: u64, ex
         exit_reason: None,
         transition_key: None,
         output: String::new(),
+        digests: crate::digest::for_record(&dummy(), req, None),
     }
 }
 
@@ -138,6 +139,7 @@ fn cancel_between_runs_reports_once_and_stops_scheduling() {
     let cmds = c.cancel("d", "monitor", 1_000, at(500)).unwrap();
     let mut cancelled = record(&mon, 1, 0, 1_000, 1_000, 0, 0);
     cancelled.status = OpStatus::Cancelled;
+    cancelled.digests = Default::default();
     assert_eq!(cmds, vec![Command::Notify(cancelled)]);
     assert_eq!(c.next_wakeup(), None);
     assert_eq!(c.tick(at(5_000)), vec![]);
@@ -214,4 +216,22 @@ fn last_rc_change_moves_only_when_rc_changes() {
     c.exec(probe.clone(), at(9_000)).unwrap();
     let cmds = c.finished(3, ok(), at(9_000));
     assert_eq!(cmds, vec![Command::Notify(record(&probe, 3, 0, 1_009, 1_009, 0, 0))]);
+}
+
+#[test]
+fn records_use_agent_info_once_known() {
+    let mut c = core();
+    let start = OpRequest::new("d", "start", 0, 20_000);
+    assert!(c.wants_agent_info(&dummy(), &start));
+    assert!(!c.wants_agent_info(&dummy(), &OpRequest::new("d", "stop", 0, 20_000)));
+    let meta = r#"<resource-agent><parameters><parameter name="state" unique="1"/></parameters>
+        <actions><action name="reload"/></actions></resource-agent>"#;
+    c.set_agent_info(crate::digest::agent_key(&dummy()), cib::op_digest::AgentInfo::from_metadata(meta).unwrap());
+    assert!(!c.wants_agent_info(&dummy(), &start));
+    c.exec(start.clone(), at(0)).unwrap();
+    let cmds = c.finished(1, ok(), at(10));
+    let [Command::Notify(r)] = &cmds[..] else { panic!("{cmds:?}") };
+    assert_eq!(r.digests.op_digest.as_deref(), Some("f2317cad3d54cec5d7d7aa7d0bf35cf8"));
+    assert_eq!(r.digests.op_force_restart.as_deref(), Some("  state  "));
+    assert_eq!(r.digests.op_secure_params.as_deref(), Some(" "));
 }
