@@ -45,6 +45,13 @@ impl Lrmd {
     }
 
     pub fn start() -> Lrmd {
+        Lrmd::start_in_netns(None)
+    }
+
+    /// Starts lrmd inside network namespace `netns` (through `ip netns
+    /// exec`, which execs lrmd itself, so the child is lrmd). Its socket
+    /// is a path, which every namespace can reach.
+    pub fn start_in_netns(netns: Option<&str>) -> Lrmd {
         assert!(
             Path::new(SYSTEM_OCF).join("resource.d/heartbeat/Dummy").exists(),
             "Debian's resource-agents package is required (apt-get install -y resource-agents)"
@@ -63,7 +70,15 @@ impl Lrmd {
         let socket = root.join("run/lrmd.sock");
         // lrmd's log goes to a file beside its state, to read after a failure.
         let log = std::fs::File::create(root.join("lrmd.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_lrmd"))
+        let mut cmd = match netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(env!("CARGO_BIN_EXE_lrmd"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_lrmd")),
+        };
+        let child = cmd
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
             .env("HA_NODENAME", "node1")
