@@ -151,7 +151,13 @@ pub struct Simulation {
 /// `-t` as given.
 pub fn run(cib: &mut Document, graph: &TransitionGraph, ws: &WorkingSet, inj: &Injections, set_datetime: Option<&str>, quiet: bool) -> Result<Simulation, Error> {
     let now = ws.now;
-    let executed = execute(cib, graph, known_resources(ws), inj, now);
+    // The working set is what Pacemaker asks; what the graph and the
+    // history reveal covers resources our unpacking does not model yet
+    // (bundle replicas), and is always a subset of Pacemaker's answer.
+    let mut known = known_resources(ws);
+    known.extend(tengine::simulate::known_in_graph(graph));
+    known.extend(tengine::simulate::known_in_status(&cib.root));
+    let executed = execute(cib, graph, known, inj, now);
     if quiet {
         return Ok(Simulation { executed, text: String::new() });
     }
