@@ -25,7 +25,6 @@
 //! numbers and retransmission, liveness, the client API, the daemon.
 
 pub mod authkeys;
-mod base64;
 pub mod diag;
 pub mod fuzzing;
 pub mod hacf;

@@ -35,7 +35,8 @@
 use std::fmt;
 
 use crate::authkeys::{AuthToken, Authkeys};
-use crate::base64;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 
 /// Deepest nesting of messages accepted (cluster-glue's own limit is
 /// about this; it also bounds recursion on hostile input).
@@ -253,7 +254,7 @@ impl Message {
             }
             match &f.value {
                 Value::Str(s) => out.extend_from_slice(format!("{}={}\n", f.name, s).as_bytes()),
-                Value::Binary(b) => out.extend_from_slice(format!("(1){}={}\n", f.name, base64::encode(b)).as_bytes()),
+                Value::Binary(b) => out.extend_from_slice(format!("(1){}={}\n", f.name, BASE64.encode(b)).as_bytes()),
                 v => return Err(WireError::CannotSign(f.name.clone(), v.type_code())),
             }
         }
@@ -558,7 +559,7 @@ fn decode_classic(bytes: &[u8]) -> Result<Packet, WireError> {
         let raw = &body[eq + 1..];
         let value = match ty {
             0 => Value::Str(c_string(raw, name)?),
-            1 => Value::Binary(base64::decode(raw).ok_or_else(|| WireError::BadBase64(name.to_string()))?),
+            1 => Value::Binary(BASE64.decode(raw).map_err(|_| WireError::BadBase64(name.to_string()))?),
             ty => return Err(WireError::UnsupportedType { at: line_at, ty, classic: true }),
         };
         message.fields.push(Field { name: name.to_string(), value });
@@ -586,6 +587,23 @@ impl fmt::Display for Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `base64` crate's STANDARD engine as the classic format needs it:
+    /// padded, and strict (non-canonical trailing bits, missing padding and
+    /// white space are refused), so decode-then-encode gives the same text.
+    #[test]
+    fn base64_known_values_and_strictness() {
+        for (raw, text) in [(&b""[..], ""), (b"f", "Zg=="), (b"fo", "Zm8="), (b"foo", "Zm9v"), (b"foob", "Zm9vYg==")] {
+            assert_eq!(BASE64.encode(raw), text);
+            assert_eq!(BASE64.decode(text.as_bytes()).unwrap(), raw);
+        }
+        // node2's srcuuid in the captures.
+        let uuid = [0xec, 0x40, 0x4b, 0xab, 0xd8, 0xb0, 0x47, 0x94, 0x9a, 0x2f, 0x41, 0xa9, 0x5f, 0x8a, 0x33, 0x44];
+        assert_eq!(BASE64.encode(uuid), "7EBLq9iwR5SaL0GpX4ozRA==");
+        for bad in ["Zg=", "Zh==", "Z===", "Zg==Zg==", "Zm 9", "Zm9v\n"] {
+            assert!(BASE64.decode(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
     use crate::authkeys::{Key, Method};
 
     fn keys() -> Authkeys {
