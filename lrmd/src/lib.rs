@@ -25,6 +25,7 @@
 //! - [`runner`]: the tokio code that runs one invocation.
 //! - [`protocol`]: the wire messages of the socket (docs/LRMD.md).
 //! - [`server`]: the daemon loop; [`client`]: a blocking client library.
+//! - [`local`]: agents run directly, for crm_resource's local commands.
 //!
 //! docs/LRMD.md describes the behaviour, the protocol and what is left.
 
@@ -32,6 +33,7 @@ pub mod agent;
 pub mod client;
 pub mod core;
 pub mod digest;
+pub mod local;
 pub mod error;
 pub mod op;
 pub mod protocol;
