@@ -25,15 +25,23 @@
 // them errors.
 #![deny(clippy::disallowed_methods)]
 
+pub mod actions;
+pub mod assign;
+pub mod colocation;
 pub mod error;
 pub mod iso8601;
+pub mod location;
 pub mod natural;
+pub mod node_criteria;
 pub mod nvsets;
 pub mod options;
 pub mod rules;
+pub mod schedule;
+pub mod summary;
 pub mod unpack;
 pub mod working_set;
 
 pub use error::PengineError;
+pub use schedule::{schedule, Schedule, ScoreLine};
 pub use unpack::unpack;
 pub use working_set::{Node, NodeId, NodeKind, Resource, RscId, Variant, WorkingSet};

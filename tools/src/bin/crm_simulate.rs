@@ -15,6 +15,7 @@ use clap::Parser;
 
 use cib::model::Cib;
 use cib::Document;
+use tools::simulate::{self, Injections};
 use tools::status::{cluster_status, ShowOptions};
 use tools::ExitCode;
 
@@ -49,9 +50,80 @@ struct Args {
     /// Set date/time (ISO 8601 format, see https://en.wikipedia.org/wiki/ISO_8601)
     #[arg(short = 't', long = "set-datetime", value_name = "DATETIME")]
     set_datetime: Option<String>,
+    /// Like --simulate, but also store the results back to the input file
+    #[arg(short = 'X', long = "in-place")]
+    in_place: bool,
+    /// Simulate bringing a node online
+    #[arg(short = 'u', long = "node-up", value_name = "NODE")]
+    node_up: Vec<String>,
+    /// Simulate taking a node offline
+    #[arg(short = 'd', long = "node-down", value_name = "NODE")]
+    node_down: Vec<String>,
+    /// Simulate a node failing
+    #[arg(short = 'f', long = "node-fail", value_name = "NODE")]
+    node_fail: Vec<String>,
+    /// Generate a failure for the cluster to react to in the simulation
+    /// (OPSPEC: ${resource}_${task}_${interval_in_ms}@${node}=${rc})
+    #[arg(short = 'i', long = "op-inject", value_name = "OPSPEC")]
+    op_inject: Vec<String>,
+    /// If the specified task occurs during the simulation, have it fail
+    /// with return code ${rc} (implies --simulate)
+    #[arg(short = 'F', long = "op-fail", value_name = "OPSPEC")]
+    op_fail: Vec<String>,
+    /// Set to '1' (or 'true') to indicate cluster has quorum
+    #[arg(short = 'q', long = "quorum", value_name = "QUORUM")]
+    quorum: Option<String>,
+    /// Set to '1' (or 'true') to indicate cluster has an active watchdog device
+    #[arg(short = 'w', long = "watchdog", value_name = "DEVICE")]
+    watchdog: Option<String>,
+    /// Simulate granting a ticket
+    #[arg(short = 'g', long = "ticket-grant", value_name = "TICKET")]
+    ticket_grant: Vec<String>,
+    /// Simulate revoking a ticket
+    #[arg(short = 'r', long = "ticket-revoke", value_name = "TICKET")]
+    ticket_revoke: Vec<String>,
+    /// Simulate making a ticket standby
+    #[arg(short = 'b', long = "ticket-standby", value_name = "TICKET")]
+    ticket_standby: Vec<String>,
+    /// Simulate activating a ticket
+    #[arg(short = 'e', long = "ticket-activate", value_name = "TICKET")]
+    ticket_activate: Vec<String>,
+    /// Save the input configuration to the named file
+    #[arg(short = 'I', long = "save-input", value_name = "FILE")]
+    save_input: Option<String>,
+    /// Save the output configuration to the named file
+    #[arg(short = 'O', long = "save-output", value_name = "FILE")]
+    save_output: Option<String>,
+    /// Execute this transition graph (as saved with --save-graph) instead
+    /// of computing one (implies --simulate; not in Pacemaker)
+    #[arg(long = "execute-graph", value_name = "FILE")]
+    execute_graph: Option<String>,
     /// Display software version and exit
     #[arg(short = '$', long = "version", action = clap::ArgAction::Version)]
     version: (),
+}
+
+impl Args {
+    /// -S, or an option that implies it (-X, -F, --execute-graph).
+    fn simulating(&self) -> bool {
+        self.simulate || self.in_place || !self.op_fail.is_empty() || self.execute_graph.is_some()
+    }
+
+    fn injections(&self) -> Injections {
+        Injections {
+            quorum: self.quorum.clone(),
+            watchdog: self.watchdog.clone(),
+            node_up: self.node_up.clone(),
+            node_down: self.node_down.clone(),
+            node_fail: self.node_fail.clone(),
+            ticket_grant: self.ticket_grant.clone(),
+            ticket_revoke: self.ticket_revoke.clone(),
+            ticket_standby: self.ticket_standby.clone(),
+            ticket_activate: self.ticket_activate.clone(),
+            op_inject: self.op_inject.clone(),
+            op_fail: self.op_fail.clone(),
+        }
+    }
 }
 
 fn main() -> ProcessExit {
@@ -79,7 +151,9 @@ fn run(args: &Args) -> Result<()> {
         (None, false) => std::env::var("CIB_file").map_err(|_| anyhow!("no input: use --xml-file or --live-check"))?,
     };
     let text = std::fs::read_to_string(&path).with_context(|| format!("could not read {path}"))?;
-    let doc = Document::parse(&text).map_err(|e| anyhow!("{path}: line {}: {}", e.line, e.message))?;
+    let mut doc = Document::parse(&text).map_err(|e| anyhow!("{path}: line {}: {}", e.line, e.message))?;
+    // The simulation works on a copy with a status section.
+    simulate::ensure_status(&mut doc);
     let model = Cib::from_document(&doc).map_err(|e| anyhow!("{path}: {e}"))?;
     let now = match &args.set_datetime {
         Some(t) => pengine::iso8601::parse(t)?,
@@ -88,7 +162,7 @@ fn run(args: &Args) -> Result<()> {
             None => SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0),
         },
     };
-    let ws = pengine::unpack(&model, now);
+    let mut ws = pengine::unpack(&model, now);
     if !args.quiet {
         if let Some(t) = &args.set_datetime {
             // Pacemaker echoes the date as given.
@@ -101,14 +175,86 @@ fn run(args: &Args) -> Result<()> {
             );
         }
         print!("{}", cluster_status(&ws, "Current cluster status", ShowOptions::default()));
-        // Pacemaker separates the next section (Transition Summary...)
-        // with a blank line; with neither -S nor -R nothing follows.
-        if args.simulate || args.run {
+    }
+    let inj = args.injections();
+    if inj.any() {
+        let (text, errors) = simulate::inject_stage(&mut doc, &ws, &inj, args.set_datetime.as_deref(), args.quiet)?;
+        if !args.quiet {
             println!();
+            print!("{text}");
+        }
+        for e in errors {
+            eprintln!("{e}");
+        }
+        ws = simulate::unpack(&doc, now)?;
+    }
+    if let Some(file) = &args.save_input {
+        std::fs::write(file, doc.to_xml()).with_context(|| format!("could not write {file}"))?;
+    }
+    // Pacemaker separates the next section (Transition Summary...)
+    // with a blank line; with neither -S nor -R nothing follows.
+    if !args.quiet && (args.simulating() || args.run) {
+        println!();
+    }
+    if let Some(file) = &args.execute_graph {
+        let text = std::fs::read_to_string(file).with_context(|| format!("could not read {file}"))?;
+        let graph = tengine::TransitionGraph::from_xml(&text).map_err(|e| anyhow!("{file}: {e}"))?;
+        execute_transition(args, &mut doc, &graph, &ws, &inj, false)?;
+    }
+    // The scheduler: allocation scores (-s), Transition Summary (-S, -R).
+    // -S without --execute-graph executes the graph the scheduler
+    // computes, through execute_transition(.., spacer: true) after the
+    // Transition Summary.
+    if args.execute_graph.is_none() {
+        let scheduled_model = Cib::from_document(&doc).map_err(|e| anyhow!("{path}: {e}"))?;
+        let schedule = pengine::schedule(&scheduled_model, ws.clone());
+        print_schedule(args, &schedule);
+    }
+    let output = if args.in_place { Some(&path) } else { args.save_output.as_ref() };
+    if let Some(file) = output {
+        std::fs::write(file, doc.to_xml()).with_context(|| format!("could not write {file}"))?;
+    }
+    if args.save_graph.is_some() || args.save_dotfile.is_some() {
+        eprintln!("crm_simulate: transition graphs are not implemented yet");
+    }
+    Ok(())
+}
+
+/// Prints what the scheduler decided: `-s` score lines (even with -Q,
+/// as Pacemaker does, followed by a blank line) and the Transition
+/// Summary (with -S or -R, unless -Q).
+fn print_schedule(args: &Args, schedule: &pengine::Schedule) {
+    if args.show_scores {
+        for line in &schedule.scores {
+            println!("{line}");
+        }
+        println!();
+    }
+    if !args.quiet && (args.simulating() || args.run) {
+        println!("Transition Summary:");
+        for line in schedule.summary_lines() {
+            println!("{line}");
         }
     }
-    if args.save_graph.is_some() || args.save_dotfile.is_some() || args.show_scores {
-        eprintln!("crm_simulate: scores and transition graphs are not implemented yet (policy engine stage 1 only)");
+}
+
+/// Runs a transition against the simulated CIB and prints "Executing
+/// Cluster Transition" and "Revised Cluster Status" (after a blank line
+/// when `spacer`). A transition that cannot finish is an error, as
+/// Pacemaker reports an invalid transition.
+fn execute_transition(args: &Args, doc: &mut Document, graph: &tengine::TransitionGraph, ws: &pengine::WorkingSet, inj: &Injections, spacer: bool) -> Result<()> {
+    let sim = simulate::run(doc, graph, ws, inj, args.set_datetime.as_deref(), args.quiet)?;
+    if !args.quiet {
+        if spacer {
+            println!();
+        }
+        print!("{}", sim.text);
+    }
+    for e in &sim.executed.errors {
+        eprintln!("{e}");
+    }
+    if sim.executed.invalid() {
+        return Err(anyhow!("An invalid transition was produced"));
     }
     Ok(())
 }

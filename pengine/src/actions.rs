@@ -1,0 +1,244 @@
+//! Stage 5: the actions that take each resource from where it is to
+//! where it was assigned (Pacemaker's `pcmk__primitive_create_actions`,
+//! `custom_action`, `schedule_restart_actions`,
+//! `schedule_role_transition_actions`).
+//!
+//! An action is created once per (resource, task, node) and then only
+//! made more required: asking again for a required action clears its
+//! `optional` flag. Whether it can run depends on its node (online, not
+//! pending) and, for starts, on quorum. Stops of a resource that is not
+//! assigned anywhere carry the reason "node availability", which the
+//! Transition Summary prints.
+
+use cib::model::Role;
+
+use crate::options::NoQuorumPolicy;
+use crate::schedule::Scheduler;
+use crate::working_set::{NodeId, RscId, Variant};
+
+/// One scheduled action (Pacemaker's `pe_action_t`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    /// Creation order (Pacemaker numbers graph actions from it).
+    pub id: usize,
+    pub rsc: Option<RscId>,
+    /// `start`, `stop`, `monitor`, `running`, `stopped`...
+    pub task: String,
+    pub interval_ms: u64,
+    pub node: Option<NodeId>,
+    /// Needed only if something else requires it.
+    pub optional: bool,
+    pub runnable: bool,
+    /// Bookkeeping only, executed by nobody (group start/stop...).
+    pub pseudo: bool,
+    /// Why it is scheduled, for the summary ("node availability"...).
+    pub reason: Option<String>,
+}
+
+impl Scheduler<'_> {
+    /// Finds or creates an action (`custom_action`). Asking for a
+    /// required action makes an existing optional one required.
+    pub(crate) fn custom_action(&mut self, rsc: Option<RscId>, task: &str, interval_ms: u64, node: Option<NodeId>, optional: bool) -> usize {
+        let key = (rsc, format!("{task}_{interval_ms}"), node);
+        if let Some(i) = self.action_index.get(&key).copied() {
+            if !optional {
+                self.actions[i].optional = false;
+            }
+            return i;
+        }
+        let pseudo = rsc.is_some_and(|r| !self.ws.rsc(r).is_primitive());
+        let mut a = Action { id: self.actions.len(), rsc, task: task.to_string(), interval_ms, node, optional, runnable: true, pseudo, reason: None };
+        self.update_runnability(&mut a);
+        if let Some(r) = rsc {
+            if !self.ws.rsc(r).flags.managed {
+                a.optional = true;
+            }
+        }
+        let i = a.id;
+        self.actions.push(a);
+        self.action_index.insert(key, i);
+        i
+    }
+
+    /// `update_action_runnability` for a new action.
+    fn update_runnability(&self, a: &mut Action) {
+        if a.pseudo {
+            a.runnable = true;
+            return;
+        }
+        let Some(node) = a.node else {
+            a.runnable = false;
+            return;
+        };
+        let n = self.ws.node(node);
+        if !n.online {
+            a.runnable = false;
+            return;
+        }
+        if n.pending {
+            a.runnable = false;
+            return;
+        }
+        let needs_quorum = matches!(a.task.as_str(), "start" | "promote") && a.rsc.is_some_and(|r| self.ws.rsc(r).flags.needs_quorum);
+        if !needs_quorum || self.ws.have_quorum {
+            return;
+        }
+        match self.ws.options.no_quorum_policy {
+            NoQuorumPolicy::Stop => {
+                a.runnable = false;
+                a.reason = Some("no quorum".to_string());
+            }
+            NoQuorumPolicy::Freeze => {
+                let r = self.ws.rsc(a.rsc.unwrap());
+                if !self.ws.is_active(a.rsc.unwrap(), false) || r.next_role < r.role {
+                    a.runnable = false;
+                    a.reason = Some("quorum freeze".to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Finds an action of a resource.
+    pub(crate) fn find_action(&self, rsc: RscId, task: &str, node: Option<NodeId>) -> Option<usize> {
+        self.action_index.get(&(Some(rsc), format!("{task}_0"), node)).copied()
+    }
+
+    /// Any action of `rsc` with this task, on any node, first created.
+    pub(crate) fn find_action_any_node(&self, rsc: RscId, task: &str) -> Option<usize> {
+        self.actions.iter().position(|a| a.rsc == Some(rsc) && a.task == task && a.interval_ms == 0)
+    }
+
+    pub(crate) fn create_all_actions(&mut self) {
+        for top in self.ws.top_level.clone() {
+            self.create_actions(top);
+        }
+    }
+
+    fn create_actions(&mut self, r: RscId) {
+        match self.ws.rsc(r).variant {
+            Variant::Primitive(_) => self.primitive_actions(r),
+            Variant::Group => {
+                for c in self.ws.rsc(r).children.clone() {
+                    self.create_actions(c);
+                }
+                self.group_actions(r);
+            }
+            _ => {
+                for c in self.ws.rsc(r).children.clone() {
+                    self.create_actions(c);
+                }
+            }
+        }
+    }
+
+    /// A group's pseudo-actions: `start`/`running` and `stop`/`stopped`,
+    /// required when any member's is.
+    fn group_actions(&mut self, g: RscId) {
+        let members = self.ws.rsc(g).children.clone();
+        let any = |s: &Self, task: &str| members.iter().any(|m| s.actions.iter().any(|a| a.rsc == Some(*m) && a.task == task && !a.optional && a.runnable));
+        let start_required = any(self, "start");
+        let stop_required = any(self, "stop");
+        let start = self.custom_action(Some(g), "start", 0, None, !start_required);
+        self.custom_action(Some(g), "running", 0, None, !start_required);
+        let _ = start;
+        self.custom_action(Some(g), "stop", 0, None, !stop_required);
+        self.custom_action(Some(g), "stopped", 0, None, !stop_required);
+    }
+
+    fn primitive_actions(&mut self, r: RscId) {
+        // set_default_next_role
+        if self.ws.rsc(r).next_role == Role::Unknown {
+            self.ws.resources[r.0].next_role = if self.assign[r.0].allocated_to.is_some() { Role::Started } else { Role::Stopped };
+        }
+        let res = self.ws.rsc(r);
+        let allocated = self.assign[r.0].allocated_to;
+        let current = res.running_on.first().copied();
+        let num_all = res.running_on.len();
+        let num_clean = res.running_on.iter().filter(|n| !self.ws.node(**n).unclean).count();
+        let mut need_stop = false;
+        let mut is_moving = false;
+        if let (Some(c), Some(a)) = (current, allocated) {
+            if c != a && res.next_role >= Role::Started {
+                is_moving = true;
+                need_stop = true;
+            }
+        }
+        let multiply_active = if res.flags.needs_fencing { num_all > 1 } else { num_clean > 1 };
+        if multiply_active {
+            match res.meta("multiple-active").unwrap_or("stop_start") {
+                "block" | "stop_only" => {}
+                _ => need_stop = true,
+            }
+        }
+        if !is_moving {
+            if res.flags.failed {
+                if res.flags.stop {
+                    need_stop = true;
+                }
+            } else if res.flags.blocked {
+                need_stop = true;
+            }
+        }
+        self.schedule_restart_actions(r, current, need_stop);
+        self.schedule_role_transition_actions(r);
+    }
+
+    /// Down to stopped on the current node, back up on the assigned one;
+    /// optional unless `need_stop`.
+    fn schedule_restart_actions(&mut self, r: RscId, current: Option<NodeId>, need_stop: bool) {
+        let role = active_role(self.ws.rsc(r).role);
+        let next = active_role(self.ws.rsc(r).next_role);
+        let mut now = role;
+        if now == Role::Started {
+            self.stop_resource(r, current, !need_stop);
+            now = Role::Stopped;
+        }
+        if role <= next && now != role && !self.ws.rsc(r).flags.blocked {
+            if let Some(node) = self.assign[r.0].allocated_to {
+                self.start_resource(r, node, !need_stop);
+            }
+        }
+    }
+
+    fn schedule_role_transition_actions(&mut self, r: RscId) {
+        let role = active_role(self.ws.rsc(r).role);
+        let next = active_role(self.ws.rsc(r).next_role);
+        if role == Role::Started && next == Role::Stopped {
+            let node = self.assign[r.0].allocated_to;
+            self.stop_resource(r, node, false);
+        } else if role == Role::Stopped && next == Role::Started {
+            if let Some(node) = self.assign[r.0].allocated_to {
+                self.start_resource(r, node, false);
+            }
+        }
+    }
+
+    fn stop_resource(&mut self, r: RscId, _node: Option<NodeId>, optional: bool) {
+        for current in self.ws.rsc(r).running_on.clone() {
+            let stop = self.custom_action(Some(r), "stop", 0, Some(current), optional);
+            if self.assign[r.0].allocated_to.is_none() {
+                self.actions[stop].reason = Some("node availability".to_string());
+            }
+            if !self.ws.rsc(r).flags.managed {
+                self.actions[stop].runnable = false;
+            }
+        }
+    }
+
+    fn start_resource(&mut self, r: RscId, node: NodeId, optional: bool) {
+        let start = self.custom_action(Some(r), "start", 0, Some(node), true);
+        if self.actions[start].runnable && !optional {
+            self.actions[start].optional = false;
+        }
+    }
+}
+
+/// Roles below promotion collapse to Started for now (promotable clones
+/// are tier T4).
+fn active_role(role: Role) -> Role {
+    match role {
+        Role::Unknown | Role::Stopped => Role::Stopped,
+        _ => Role::Started,
+    }
+}

@@ -1,0 +1,384 @@
+//! Colocation constraints (Pacemaker's `pcmk_sched_colocation.c`):
+//! unpacking `rsc_colocation` (simple and with resource sets), the
+//! implicit colocations of group members, and the two ways a colocation
+//! moves scores:
+//!
+//! - "this with": once the primary is assigned, the dependent's node
+//!   scores follow it ([`Scheduler::apply_coloc_score`]);
+//! - "with this": before the primary is assigned, the scores of its
+//!   dependents (and theirs, recursively) are folded into its own, scaled
+//!   by `score / INFINITY` ([`Scheduler::add_colocated_node_scores`]), so
+//!   a group's first member sees the whole group.
+//!
+//! Each resource keeps its colocations sorted as Pacemaker sorts them
+//! (other side's priority, then variant, then id), which decides the
+//! order primaries are assigned in.
+
+use std::collections::BTreeMap;
+
+use cib::model::{ResourceSet, Role, Score};
+
+use crate::schedule::Scheduler;
+use crate::working_set::{NodeId, RscId, Variant};
+
+/// Pacemaker's marker for a node made unusable while merging
+/// non-negative scores (`INFINITY_HACK`).
+const INFINITY_HACK: i32 = -100_000_000;
+
+/// One colocation between two resources.
+#[derive(Debug, Clone)]
+pub struct Colocation {
+    pub id: String,
+    pub dependent: RscId,
+    pub primary: RscId,
+    pub score: Score,
+    /// `Unknown` = any role.
+    pub dependent_role: Role,
+    pub primary_role: Role,
+    pub node_attribute: Option<String>,
+    /// Whether the dependent may pull an active primary towards itself.
+    pub influence: bool,
+}
+
+/// Node scores while merging: the raw value may be [`INFINITY_HACK`].
+type Work = BTreeMap<NodeId, i32>;
+
+fn role_filter(role: Option<Role>) -> Role {
+    match role {
+        None | Some(Role::Started) => Role::Unknown,
+        Some(r) => r,
+    }
+}
+
+impl Scheduler<'_> {
+    /// Unpacks every `rsc_colocation`.
+    pub(crate) fn unpack_colocations(&mut self) {
+        let cib = self.cib;
+        for c in &cib.constraints.colocations {
+            if !c.lifetime.is_empty() && !crate::rules::all_match(c.lifetime.iter(), &crate::rules::RuleInput { now: self.ws.now, ..Default::default() }) {
+                continue;
+            }
+            let score = c.score.unwrap_or(Score::ZERO);
+            if c.sets.is_empty() {
+                let (Some(rsc), Some(with)) = (&c.rsc, &c.with_rsc) else { continue };
+                let deps = self.expand_resource_ref(rsc);
+                let prims = self.expand_resource_ref(with);
+                for d in &deps {
+                    for p in &prims {
+                        let influence = self.influence(c.influence, *d);
+                        self.new_colocation(&c.id, c.node_attribute.clone(), score, *d, *p, role_filter(c.rsc_role), role_filter(c.with_rsc_role), influence);
+                    }
+                }
+                continue;
+            }
+            let mut last: Option<&ResourceSet> = None;
+            for set in &c.sets {
+                self.unpack_colocation_set(&c.id, set, score, c.influence);
+                if let Some(prev) = last {
+                    self.colocate_sets(&c.id, prev, set, score, c.influence);
+                }
+                last = Some(set);
+            }
+        }
+    }
+
+    fn set_resources(&self, set: &ResourceSet) -> Vec<RscId> {
+        set.resources.iter().flat_map(|r| self.expand_resource_ref(r)).collect()
+    }
+
+    /// Within one set: each resource with the one before it (when
+    /// sequential), or every pair kept apart (negative, non-sequential).
+    fn unpack_colocation_set(&mut self, id: &str, set: &ResourceSet, score: Score, influence: Option<bool>) {
+        let local = set.score.unwrap_or(score);
+        if local.value() == 0 {
+            return;
+        }
+        let role = role_filter(set.role);
+        let rscs = self.set_resources(set);
+        if set.sequential.unwrap_or(true) {
+            for w in rscs.windows(2) {
+                let infl = self.influence(influence, w[1]);
+                self.new_colocation(id, None, local, w[1], w[0], role, role, infl);
+            }
+        } else if local.value() < 0 {
+            for (i, a) in rscs.iter().enumerate() {
+                for b in &rscs[i + 1..] {
+                    let infl = self.influence(influence, *a);
+                    self.new_colocation(id, None, local, *a, *b, role, role, infl);
+                }
+            }
+        }
+    }
+
+    /// Between two sets: the first set depends on the second.
+    fn colocate_sets(&mut self, id: &str, set1: &ResourceSet, set2: &ResourceSet, score: Score, influence: Option<bool>) {
+        let r1 = self.set_resources(set1);
+        let r2 = self.set_resources(set2);
+        let role1 = role_filter(set1.role);
+        let role2 = role_filter(set2.role);
+        let first1 = if set1.sequential.unwrap_or(true) { r1.first().copied() } else { None };
+        let last2 = if set2.sequential.unwrap_or(true) { r2.last().copied() } else { None };
+        match (first1, last2) {
+            (Some(a), Some(b)) => {
+                let infl = self.influence(influence, a);
+                self.new_colocation(id, None, score, a, b, role1, role2, infl);
+            }
+            (Some(a), None) => {
+                for b in r2 {
+                    let infl = self.influence(influence, a);
+                    self.new_colocation(id, None, score, a, b, role1, role2, infl);
+                }
+            }
+            (None, Some(b)) => {
+                for a in r1 {
+                    let infl = self.influence(influence, a);
+                    self.new_colocation(id, None, score, a, b, role1, role2, infl);
+                }
+            }
+            (None, None) => {
+                for a in &r1 {
+                    for b in &r2 {
+                        let infl = self.influence(influence, *a);
+                        self.new_colocation(id, None, score, *a, *b, role1, role2, infl);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `influence` as written, else the dependent's `critical`
+    /// meta-attribute (default true).
+    fn influence(&self, written: Option<bool>, dependent: RscId) -> bool {
+        written.unwrap_or_else(|| self.ws.rsc(dependent).meta("critical").is_none_or(|v| crate::nvsets::is_true(Some(v))))
+    }
+
+    /// `pcmk__new_colocation`: records a colocation and inserts it in both
+    /// resources' sorted lists.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new_colocation(
+        &mut self,
+        id: &str,
+        node_attribute: Option<String>,
+        score: Score,
+        dependent: RscId,
+        primary: RscId,
+        dependent_role: Role,
+        primary_role: Role,
+        influence: bool,
+    ) {
+        if score.value() == 0 || dependent == primary {
+            return;
+        }
+        let idx = self.colocations.len();
+        self.colocations.push(Colocation { id: id.to_string(), dependent, primary, score, dependent_role, primary_role, node_attribute, influence });
+        let list = self.assign[dependent.0].this_with.clone();
+        let pos = self.sorted_position(&list, idx, true);
+        self.assign[dependent.0].this_with.insert(pos, idx);
+        let list = self.assign[primary.0].with_this.clone();
+        let pos = self.sorted_position(&list, idx, false);
+        self.assign[primary.0].with_this.insert(pos, idx);
+    }
+
+    /// Where `g_list_insert_sorted` puts a new colocation: before the
+    /// first one that does not sort before it.
+    fn sorted_position(&self, list: &[usize], new: usize, by_primary: bool) -> usize {
+        let key = |c: usize| {
+            let col = &self.colocations[c];
+            if by_primary {
+                col.primary
+            } else {
+                col.dependent
+            }
+        };
+        let cmp = |a: RscId, b: RscId| -> std::cmp::Ordering {
+            let (ra, rb) = (self.ws.rsc(a), self.ws.rsc(b));
+            self.priority(b)
+                .cmp(&self.priority(a))
+                .then_with(|| variant_rank(&rb.variant).cmp(&variant_rank(&ra.variant)))
+                .then_with(|| rb.flags.promotable.cmp(&ra.flags.promotable))
+                .then_with(|| ra.id.as_bytes().cmp(rb.id.as_bytes()))
+        };
+        let k = key(new);
+        list.iter().position(|c| cmp(k, key(*c)) != std::cmp::Ordering::Greater).unwrap_or(list.len())
+    }
+
+    /// Group members: each is colocated with the one before it.
+    pub(crate) fn create_group_internal_colocations(&mut self) {
+        for i in 0..self.ws.resources.len() {
+            let g = RscId(i);
+            if !matches!(self.ws.rsc(g).variant, Variant::Group) || !self.group_colocated(g) {
+                continue;
+            }
+            let members = self.ws.rsc(g).children.clone();
+            for w in members.windows(2) {
+                let infl = self.influence(None, w[1]);
+                self.new_colocation("group:internal_colocation", None, Score::INFINITY, w[1], w[0], Role::Unknown, Role::Unknown, infl);
+            }
+        }
+    }
+
+    /// `pcmk__colocation_has_influence`.
+    pub(crate) fn has_influence(&self, c: usize) -> bool {
+        let col = &self.colocations[c];
+        col.influence || self.ws.locations(col.primary, false).is_empty()
+    }
+
+    /// Applies colocation `c` to its dependent once the primary is
+    /// assigned (`rsc_colocation_rh`).
+    pub(crate) fn apply_coloc_score(&mut self, c: usize) {
+        let col = self.colocations[c].clone();
+        let mut primary = col.primary;
+        if let Variant::Group = self.ws.rsc(primary).variant {
+            if self.assign[primary.0].provisional {
+                return;
+            }
+            let kids = &self.ws.rsc(primary).children;
+            if kids.is_empty() {
+                return;
+            }
+            // A mandatory colocation needs the whole group up: follow the
+            // last member; an optional one is happy with the first.
+            primary = if col.score.is_infinity() { *kids.last().unwrap() } else { kids[0] };
+        }
+        if self.assign[primary.0].provisional {
+            return;
+        }
+        let dep = col.dependent;
+        if col.dependent_role != Role::Unknown && col.dependent_role != self.ws.rsc(dep).next_role {
+            return;
+        }
+        if col.primary_role != Role::Unknown && col.primary_role != self.ws.rsc(primary).next_role {
+            return;
+        }
+        let attr = col.node_attribute.as_deref().unwrap_or("#id");
+        let target = self.assign[primary.0].allocated_to;
+        let value = match target {
+            Some(n) => self.ws.node(n).attr(attr).map(str::to_string),
+            None if col.score.value() < 0 => return,
+            None => None,
+        };
+        let mut work = self.ws.rsc(dep).allowed_nodes.clone();
+        for (node, score) in work.iter_mut() {
+            if target.is_none() {
+                *score += Score::MINUS_INFINITY;
+            } else if value.is_some() && self.ws.node(*node).attr(attr).map(str::to_string).as_deref().map(str::to_ascii_lowercase) == value.as_deref().map(str::to_ascii_lowercase) {
+                if !col.score.is_infinity() {
+                    *score += col.score;
+                }
+            } else if col.score.is_infinity() {
+                *score += Score::MINUS_INFINITY;
+            }
+        }
+        if col.score.is_infinite() || self.any_available(&work) {
+            self.ws.resources[dep.0].allowed_nodes = work;
+        }
+    }
+
+    /// `pcmk__any_node_available`.
+    pub(crate) fn any_available(&self, nodes: &BTreeMap<NodeId, Score>) -> bool {
+        nodes.iter().any(|(n, s)| self.node_available(*n, Some(*s)))
+    }
+
+    /// Folds the scores of `rsc` (and of what depends on it) into
+    /// `nodes`, scaled by `factor` (`pcmk__add_colocated_node_scores`
+    /// with only non-negative results kept).
+    pub(crate) fn add_colocated_node_scores(&mut self, rsc: RscId, nodes: &mut BTreeMap<NodeId, Score>, attr: Option<&str>, factor: f32) {
+        let mut work: Work = nodes.iter().map(|(n, s)| (*n, s.value())).collect();
+        self.merge_into(rsc, &mut work, attr, factor);
+        for (n, v) in work {
+            let v = if v == INFINITY_HACK { 1 } else { v };
+            nodes.insert(n, Score::from(v));
+        }
+    }
+
+    fn merge_into(&mut self, rsc: RscId, work: &mut Work, attr: Option<&str>, factor: f32) {
+        if let Variant::Group = self.ws.rsc(rsc).variant {
+            if self.assign[rsc.0].merging {
+                return;
+            }
+            self.assign[rsc.0].merging = true;
+            if let Some(first) = self.ws.rsc(rsc).children.first().copied() {
+                self.merge_into(first, work, attr, factor);
+            }
+            for c in self.assign[rsc.0].with_this.clone() {
+                let col = self.colocations[c].clone();
+                let f = factor * col.score.value() as f32 / Score::INFINITY.value() as f32;
+                self.merge_into(col.dependent, work, col.node_attribute.as_deref(), f);
+            }
+            self.assign[rsc.0].merging = false;
+            return;
+        }
+        if self.assign[rsc.0].merging {
+            return;
+        }
+        self.assign[rsc.0].merging = true;
+        let mut copy = work.clone();
+        self.add_scores_matching_attr(&mut copy, rsc, attr.unwrap_or("#uname"), factor);
+        let any = copy.iter().any(|(n, s)| *s >= 0 && self.node_available(*n, None));
+        if any {
+            for c in self.assign[rsc.0].with_this.clone() {
+                if !self.has_influence(c) {
+                    continue;
+                }
+                let col = self.colocations[c].clone();
+                let f = factor * col.score.value() as f32 / Score::INFINITY.value() as f32;
+                self.merge_into(col.dependent, &mut copy, col.node_attribute.as_deref(), f);
+            }
+        }
+        *work = copy;
+        self.assign[rsc.0].merging = false;
+    }
+
+    /// `add_node_scores_matching_attr`.
+    fn add_scores_matching_attr(&self, work: &mut Work, rsc: RscId, attr: &str, factor: f32) {
+        for (node, weight) in work.iter_mut() {
+            let value = self.ws.node(*node).attr(attr);
+            let score = self.best_score_matching_attr(rsc, attr, value);
+            if factor < 0.0 && score < 0 {
+                continue;
+            }
+            if *weight == INFINITY_HACK {
+                continue;
+            }
+            let f = factor * score as f32;
+            let mut w = if f < 0.0 { (f - 0.5) as i32 } else { (f + 0.5) as i32 };
+            if w == 0 && score != 0 {
+                w = if factor > 0.0 {
+                    1
+                } else if factor < 0.0 {
+                    -1
+                } else {
+                    0
+                };
+            }
+            let new = (Score::from(w) + Score::from(*weight)).value();
+            if new < 0 && *weight > 0 {
+                *weight = INFINITY_HACK;
+                continue;
+            }
+            if new < 0 && *weight == 0 {
+                continue;
+            }
+            *weight = new;
+        }
+    }
+
+    fn best_score_matching_attr(&self, rsc: RscId, attr: &str, value: Option<&str>) -> i32 {
+        let mut best = Score::MINUS_INFINITY.value();
+        for (n, s) in &self.ws.rsc(rsc).allowed_nodes {
+            if s.value() > best && self.node_available(*n, None) && value.is_some() && self.ws.node(*n).attr(attr).map(str::to_ascii_lowercase) == value.map(str::to_ascii_lowercase) {
+                best = s.value();
+            }
+        }
+        best
+    }
+}
+
+fn variant_rank(v: &Variant) -> u8 {
+    match v {
+        Variant::Primitive(_) => 0,
+        Variant::Group => 1,
+        Variant::Clone(_) => 2,
+        Variant::Bundle => 3,
+    }
+}

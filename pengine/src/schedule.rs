@@ -1,0 +1,192 @@
+//! Stages 2 to 7 of the pipeline: from an unpacked [`WorkingSet`] to
+//! allocation scores, an assignment of resources to nodes, the actions
+//! that carry it out and the "Transition Summary" lines
+//! (Pacemaker's `pcmk__schedule_actions`).
+//!
+//! ```text
+//!  WorkingSet ─ location (constraints, rules) ─ node_criteria (stickiness,
+//!    fail counts, Heartbeat failure stickiness) ─ colocation (unpack, group
+//!    internals) ─ assign (colocation scores, best node) ─ actions (start,
+//!    stop, recurring monitors, group pseudo-actions) ─ summary
+//! ```
+//!
+//! Every stage is an `impl Scheduler` block in its own module; the state
+//! they share lives here. Iteration is over arenas and `BTreeMap`s, so the
+//! output is byte-stable.
+
+use std::collections::BTreeMap;
+
+use cib::model::{Cib, Score};
+
+use crate::actions::Action;
+use crate::colocation::Colocation;
+use crate::summary::SummaryItem;
+use crate::working_set::{NodeId, RscId, WorkingSet};
+
+/// Per-resource assignment state (Pacemaker's `pe_rsc_provisional`,
+/// `pe_rsc_allocating`, `pe_rsc_merging` flags and `allocated_to`).
+#[derive(Debug, Clone, Default)]
+pub struct AssignState {
+    /// Not assigned yet.
+    pub provisional: bool,
+    /// Being assigned (detects colocation loops).
+    pub allocating: bool,
+    /// Its colocated scores are being merged (detects loops).
+    pub merging: bool,
+    pub allocated_to: Option<NodeId>,
+    /// Colocations where this resource is the dependent ("this with"),
+    /// in Pacemaker's order (primary priority, variant, id).
+    pub this_with: Vec<usize>,
+    /// Colocations where this resource is the primary ("with this").
+    pub with_this: Vec<usize>,
+    /// `resource-stickiness` (or Heartbeat's default).
+    pub stickiness: Score,
+}
+
+/// One line of `crm_simulate -s`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreLine {
+    /// The Pacemaker function that printed it (`pcmk__primitive_assign`...).
+    pub function: &'static str,
+    pub rsc: String,
+    pub node: String,
+    pub score: Score,
+}
+
+impl std::fmt::Display for ScoreLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} allocation score on {}: {}", self.function, self.rsc, self.node, self.score)
+    }
+}
+
+/// The scheduler's working state; see the module documentation.
+#[derive(Debug)]
+pub struct Scheduler<'c> {
+    pub ws: WorkingSet,
+    pub cib: &'c Cib,
+    /// Indexed by [`RscId`].
+    pub assign: Vec<AssignState>,
+    /// Resources assigned to each node so far (tie-breaker when sorting
+    /// nodes), indexed by [`NodeId`].
+    pub num_resources: Vec<u32>,
+    pub colocations: Vec<Colocation>,
+    pub scores: Vec<ScoreLine>,
+    pub actions: Vec<Action>,
+    /// Index of actions by (resource, task key, node) for lookups.
+    pub action_index: BTreeMap<(Option<RscId>, String, Option<NodeId>), usize>,
+}
+
+/// What scheduling produced.
+#[derive(Debug)]
+pub struct Schedule {
+    pub ws: WorkingSet,
+    /// Node each resource was assigned to (indexed by [`RscId`]).
+    pub allocated_to: Vec<Option<NodeId>>,
+    /// `-s` lines in the order Pacemaker prints them.
+    pub scores: Vec<ScoreLine>,
+    pub actions: Vec<Action>,
+    pub summary: Vec<SummaryItem>,
+}
+
+impl Schedule {
+    /// The "Transition Summary" lines, formatted as Pacemaker prints them
+    /// (columns widen as longer names are met, as Pacemaker's static
+    /// widths do).
+    pub fn summary_lines(&self) -> Vec<String> {
+        crate::summary::format_items(&self.summary)
+    }
+}
+
+/// Runs every scheduling stage on an unpacked working set.
+pub fn schedule(cib: &Cib, ws: WorkingSet) -> Schedule {
+    let n_rsc = ws.resources.len();
+    let n_nodes = ws.nodes.len();
+    let mut s = Scheduler {
+        ws,
+        cib,
+        assign: vec![AssignState { provisional: true, ..Default::default() }; n_rsc],
+        num_resources: vec![0; n_nodes],
+        colocations: Vec::new(),
+        scores: Vec::new(),
+        actions: Vec::new(),
+        action_index: BTreeMap::new(),
+    };
+    s.apply_target_roles();
+    s.unpack_colocations();
+    s.apply_locations();
+    s.apply_node_criteria();
+    s.create_group_internal_colocations();
+    s.assign_all();
+    s.create_all_actions();
+    let summary = s.summarize();
+    Schedule {
+        allocated_to: s.assign.iter().map(|a| a.allocated_to).collect(),
+        ws: s.ws,
+        scores: s.scores,
+        actions: s.actions,
+        summary,
+    }
+}
+
+impl Scheduler<'_> {
+    /// `target-role` gives the next role of resources the history did not
+    /// already decide (Pacemaker applies it while unpacking).
+    fn apply_target_roles(&mut self) {
+        for i in 0..self.ws.resources.len() {
+            let r = &self.ws.resources[i];
+            let Some(req) = r.meta("target-role").and_then(cib::model::Role::parse) else { continue };
+            if req == cib::model::Role::Unknown {
+                continue;
+            }
+            // A group's target-role reaches its members through meta
+            // inheritance; Started means "no limit".
+            if req == cib::model::Role::Started {
+                continue;
+            }
+            let r = &mut self.ws.resources[i];
+            if r.next_role == cib::model::Role::Unknown || req < r.next_role {
+                r.next_role = req;
+            }
+        }
+    }
+
+    /// `resource_location`: adds `score` on `node` (or every node) to a
+    /// resource and its descendants; a new entry starts from the node's
+    /// own weight, as Pacemaker copies the node.
+    pub(crate) fn resource_location(&mut self, rsc: RscId, node: Option<NodeId>, score: Score) {
+        let nodes: Vec<NodeId> = match node {
+            Some(n) => vec![n],
+            None => (0..self.ws.nodes.len()).map(NodeId).collect(),
+        };
+        for r in self.ws.subtree(rsc) {
+            for n in &nodes {
+                self.add_node_score(r, *n, score);
+            }
+        }
+    }
+
+    pub(crate) fn add_node_score(&mut self, rsc: RscId, node: NodeId, score: Score) {
+        let base = self.ws.node(node).weight;
+        let e = self.ws.resources[rsc.0].allowed_nodes.entry(node).or_insert(base);
+        *e += score;
+    }
+
+    /// Pacemaker's `pcmk__node_available(node, consider_score, false)`.
+    pub(crate) fn node_available(&self, node: NodeId, score: Option<Score>) -> bool {
+        let n = self.ws.node(node);
+        if !n.online || n.shutdown || n.unclean || n.standby || n.maintenance {
+            return false;
+        }
+        !matches!(score, Some(s) if s.value() < 0)
+    }
+
+    /// The node a resource is active on (`pe__current_node`: the first).
+    pub(crate) fn current_node(&self, rsc: RscId) -> Option<NodeId> {
+        self.ws.rsc(rsc).running_on.first().copied()
+    }
+
+    /// Resource priority (`priority` meta-attribute).
+    pub(crate) fn priority(&self, rsc: RscId) -> Score {
+        self.ws.rsc(rsc).meta("priority").map_or(Score::ZERO, Score::parse)
+    }
+}
