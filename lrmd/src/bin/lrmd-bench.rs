@@ -1,0 +1,174 @@
+//! lrmd benchmark: N recurring monitors at a fixed interval for a while,
+//! against a real `lrmd` daemon (the binary beside this one), printing
+//! lrmd's CPU use and the start jitter of the monitor runs.
+//!
+//! ```text
+//! cargo build --release -j2 -p lrmd
+//! target/release/lrmd-bench                      # 1000 monitors, 10 s, 120 s
+//! target/release/lrmd-bench --resources 100 --interval-ms 1000 --duration-s 10
+//! ```
+//!
+//! The agent is a minimal OCF script that appends its resource name and
+//! `/proc/uptime` (10 ms resolution) to a log and exits 0, so what is
+//! measured is lrmd, not an agent. Jitter of a run = (its start - the
+//! previous run's start) - interval; the previous run's own duration (a
+//! few ms for this agent) is included, which only overstates jitter.
+//! CPU % is lrmd's utime + stime from /proc/PID/stat over the measured
+//! window (after all monitors are registered), divided by wall time.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use lrmd::client::Client;
+use lrmd::op::OpRequest;
+use lrmd::resource::{AgentClass, ResourceSpec};
+
+#[derive(Parser)]
+#[command(about = "Recurring-monitor benchmark for lrmd (CPU %, start jitter)")]
+struct Args {
+    /// Number of resources, each with one recurring monitor.
+    #[arg(long, default_value_t = 1000)]
+    resources: usize,
+    /// Monitor interval.
+    #[arg(long, default_value_t = 10_000)]
+    interval_ms: u64,
+    /// How long to measure after every monitor is running.
+    #[arg(long, default_value_t = 120)]
+    duration_s: u64,
+    /// The lrmd binary (default: the one beside this program).
+    #[arg(long)]
+    lrmd: Option<PathBuf>,
+}
+
+const AGENT: &str = "#!/bin/sh\n\
+case \"$1\" in\n\
+meta-data) echo '<resource-agent name=\"Tick\"><parameters/><actions/></resource-agent>'; exit 0;;\n\
+esac\n\
+read up idle < /proc/uptime\n\
+echo \"$OCF_RESOURCE_INSTANCE $up\" >> \"$OCF_RESKEY_log\"\n\
+exit 0\n";
+
+/// lrmd, killed on drop.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// utime + stime of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the parenthesised command name (which may hold spaces).
+    let rest = &stat[stat.rfind(')').context("stat format")? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state): utime is field 14, stime 15.
+    Ok(f[11].parse::<u64>()? + f[12].parse::<u64>()?)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let lrmd_bin = match args.lrmd {
+        Some(p) => p,
+        None => std::env::current_exe()?.parent().context("bench binary has a directory")?.join("lrmd"),
+    };
+    if !lrmd_bin.exists() {
+        bail!("{} not found: build lrmd first (cargo build --release -p lrmd)", lrmd_bin.display());
+    }
+    let dir = tempfile::tempdir()?;
+    let root = dir.path();
+    for d in ["run", "rsctmp", "varlib", "conf/resource.d", "ocf/resource.d/bench"] {
+        std::fs::create_dir_all(root.join(d))?;
+    }
+    let agent = root.join("ocf/resource.d/bench/Tick");
+    std::fs::write(&agent, AGENT)?;
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755))?;
+    let log = root.join("runs.log");
+    let socket = root.join("run/lrmd.sock");
+
+    let child = Command::new(&lrmd_bin)
+        .env("HA_NODENAME", "bench")
+        .env("HA_RUNDIR", root.join("run"))
+        .env("HA_RSCTMP", root.join("rsctmp"))
+        .env("HA_VARLIB", root.join("varlib"))
+        .env("HA_CONFDIR", root.join("conf"))
+        .arg("--ocf-root")
+        .arg(root.join("ocf"))
+        .arg("--socket")
+        .arg(&socket)
+        .stderr(std::fs::File::create(root.join("lrmd.log"))?)
+        .spawn()
+        .with_context(|| format!("starting {}", lrmd_bin.display()))?;
+    let pid = child.id();
+    let _daemon = Daemon(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut client = loop {
+        match Client::connect(&socket) {
+            Ok(c) => break c,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => bail!("lrmd did not open its socket: {e}"),
+        }
+    };
+
+    for i in 0..args.resources {
+        let id = format!("r{i}");
+        let spec = ResourceSpec::new(&id, AgentClass::Ocf, Some("bench"), "Tick")
+            .with_param("log", log.to_str().context("utf-8 temp path")?);
+        client.register(spec)?;
+        client.exec(OpRequest::new(&id, "monitor", args.interval_ms, 20_000))?;
+    }
+    // Let the first runs (all due at once) settle, then measure.
+    std::thread::sleep(Duration::from_millis(args.interval_ms.min(5_000)));
+    let ticks0 = cpu_ticks(pid)?;
+    let t0 = Instant::now();
+    std::thread::sleep(Duration::from_secs(args.duration_s));
+    let ticks1 = cpu_ticks(pid)?;
+    let wall = t0.elapsed().as_secs_f64();
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)?.unwrap_or(100) as f64;
+    let cpu_pct = (ticks1 - ticks0) as f64 / hz / wall * 100.0;
+
+    // Jitter from the agents' own start stamps.
+    let mut starts: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for line in std::fs::read_to_string(&log)?.lines() {
+        if let Some((id, up)) = line.split_once(' ') {
+            if let Ok(s) = up.parse::<f64>() {
+                starts.entry(id.to_string()).or_default().push(s);
+            }
+        }
+    }
+    let interval_s = args.interval_ms as f64 / 1000.0;
+    let mut jitter_ms: Vec<f64> = starts
+        .values()
+        .flat_map(|v| v.windows(2).map(|w| ((w[1] - w[0]) - interval_s) * 1000.0).collect::<Vec<_>>())
+        .collect();
+    jitter_ms.sort_by(|a, b| a.total_cmp(b));
+    let runs: usize = starts.values().map(Vec::len).sum();
+
+    println!("lrmd benchmark: {} recurring monitors every {} ms, measured {:.0} s", args.resources, args.interval_ms, wall);
+    println!("| metric | value |");
+    println!("|---|---|");
+    println!("| agent runs logged | {runs} |");
+    println!("| lrmd CPU | {cpu_pct:.2} % |");
+    println!("| start jitter p50 | {:.0} ms |", percentile(&jitter_ms, 0.50));
+    println!("| start jitter p99 | {:.0} ms |", percentile(&jitter_ms, 0.99));
+    println!("| start jitter max | {:.0} ms |", jitter_ms.last().copied().unwrap_or(f64::NAN));
+    println!("(jitter resolution 10 ms: /proc/uptime; includes each previous run's duration)");
+    drop(client);
+    Path::new(&log).exists().then_some(()).context("no run was logged")?;
+    Ok(())
+}
