@@ -16,6 +16,7 @@
 
 use cib::model::{Role, Score};
 
+use crate::colocation::MergeFlags;
 use crate::options::NoQuorumPolicy;
 use crate::schedule::{ScoreLine, Scheduler};
 use crate::working_set::{NodeId, RscId, Variant};
@@ -56,6 +57,10 @@ impl Scheduler<'_> {
 
     fn show_scores(&mut self, function: &'static str, r: RscId) {
         let res = self.ws.rsc(r);
+        if res.flags.orphan {
+            // Pacemaker does not show orphans' scores.
+            return;
+        }
         for (n, s) in &res.allowed_nodes {
             self.scores.push(ScoreLine { function, rsc: res.id.clone(), node: self.ws.node(*n).uname.clone(), score: *s });
         }
@@ -133,7 +138,7 @@ impl Scheduler<'_> {
             let col = self.colocations[c].clone();
             let mut nodes = std::mem::take(&mut self.ws.resources[r.0].allowed_nodes);
             let factor = col.score.value() as f32 / Score::INFINITY.value() as f32;
-            self.add_colocated_node_scores(col.dependent, &mut nodes, col.node_attribute.as_deref(), factor);
+            self.add_colocated_node_scores(col.dependent, &mut nodes, col.node_attribute.as_deref(), factor, MergeFlags { rollback: true, positive: false });
             self.ws.resources[r.0].allowed_nodes = nodes;
         }
 

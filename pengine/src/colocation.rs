@@ -40,6 +40,15 @@ pub struct Colocation {
     pub influence: bool,
 }
 
+/// How scores are merged (Pacemaker's `pe_weights_*` flags).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MergeFlags {
+    /// Give up the merge when no node would be left available.
+    pub rollback: bool,
+    /// Keep only non-negative results.
+    pub positive: bool,
+}
+
 /// Node scores while merging: the raw value may be [`INFINITY_HACK`].
 type Work = BTreeMap<NodeId, i32>;
 
@@ -280,30 +289,29 @@ impl Scheduler<'_> {
     }
 
     /// Folds the scores of `rsc` (and of what depends on it) into
-    /// `nodes`, scaled by `factor` (`pcmk__add_colocated_node_scores`
-    /// with only non-negative results kept).
-    pub(crate) fn add_colocated_node_scores(&mut self, rsc: RscId, nodes: &mut BTreeMap<NodeId, Score>, attr: Option<&str>, factor: f32) {
+    /// `nodes`, scaled by `factor` (`pcmk__add_colocated_node_scores`).
+    pub(crate) fn add_colocated_node_scores(&mut self, rsc: RscId, nodes: &mut BTreeMap<NodeId, Score>, attr: Option<&str>, factor: f32, flags: MergeFlags) {
         let mut work: Work = nodes.iter().map(|(n, s)| (*n, s.value())).collect();
-        self.merge_into(rsc, &mut work, attr, factor);
+        self.merge_into(rsc, &mut work, attr, factor, flags);
         for (n, v) in work {
-            let v = if v == INFINITY_HACK { 1 } else { v };
+            let v = if v == INFINITY_HACK && flags.positive { 1 } else { v };
             nodes.insert(n, Score::from(v));
         }
     }
 
-    fn merge_into(&mut self, rsc: RscId, work: &mut Work, attr: Option<&str>, factor: f32) {
+    fn merge_into(&mut self, rsc: RscId, work: &mut Work, attr: Option<&str>, factor: f32, flags: MergeFlags) {
         if let Variant::Group = self.ws.rsc(rsc).variant {
             if self.assign[rsc.0].merging {
                 return;
             }
             self.assign[rsc.0].merging = true;
             if let Some(first) = self.ws.rsc(rsc).children.first().copied() {
-                self.merge_into(first, work, attr, factor);
+                self.merge_into(first, work, attr, factor, flags);
             }
             for c in self.assign[rsc.0].with_this.clone() {
                 let col = self.colocations[c].clone();
                 let f = factor * col.score.value() as f32 / Score::INFINITY.value() as f32;
-                self.merge_into(col.dependent, work, col.node_attribute.as_deref(), f);
+                self.merge_into(col.dependent, work, col.node_attribute.as_deref(), f, flags);
             }
             self.assign[rsc.0].merging = false;
             return;
@@ -313,8 +321,13 @@ impl Scheduler<'_> {
         }
         self.assign[rsc.0].merging = true;
         let mut copy = work.clone();
-        self.add_scores_matching_attr(&mut copy, rsc, attr.unwrap_or("#uname"), factor);
+        self.add_scores_matching_attr(&mut copy, rsc, attr.unwrap_or("#uname"), factor, flags.positive);
         let any = copy.iter().any(|(n, s)| *s >= 0 && self.node_available(*n, None));
+        if !any && flags.rollback {
+            // Nothing could run with these scores: forget them.
+            self.assign[rsc.0].merging = false;
+            return;
+        }
         if any {
             for c in self.assign[rsc.0].with_this.clone() {
                 if !self.has_influence(c) {
@@ -322,7 +335,7 @@ impl Scheduler<'_> {
                 }
                 let col = self.colocations[c].clone();
                 let f = factor * col.score.value() as f32 / Score::INFINITY.value() as f32;
-                self.merge_into(col.dependent, &mut copy, col.node_attribute.as_deref(), f);
+                self.merge_into(col.dependent, &mut copy, col.node_attribute.as_deref(), f, flags);
             }
         }
         *work = copy;
@@ -330,7 +343,7 @@ impl Scheduler<'_> {
     }
 
     /// `add_node_scores_matching_attr`.
-    fn add_scores_matching_attr(&self, work: &mut Work, rsc: RscId, attr: &str, factor: f32) {
+    fn add_scores_matching_attr(&self, work: &mut Work, rsc: RscId, attr: &str, factor: f32, only_positive: bool) {
         for (node, weight) in work.iter_mut() {
             let value = self.ws.node(*node).attr(attr);
             let score = self.best_score_matching_attr(rsc, attr, value);
@@ -352,11 +365,11 @@ impl Scheduler<'_> {
                 };
             }
             let new = (Score::from(w) + Score::from(*weight)).value();
-            if new < 0 && *weight > 0 {
+            if only_positive && new < 0 && *weight > 0 {
                 *weight = INFINITY_HACK;
                 continue;
             }
-            if new < 0 && *weight == 0 {
+            if only_positive && new < 0 && *weight == 0 {
                 continue;
             }
             *weight = new;

@@ -100,7 +100,8 @@ impl Scheduler<'_> {
                         None => Score::MINUS_INFINITY,
                     },
                     (None, Some(s)) => s,
-                    (None, None) => Score::ZERO,
+                    // A rule without a score takes the constraint's.
+                    (None, None) => loc.score.unwrap_or(Score::ZERO),
                 };
                 scores.push((NodeId(i), score));
             }
@@ -161,6 +162,6 @@ impl Scheduler<'_> {
 
     /// A group's members are colocated unless `collocated=false`.
     pub(crate) fn group_colocated(&self, group: RscId) -> bool {
-        !self.ws.rsc(group).meta("collocated").is_some_and(|v| !crate::nvsets::is_true(Some(v)))
+        self.ws.rsc(group).meta("collocated").is_none_or(|v| crate::nvsets::is_true(Some(v)))
     }
 }
