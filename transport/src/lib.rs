@@ -26,10 +26,12 @@
 
 pub mod authkeys;
 pub mod diag;
+pub mod engine;
 pub mod fuzzing;
 pub mod hacf;
 pub mod haresources;
 pub mod identity;
+pub mod sequence;
 pub mod status;
 pub mod time;
 pub mod wire;

@@ -1,0 +1,712 @@
+//! The messaging core without I/O: `handle(input, now) -> Vec<Command>`.
+//!
+//! ```text
+//! authenticated packets, timer ticks, client sends
+//!        |
+//!        v
+//!   Engine::handle --> Send(message)          (shell signs it, all media)
+//!                      Deliver(message)       (local clients, in order per sender)
+//!                      NodeStatus / LinkStatus (client events)
+//!                      Log(level, text)       (Heartbeat's words)
+//! ```
+//!
+//! Liveness follows Heartbeat 3.0.6: a node is heard through any link; a
+//! link is dead after `deadtime` without a packet on it ("Link n2:eth1
+//! dead."), a node when no packet came on any link for `deadtime` ("node
+//! n2: is dead"). A keepalive arriving more than `warntime` after the
+//! previous one logs "Late heartbeat". Nodes never heard from are declared
+//! dead `initdead` after start. Sequencing is in [`crate::sequence`].
+//!
+//! Control messages (`NS_rexmit`, `NS_nak_rexmit`) carry no sequence
+//! number and never refresh liveness, so a replayed one costs at most a
+//! retransmission.
+
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+
+use crate::sequence::{Arrival, RecvWindow, SendHistory};
+use crate::status::Status;
+use crate::wire::{Message, Value};
+
+/// Retransmission request: `dest`, `firstseq`, `lastseq` (hex).
+pub const T_REXMIT: &str = "NS_rexmit";
+/// "I no longer have those": the receiver gives them up at once.
+pub const T_NAK_REXMIT: &str = "NS_nak_rexmit";
+
+/// Times and sizes the core works with (from ha.cf).
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub me: String,
+    pub uuid: Uuid,
+    pub generation: u64,
+    /// Configured normal nodes (this one may be among them).
+    pub nodes: Vec<String>,
+    /// Link names (the media's device names), in ha.cf order, deduplicated.
+    pub links: Vec<String>,
+    pub keepalive_ms: u64,
+    pub deadtime_ms: u64,
+    pub warntime_ms: u64,
+    pub initdead_ms: u64,
+    /// Messages kept for retransmission, and sequence numbers a receiver
+    /// waits for before declaring them lost.
+    pub window: u64,
+    /// Retransmission requests per gap before its messages are given up.
+    pub max_rexmit_requests: u32,
+}
+
+/// The clock, read by the shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// Monotonic milliseconds (only differences matter).
+    pub mono_ms: u64,
+    /// Wall-clock Unix seconds, for the `ts` field.
+    pub unix_s: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Timer: send a keepalive if due, check deadlines. `load` is the
+    /// `ld` field of the keepalive (/proc/loadavg).
+    Tick { load: String },
+    /// An authenticated message received on `link`.
+    Packet { link: String, message: Message },
+    /// A local client's message for `dest` (a node name) or all nodes.
+    Send { dest: Option<String>, message: Message },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Debug,
+    Info,
+    Warn,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Sign and send on every medium.
+    Send(Message),
+    /// Hand to local clients.
+    Deliver(Message),
+    /// A node's status changed (`active`, `up`, `dead`...).
+    NodeStatus { node: String, status: String },
+    /// A link to a node changed (`up` or `dead`).
+    LinkStatus { node: String, link: String, up: bool },
+    Log(Level, String),
+}
+
+/// Packets dropped by the core, by reason (the shell adds its own
+/// counters for what never reached the core).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub unknown_node: u64,
+    pub no_sequence: u64,
+    pub replayed: u64,
+    pub old_generation: u64,
+    pub lost: u64,
+    pub rexmit_requests: u64,
+    pub retransmitted: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Link {
+    up: bool,
+    last: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Peer {
+    /// Heartbeat's node status: `init` until heard, then the sender's own
+    /// `st`, or `dead`.
+    status: String,
+    /// Last time any sequenced packet came from it.
+    last_heard: Option<u64>,
+    /// Arrival time of its last keepalive, for "Late heartbeat".
+    last_status: Option<u64>,
+    links: BTreeMap<String, Link>,
+    recv: RecvWindow,
+    /// A gap being asked for: when last requested, how many times.
+    rexmit: Option<(u64, u32)>,
+}
+
+/// One node's view of the cluster.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    cfg: Config,
+    started: u64,
+    next_seq: u64,
+    next_keepalive: u64,
+    history: SendHistory,
+    peers: BTreeMap<String, Peer>,
+    pub counters: Counters,
+}
+
+fn hex(m: &Message, name: &str) -> Option<u64> {
+    let s = m.get_str(name)?;
+    if s.is_empty() || s.len() > 16 {
+        return None;
+    }
+    u64::from_str_radix(s, 16).ok()
+}
+
+fn is_up(status: &str) -> bool {
+    !matches!(status, "init" | "dead")
+}
+
+impl Engine {
+    pub fn new(cfg: Config, now: Now) -> Engine {
+        let peers = cfg
+            .nodes
+            .iter()
+            .filter(|n| **n != cfg.me)
+            .map(|n| {
+                let links = cfg.links.iter().map(|l| (l.clone(), Link { up: false, last: 0 })).collect();
+                let peer = Peer {
+                    status: "init".into(),
+                    last_heard: None,
+                    last_status: None,
+                    links,
+                    recv: RecvWindow::new(cfg.window),
+                    rexmit: None,
+                };
+                (n.clone(), peer)
+            })
+            .collect();
+        Engine {
+            history: SendHistory::new(cfg.window as usize),
+            cfg,
+            started: now.mono_ms,
+            next_seq: 1,
+            next_keepalive: now.mono_ms,
+            peers,
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Every node's status, this one (`active`) included, sorted by name.
+    pub fn node_status(&self, node: &str) -> Option<&str> {
+        if node == self.cfg.me {
+            return Some("active");
+        }
+        self.peers.get(node).map(|p| p.status.as_str())
+    }
+
+    /// The nodes in ha.cf order.
+    pub fn nodes(&self) -> &[String] {
+        &self.cfg.nodes
+    }
+
+    /// `(link, up)` for a node; this node's own links are up while open.
+    pub fn link_status(&self, node: &str) -> Option<Vec<(String, bool)>> {
+        if node == self.cfg.me {
+            return Some(self.cfg.links.iter().map(|l| (l.clone(), true)).collect());
+        }
+        let p = self.peers.get(node)?;
+        Some(self.cfg.links.iter().map(|l| (l.clone(), p.links.get(l).is_some_and(|k| k.up))).collect())
+    }
+
+    /// How often the shell should send [`Input::Tick`]: deadlines are
+    /// only noticed on a tick, so detection lags `deadtime` by at most
+    /// this much.
+    pub fn tick_interval_ms(&self) -> u64 {
+        (self.cfg.keepalive_ms / 4).clamp(10, 250)
+    }
+
+    pub fn handle(&mut self, input: Input, now: Now) -> Vec<Command> {
+        let mut out = Vec::new();
+        match input {
+            Input::Tick { load } => self.tick(&load, now, &mut out),
+            Input::Packet { link, message } => self.packet(&link, message, now, &mut out),
+            Input::Send { dest, mut message } => {
+                if let Some(d) = dest {
+                    message.remove("dest");
+                    message.push("dest", Value::Str(d));
+                }
+                self.send_sequenced(message, now, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Adds `src`, `srcuuid`, `seq`, `hg`, `ts`, `ttl`, keeps a copy for
+    /// retransmission and sends.
+    fn send_sequenced(&mut self, mut m: Message, now: Now, out: &mut Vec<Command>) {
+        for f in ["src", "srcuuid", "seq", "hg", "ts", "ttl"] {
+            m.remove(f);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        m.push("src", Value::Str(self.cfg.me.clone()));
+        m.push("srcuuid", Value::Binary(self.cfg.uuid.as_bytes().to_vec()));
+        m.push("seq", Value::Str(format!("{seq:x}")));
+        m.push("hg", Value::Str(format!("{:x}", self.cfg.generation)));
+        m.push("ts", Value::Str(format!("{:x}", now.unix_s)));
+        m.push("ttl", Value::Str("3".into()));
+        self.history.push(seq, m.clone());
+        out.push(Command::Send(m));
+    }
+
+    fn control(&self, t: &str, dest: &str, first: u64, last: u64, now: Now) -> Message {
+        Message::new()
+            .with_str("t", t)
+            .with_str("dest", dest)
+            .with_str("firstseq", &format!("{first:x}"))
+            .with_str("lastseq", &format!("{last:x}"))
+            .with_str("src", &self.cfg.me)
+            .with("srcuuid", Value::Binary(self.cfg.uuid.as_bytes().to_vec()))
+            .with_str("hg", &format!("{:x}", self.cfg.generation))
+            .with_str("ts", &format!("{:x}", now.unix_s))
+            .with_str("ttl", "3")
+    }
+
+    fn tick(&mut self, load: &str, now: Now, out: &mut Vec<Command>) {
+        let t = now.mono_ms;
+        if t >= self.next_keepalive {
+            let status = Status {
+                st: "active".into(),
+                deadtime_ms: self.cfg.deadtime_ms,
+                protocol: 1,
+                src: self.cfg.me.clone(),
+                srcuuid: self.cfg.uuid,
+                seq: 0,
+                generation: self.cfg.generation,
+                timestamp: now.unix_s,
+                load: load.to_string(),
+                ttl: 3,
+            };
+            self.send_sequenced(status.to_message(), now, out);
+            // Skip missed beats rather than bursting after a stall.
+            while self.next_keepalive <= t {
+                self.next_keepalive += self.cfg.keepalive_ms.max(1);
+            }
+        }
+        let deadtime = self.cfg.deadtime_ms;
+        let initdead_over = t >= self.started + self.cfg.initdead_ms;
+        let mut requests = Vec::new();
+        for (name, p) in &mut self.peers {
+            for (lname, l) in &mut p.links {
+                if l.up && t > l.last + deadtime {
+                    l.up = false;
+                    out.push(Command::Log(Level::Info, format!("Link {name}:{lname} dead.")));
+                    out.push(Command::LinkStatus { node: name.clone(), link: lname.clone(), up: false });
+                }
+            }
+            let expired = match p.last_heard {
+                Some(h) => is_up(&p.status) && t > h + deadtime,
+                None => p.status == "init" && initdead_over,
+            };
+            if expired {
+                p.status = "dead".into();
+                p.recv.reset_after_death();
+                p.rexmit = None;
+                out.push(Command::Log(Level::Warn, format!("node {name}: is dead")));
+                out.push(Command::NodeStatus { node: name.clone(), status: "dead".into() });
+            }
+            // Retransmission: ask again every keepalive, give up after
+            // max_rexmit_requests.
+            if let Some(gap) = p.recv.gap() {
+                let (asked_at, times) = p.rexmit.unwrap_or((0, 0));
+                if times > 0 && t < asked_at + self.cfg.keepalive_ms {
+                    continue;
+                }
+                if times >= self.cfg.max_rexmit_requests {
+                    p.rexmit = None;
+                    if let Some(((a, b, n), ready)) = p.recv.give_up_gap() {
+                        self.counters.lost += n;
+                        out.push(Command::Log(Level::Warn, format!("{n} lost packet(s) for [{name}] [{a}:{b}]")));
+                        deliver(&self.cfg.me, ready, out);
+                    }
+                } else {
+                    p.rexmit = Some((t, times + 1));
+                    requests.push((name.clone(), gap));
+                }
+            }
+        }
+        for (name, gap) in requests {
+            self.counters.rexmit_requests += 1;
+            let m = self.control(T_REXMIT, &name, gap.first, gap.last, now);
+            out.push(Command::Send(m));
+        }
+    }
+
+    fn packet(&mut self, link: &str, m: Message, now: Now, out: &mut Vec<Command>) {
+        let Some(src) = m.get_str("src").map(str::to_string) else {
+            self.counters.no_sequence += 1;
+            return;
+        };
+        if src == self.cfg.me {
+            return; // our own broadcast coming back
+        }
+        if !self.peers.contains_key(&src) {
+            self.counters.unknown_node += 1;
+            return;
+        }
+        let t = m.get_str("t").unwrap_or("").to_string();
+        let (Some(hg), seq) = (hex(&m, "hg"), hex(&m, "seq")) else {
+            self.counters.no_sequence += 1;
+            return;
+        };
+        let Some(seq) = seq else {
+            // Control messages: only from the sender's current generation.
+            if self.peers[&src].recv.generation() != Some(hg) {
+                self.counters.old_generation += 1;
+                return;
+            }
+            if m.get_str("dest") == Some(self.cfg.me.as_str()) {
+                self.control_message(&src, &t, &m, now, out);
+            }
+            return;
+        };
+        let peer = self.peers.get_mut(&src).expect("checked above");
+        let restarted = peer.recv.generation().is_some_and(|g| hg > g);
+        let status_msg = if t == "status" { Status::from_message(&m).ok() } else { None };
+        let arrival = peer.recv.arrive(hg, seq, link, m);
+        let is_new = matches!(arrival, Arrival::New { .. });
+        let ready = match arrival {
+            Arrival::OldGeneration => {
+                self.counters.old_generation += 1;
+                return;
+            }
+            Arrival::Replay => {
+                self.counters.replayed += 1;
+                return;
+            }
+            Arrival::OtherLink => Vec::new(),
+            Arrival::New { ready } => ready,
+        };
+        if restarted {
+            peer.rexmit = None;
+            out.push(Command::Log(Level::Info, format!("node {src}: restarted with generation {hg}")));
+        }
+        let t_ms = now.mono_ms;
+        peer.last_heard = Some(t_ms);
+        let l = peer.links.entry(link.to_string()).or_insert(Link { up: false, last: 0 });
+        l.last = t_ms;
+        if !l.up {
+            l.up = true;
+            out.push(Command::Log(Level::Info, format!("Link {src}:{link} up.")));
+            out.push(Command::LinkStatus { node: src.clone(), link: link.to_string(), up: true });
+        }
+        if let Some(st) = status_msg.filter(|_| is_new) {
+            if let Some(prev) = peer.last_status {
+                let interval = t_ms - prev;
+                if interval > self.cfg.warntime_ms && is_up(&peer.status) {
+                    out.push(Command::Log(
+                        Level::Warn,
+                        format!("Late heartbeat: Node {src}: interval {interval} ms"),
+                    ));
+                }
+            }
+            peer.last_status = Some(t_ms);
+            if peer.status != st.st {
+                peer.status = st.st.clone();
+                out.push(Command::Log(Level::Info, format!("Status update for node {src}: status {}", st.st)));
+                out.push(Command::NodeStatus { node: src.clone(), status: st.st });
+            }
+        }
+        deliver(&self.cfg.me, ready, out);
+    }
+
+    fn control_message(&mut self, src: &str, t: &str, m: &Message, now: Now, out: &mut Vec<Command>) {
+        let (Some(first), Some(last)) = (hex(m, "firstseq"), hex(m, "lastseq")) else { return };
+        match t {
+            T_REXMIT => {
+                // Bounded by the history size whatever the request says.
+                let last = last.min(first.saturating_add(self.cfg.window));
+                let mut missing = None;
+                for s in first..=last {
+                    match self.history.get(s) {
+                        Some(msg) => {
+                            self.counters.retransmitted += 1;
+                            out.push(Command::Send(msg.clone()));
+                        }
+                        None => {
+                            missing.get_or_insert((s, s)).1 = s;
+                        }
+                    }
+                }
+                if let Some((a, b)) = missing {
+                    out.push(Command::Send(self.control(T_NAK_REXMIT, src, a, b, now)));
+                }
+            }
+            T_NAK_REXMIT => {
+                let Some(p) = self.peers.get_mut(src) else { return };
+                if p.recv.gap().is_some_and(|g| g.first <= last && first <= g.last) {
+                    p.rexmit = None;
+                    if let Some(((a, b, n), ready)) = p.recv.give_up_gap() {
+                        self.counters.lost += n;
+                        out.push(Command::Log(Level::Warn, format!("{n} lost packet(s) for [{src}] [{a}:{b}]")));
+                        deliver(&self.cfg.me, ready, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// In-order messages for local clients: keepalives stay inside, messages
+/// for another node are not ours.
+fn deliver(me: &str, ready: Vec<Message>, out: &mut Vec<Command>) {
+    for m in ready {
+        if m.get_str("t") == Some("status") {
+            continue;
+        }
+        if m.get_str("dest").is_some_and(|d| d != me) {
+            continue;
+        }
+        out.push(Command::Deliver(m));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const N2: &str = "n2";
+
+    fn cfg() -> Config {
+        Config {
+            me: "n1".into(),
+            uuid: Uuid::from_bytes([1; 16]),
+            generation: 100,
+            nodes: vec!["n1".into(), "n2".into()],
+            links: vec!["eth0".into(), "eth1".into()],
+            keepalive_ms: 200,
+            deadtime_ms: 1000,
+            warntime_ms: 500,
+            initdead_ms: 3000,
+            window: 8,
+            max_rexmit_requests: 2,
+        }
+    }
+
+    fn at(ms: u64) -> Now {
+        Now { mono_ms: ms, unix_s: 1_700_000_000 + ms / 1000 }
+    }
+
+    fn tick() -> Input {
+        Input::Tick { load: "0.00".into() }
+    }
+
+    /// A message from n2 as its engine would have sent it.
+    fn from_n2(t: &str, seq: u64, hg: u64) -> Message {
+        let mut m = Message::new().with_str("t", t);
+        if t == "status" {
+            m = Message::new()
+                .with_str("t", "status")
+                .with_str("st", "active")
+                .with_str("dt", "3e8")
+                .with_str("protocol", "1")
+                .with_str("src", N2)
+                .with("srcuuid", Value::Binary(vec![2; 16]))
+                .with_str("seq", &format!("{seq:x}"))
+                .with_str("hg", &format!("{hg:x}"))
+                .with_str("ts", "0")
+                .with_str("ld", "0.00")
+                .with_str("ttl", "3");
+        } else {
+            m.push("src", Value::Str(N2.into()));
+            m.push("seq", Value::Str(format!("{seq:x}")));
+            m.push("hg", Value::Str(format!("{hg:x}")));
+        }
+        m
+    }
+
+    fn pkt(link: &str, m: Message) -> Input {
+        Input::Packet { link: link.into(), message: m }
+    }
+
+    fn logs(cmds: &[Command]) -> Vec<String> {
+        cmds.iter()
+            .filter_map(|c| match c {
+                Command::Log(_, s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn sent(cmds: &[Command]) -> Vec<&Message> {
+        cmds.iter()
+            .filter_map(|c| match c {
+                Command::Send(m) => Some(m),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keepalive_every_interval_with_sequence_and_generation() {
+        let mut e = Engine::new(cfg(), at(0));
+        let c = e.handle(tick(), at(0));
+        assert_eq!(c.len(), 1);
+        let m = sent(&c)[0];
+        let st = Status::from_message(m).unwrap();
+        assert_eq!((st.src.as_str(), st.seq, st.generation, st.deadtime_ms), ("n1", 1, 100, 1000));
+        assert!(e.handle(tick(), at(150)).is_empty());
+        let c = e.handle(tick(), at(200));
+        assert_eq!(Status::from_message(sent(&c)[0]).unwrap().seq, 2);
+    }
+
+    #[test]
+    fn node_and_links_come_up_then_die() {
+        let mut e = Engine::new(cfg(), at(0));
+        e.handle(tick(), at(0));
+        let c = e.handle(pkt("eth0", from_n2("status", 1, 7)), at(10));
+        assert_eq!(
+            c,
+            vec![
+                Command::Log(Level::Info, "Link n2:eth0 up.".into()),
+                Command::LinkStatus { node: N2.into(), link: "eth0".into(), up: true },
+                Command::Log(Level::Info, "Status update for node n2: status active".into()),
+                Command::NodeStatus { node: N2.into(), status: "active".into() },
+            ]
+        );
+        // The same packet on the second medium brings that link up only.
+        let c = e.handle(pkt("eth1", from_n2("status", 1, 7)), at(11));
+        assert_eq!(logs(&c), ["Link n2:eth1 up."]);
+        // eth1 goes quiet; eth0 keeps the node up.
+        let c = e.handle(pkt("eth0", from_n2("status", 2, 7)), at(400));
+        assert!(c.is_empty(), "{c:?}");
+        let c = e.handle(tick(), at(1012));
+        assert_eq!(logs(&c), ["Link n2:eth1 dead."]);
+        assert_eq!(e.node_status(N2), Some("active"));
+        assert_eq!(e.link_status(N2).unwrap(), vec![("eth0".to_string(), true), ("eth1".to_string(), false)]);
+        // Then everything goes quiet: dead after deadtime.
+        let c = e.handle(tick(), at(1400));
+        assert!(logs(&c).is_empty());
+        let c = e.handle(tick(), at(1401));
+        assert_eq!(logs(&c), ["Link n2:eth0 dead.", "node n2: is dead"]);
+        assert!(c.contains(&Command::NodeStatus { node: N2.into(), status: "dead".into() }));
+    }
+
+    #[test]
+    fn late_heartbeat_warning() {
+        let mut e = Engine::new(cfg(), at(0));
+        e.handle(pkt("eth0", from_n2("status", 1, 7)), at(0));
+        let c = e.handle(pkt("eth0", from_n2("status", 2, 7)), at(400));
+        assert!(logs(&c).is_empty());
+        let c = e.handle(pkt("eth0", from_n2("status", 3, 7)), at(1000));
+        assert_eq!(logs(&c), ["Late heartbeat: Node n2: interval 600 ms"]);
+    }
+
+    #[test]
+    fn initdead_declares_silent_nodes_dead() {
+        let mut e = Engine::new(cfg(), at(0));
+        assert_eq!(e.node_status(N2), Some("init"));
+        assert!(logs(&e.handle(tick(), at(2999))).is_empty());
+        assert_eq!(logs(&e.handle(tick(), at(3000))), ["node n2: is dead"]);
+        assert_eq!(e.node_status(N2), Some("dead"));
+    }
+
+    #[test]
+    fn replays_and_old_generations_are_counted_and_do_not_keep_a_node_alive() {
+        let mut e = Engine::new(cfg(), at(0));
+        e.handle(pkt("eth0", from_n2("status", 5, 7)), at(0));
+        for t in [300, 600, 900, 1000] {
+            assert!(e.handle(pkt("eth0", from_n2("status", 5, 7)), at(t)).is_empty());
+        }
+        assert!(e.handle(pkt("eth0", from_n2("status", 9, 6)), at(1000)).is_empty());
+        assert_eq!((e.counters.replayed, e.counters.old_generation), (4, 1));
+        assert_eq!(logs(&e.handle(tick(), at(1001))), ["Link n2:eth0 dead.", "node n2: is dead"]);
+    }
+
+    #[test]
+    fn restart_with_higher_generation_comes_back() {
+        let mut e = Engine::new(cfg(), at(0));
+        e.handle(pkt("eth0", from_n2("status", 40, 7)), at(0));
+        e.handle(tick(), at(1001));
+        assert_eq!(e.node_status(N2), Some("dead"));
+        let c = e.handle(pkt("eth0", from_n2("status", 1, 8)), at(1500));
+        assert_eq!(
+            logs(&c),
+            ["node n2: restarted with generation 8", "Link n2:eth0 up.", "Status update for node n2: status active"]
+        );
+    }
+
+    #[test]
+    fn gap_requests_retransmission_and_delivers_in_order() {
+        let mut e = Engine::new(cfg(), at(0));
+        e.handle(tick(), at(0));
+        let c = e.handle(pkt("eth0", from_n2("app", 1, 7)), at(1));
+        assert_eq!(c.iter().filter(|c| matches!(c, Command::Deliver(_))).count(), 1);
+        // 2 and 3 lost; 4 is held.
+        let c = e.handle(pkt("eth0", from_n2("app", 4, 7)), at(2));
+        assert!(!c.iter().any(|c| matches!(c, Command::Deliver(_))));
+        let c = e.handle(tick(), at(3));
+        let req = sent(&c);
+        assert_eq!(req.len(), 1);
+        assert_eq!(req[0].get_str("t"), Some(T_REXMIT));
+        assert_eq!(req[0].get_str("dest"), Some(N2));
+        assert_eq!((req[0].get_str("firstseq"), req[0].get_str("lastseq")), (Some("2"), Some("3")));
+        assert_eq!(e.counters.rexmit_requests, 1);
+        // Retransmissions arrive: 2, 3, 4 delivered in order.
+        e.handle(pkt("eth0", from_n2("app", 3, 7)), at(4));
+        let c = e.handle(pkt("eth0", from_n2("app", 2, 7)), at(5));
+        let seqs: Vec<_> = c
+            .iter()
+            .filter_map(|c| match c {
+                Command::Deliver(m) => m.get_str("seq").map(str::to_string),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(seqs, ["2", "3", "4"]);
+    }
+
+    #[test]
+    fn unfilled_gap_is_given_up_with_heartbeats_warning() {
+        let mut e = Engine::new(cfg(), at(0));
+        e.handle(tick(), at(0));
+        e.handle(pkt("eth0", from_n2("app", 124, 7)), at(1));
+        e.handle(pkt("eth0", from_n2("app", 126, 7)), at(2));
+        assert_eq!(sent(&e.handle(tick(), at(3))).len(), 1); // request 1
+        assert!(sent(&e.handle(tick(), at(100))).is_empty()); // not yet again
+        assert_eq!(sent(&e.handle(tick(), at(203))).len(), 2); // keepalive + request 2
+        let c = e.handle(tick(), at(403));
+        assert!(logs(&c).contains(&"1 lost packet(s) for [n2] [124:126]".to_string()), "{c:?}");
+        assert!(c.iter().any(|c| matches!(c, Command::Deliver(m) if m.get_str("seq") == Some("7e"))));
+        assert_eq!(e.counters.lost, 1);
+    }
+
+    #[test]
+    fn answers_retransmission_requests_from_history_and_naks_the_rest() {
+        let mut e = Engine::new(cfg(), at(0));
+        for i in 0..10 {
+            e.handle(Input::Send { dest: None, message: Message::new().with_str("t", "app") }, at(i));
+        }
+        // Window 8: seqs 3..=10 kept.
+        e.handle(pkt("eth0", from_n2("status", 1, 7)), at(20));
+        let req = Message::new()
+            .with_str("t", T_REXMIT)
+            .with_str("dest", "n1")
+            .with_str("firstseq", "1")
+            .with_str("lastseq", "4")
+            .with_str("src", N2)
+            .with_str("hg", "7");
+        let c = e.handle(pkt("eth0", req), at(21));
+        let s = sent(&c);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].get_str("seq"), Some("3"));
+        assert_eq!(s[1].get_str("seq"), Some("4"));
+        assert_eq!(s[2].get_str("t"), Some(T_NAK_REXMIT));
+        assert_eq!((s[2].get_str("firstseq"), s[2].get_str("lastseq")), (Some("1"), Some("2")));
+    }
+
+    #[test]
+    fn directed_messages_and_unknown_nodes() {
+        let mut e = Engine::new(cfg(), at(0));
+        let c = e.handle(Input::Send { dest: Some(N2.into()), message: Message::new().with_str("t", "x") }, at(0));
+        assert_eq!(sent(&c)[0].get_str("dest"), Some(N2));
+        let mut other = from_n2("x", 1, 7);
+        other.push("dest", Value::Str("n3".into()));
+        assert!(e.handle(pkt("eth0", other), at(1)).iter().all(|c| !matches!(c, Command::Deliver(_))));
+        let mut stranger = Message::new().with_str("t", "status").with_str("src", "n9");
+        stranger.push("seq", Value::Str("1".into()));
+        assert!(e.handle(pkt("eth0", stranger), at(2)).is_empty());
+        assert_eq!(e.counters.unknown_node, 1);
+    }
+}
