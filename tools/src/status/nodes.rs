@@ -38,7 +38,7 @@ pub fn node_health(ws: &WorkingSet, node: &Node) -> i32 {
 }
 
 /// The state words of a node shown on its own line (`node_text_status`).
-fn status_text(n: &Node) -> &'static str {
+pub fn status_text(n: &Node) -> &'static str {
     if n.unclean {
         if n.online {
             "UNCLEAN (online)"

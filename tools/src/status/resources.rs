@@ -31,7 +31,8 @@ pub fn resource_list(out: &mut Out, ws: &WorkingSet, level: usize, opts: ShowOpt
     }
 }
 
-fn print_resource(out: &mut Out, ws: &WorkingSet, r: RscId, level: usize, opts: ShowOptions) -> bool {
+/// Writes one top-level (or child) resource; false when nothing was shown.
+pub fn print_resource(out: &mut Out, ws: &WorkingSet, r: RscId, level: usize, opts: ShowOptions) -> bool {
     match ws.rsc(r).variant {
         Variant::Primitive(_) => {
             // Implicit resources (guest node connections) are not listed.
@@ -133,6 +134,12 @@ fn parse_op_key(key: &str) -> Option<(&str, &str, u64)> {
 
 /// One primitive's line (`pcmk__native_output_string`).
 pub fn primitive_line(ws: &WorkingSet, r: RscId, opts: ShowOptions) -> String {
+    primitive_text(ws, r, opts, true)
+}
+
+/// A primitive's line; without `show_node` the node name is left out, as
+/// when resources are listed under their node (`pcmk_show_rsc_only`).
+pub fn primitive_text(ws: &WorkingSet, r: RscId, opts: ShowOptions, show_node: bool) -> String {
     let res = ws.rsc(r);
     let p = res.primitive().expect("a primitive");
     let multiple = res.running_on.len() > 1;
@@ -160,7 +167,7 @@ pub fn primitive_line(ws: &WorkingSet, r: RscId, opts: ShowOptions) -> String {
         s.push(' ');
         s.push_str(state);
     }
-    if let Some(n) = node {
+    if let Some(n) = node.filter(|_| show_node) {
         s.push(' ');
         s.push_str(&ws.node(n).uname);
     }
@@ -215,16 +222,27 @@ fn print_group(out: &mut Out, ws: &WorkingSet, r: RscId, level: usize, opts: Sho
     if res.children.is_empty() {
         return false;
     }
-    let mut attrs = Vec::new();
+    let mut attrs: Vec<String> = Vec::new();
+    // Without inactive resources (crm_mon's default) a partially active
+    // group hides its stopped members and says how many there are.
+    if !opts.inactive && !ws.is_active(r, true) && ws.is_active(r, false) {
+        let n = res.children.iter().filter(|c| !ws.is_active(**c, true)).count();
+        if n > 0 {
+            attrs.push(format!("{n} member{} inactive", if n == 1 { "" } else { "s" }));
+        }
+    }
     if !res.flags.managed {
-        attrs.push("unmanaged");
+        attrs.push("unmanaged".into());
     }
     if ws.is_disabled(r) {
-        attrs.push("disabled");
+        attrs.push("disabled".into());
     }
     let header = if attrs.is_empty() { format!("Resource Group: {}", res.id) } else { format!("Resource Group: {} ({})", res.id, attrs.join(", ")) };
     out.header(level, &header);
     for &c in &res.children {
+        if !opts.inactive && !ws.is_active(c, false) {
+            continue;
+        }
         print_resource(out, ws, c, level + 1, opts);
     }
     true

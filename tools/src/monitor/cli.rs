@@ -1,0 +1,305 @@
+//! crm_mon's command line and run modes: one-shot (`-1`, `-s`, xml),
+//! refreshing the terminal every `-i` seconds (the default), writing an
+//! HTML page every interval (`-h FILE`), and running in the background
+//! (`-d`, with `-h`).
+//!
+//! Offline only so far: the CIB comes from the file named by `CIB_file`
+//! and is re-read for every frame, so edits (cibadmin, crm_attribute...)
+//! show up on the next refresh.
+
+use std::io::Write;
+use std::time::Duration;
+
+use clap::Parser;
+
+use super::{html, nagios, text, xml, Format, Options, Snapshot};
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "crm_mon",
+    version,
+    about = "Provides a summary of cluster's current state.",
+    disable_help_flag = true,
+    disable_version_flag = true
+)]
+pub struct Args {
+    /// Display cluster status once as simple output on the console and exit
+    #[arg(short = '1', long = "one-shot")]
+    pub one_shot: bool,
+    /// Update frequency (default is 5 seconds)
+    #[arg(short = 'i', long = "interval", value_name = "TIMESPEC")]
+    pub interval: Option<String>,
+    /// Display inactive resources
+    #[arg(short = 'r', long = "inactive")]
+    pub inactive: bool,
+    /// Display resource fail counts
+    #[arg(short = 'f', long = "failcounts")]
+    pub failcounts: bool,
+    /// Display node attributes
+    #[arg(short = 'A', long = "show-node-attributes")]
+    pub node_attributes: bool,
+    /// Group resources by node
+    #[arg(short = 'n', long = "group-by-node")]
+    pub group_by_node: bool,
+    /// Display resource operation history
+    #[arg(short = 'o', long = "operations")]
+    pub operations: bool,
+    /// Display resource operation history with timing details
+    #[arg(short = 't', long = "timing-details")]
+    pub timing: bool,
+    /// Display cluster tickets
+    #[arg(short = 'c', long = "tickets")]
+    pub tickets: bool,
+    /// Display negative location constraints
+    #[arg(short = 'L', long = "neg-locations", num_args = 0..=1, default_missing_value = "")]
+    pub neg_locations: Option<String>,
+    /// Show more details (node IDs, individual clone instances)
+    #[arg(short = 'R', long = "show-detail")]
+    pub show_detail: bool,
+    /// Display pending state if 'record-pending' is enabled (always on)
+    #[arg(short = 'j', long = "pending")]
+    pub pending: bool,
+    /// Display the cluster status once as a simple one line output (suitable for nagios)
+    #[arg(short = 's', long = "simple-status")]
+    pub simple_status: bool,
+    /// Write cluster status to the named HTML file
+    #[arg(short = 'h', long = "as-html", value_name = "FILE")]
+    pub as_html: Option<String>,
+    /// Write cluster status as XML to stdout
+    #[arg(short = 'X', long = "as-xml")]
+    pub as_xml: bool,
+    /// Run in the background as a daemon (requires -h)
+    #[arg(short = 'd', long = "daemonize")]
+    pub daemonize: bool,
+    /// Specify file to store process ID in
+    #[arg(short = 'p', long = "pid-file", value_name = "FILE")]
+    pub pid_file: Option<String>,
+    /// Specify output format as one of: console (default), html, text, xml
+    #[arg(long = "output-as", value_name = "FORMAT")]
+    pub output_as: Option<String>,
+    /// Specify file name for output (or "-" for stdout)
+    #[arg(long = "output-to", value_name = "DEST")]
+    pub output_to: Option<String>,
+    /// Increase debug output
+    #[arg(short = 'V', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Show help options
+    #[arg(short = '?', long = "help", action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+    /// Display software version and exit
+    #[arg(short = '$', long = "version", action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
+}
+
+impl Args {
+    pub fn options(&self) -> Options {
+        Options {
+            inactive: self.inactive,
+            fail_counts: self.failcounts,
+            node_attributes: self.node_attributes,
+            group_by_node: self.group_by_node,
+            operations: self.operations || self.timing,
+            timing: self.timing,
+            detail: self.show_detail,
+            bans: self.neg_locations.is_some(),
+            tickets: self.tickets,
+        }
+    }
+
+    pub fn format(&self) -> Result<Format, String> {
+        if self.as_xml {
+            return Ok(Format::Xml);
+        }
+        match self.output_as.as_deref() {
+            None | Some("console") | Some("text") => Ok(Format::Text),
+            Some("xml") => Ok(Format::Xml),
+            Some("html") => Ok(Format::Html),
+            Some(other) => Err(format!("Invalid output format: {other}")),
+        }
+    }
+
+    /// Refresh interval: `-i`, Pacemaker's interval syntax (`5`, `5s`,
+    /// `2m`, `500ms`), default 5 seconds.
+    pub fn interval(&self) -> Result<Duration, String> {
+        match &self.interval {
+            None => Ok(Duration::from_secs(5)),
+            Some(s) => {
+                let ms = cib::model::duration::parse_interval_ms(s).ok_or_else(|| format!("Invalid value '{s}' for -i/--interval"))?;
+                // A bare number is seconds for crm_mon.
+                let ms = if s.trim().bytes().all(|c| c.is_ascii_digit()) { s.trim().parse::<u64>().unwrap_or(5) * 1000 } else { ms };
+                Ok(Duration::from_millis(ms.max(1)))
+            }
+        }
+    }
+}
+
+/// What one run produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: u8,
+}
+
+/// Renders one frame of `format` for the CIB at `path` (or the error
+/// Pacemaker prints when it cannot connect).
+pub fn frame(path: Option<&str>, args: &Args, format: Format, request: &str, now: i64) -> Frame {
+    let opts = args.options();
+    let snap = match path {
+        Some(p) => Snapshot::load(p, now),
+        None => Err(super::snapshot::LoadError::Model { path: String::new(), message: "no CIB_file".into() }),
+    };
+    let snap = match snap {
+        Ok(s) => s,
+        Err(e) => {
+            // Pacemaker reports a CIB it cannot read as a failed
+            // connection and still exits 0.
+            let msg = "Could not connect to the CIB: No such device or address";
+            if args.verbose > 0 {
+                eprintln!("crm_mon: {e}");
+            }
+            if format == Format::Xml {
+                let out = format!(
+                    "<pacemaker-result api-version=\"{}\" request=\"{}\">\n  <status code=\"0\" message=\"OK\">\n    <errors>\n      <error>{msg}</error>\n    </errors>\n  </status>\n</pacemaker-result>\n",
+                    xml::API_VERSION,
+                    escape(request)
+                );
+                return Frame { stdout: out, stderr: String::new(), code: 0 };
+            }
+            return Frame { stdout: String::new(), stderr: format!("{msg}\n"), code: 0 };
+        }
+    };
+    if args.simple_status {
+        let (line, _) = nagios::render(&snap);
+        return Frame { stdout: format!("{line}\n"), stderr: String::new(), code: 0 };
+    }
+    let stdout = match format {
+        Format::Text => text::render(&snap, &opts),
+        Format::Xml => xml::render(&snap, &opts, request),
+        Format::Html => html::render(&snap, &opts, None),
+    };
+    Frame { stdout, stderr: String::new(), code: 0 }
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::new();
+    cib::xml::write::escape_attr(&mut out, s, cib::xml::write::Escaping::Lossless);
+    out
+}
+
+/// Runs crm_mon with parsed arguments; returns the process exit code.
+pub fn run(args: &Args, request: &str) -> u8 {
+    let format = match args.format() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("crm_mon: {e}");
+            return crate::ExitCode::Usage.code();
+        }
+    };
+    let interval = match args.interval() {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("crm_mon: {e}");
+            return crate::ExitCode::Usage.code();
+        }
+    };
+    let path = std::env::var("CIB_file").ok();
+    if args.daemonize && args.as_html.is_none() && args.output_to.is_none() {
+        eprintln!("crm_mon: --daemonize requires at least one of --output-to and --as-html");
+        return crate::ExitCode::Usage.code();
+    }
+    if let Some(file) = args.as_html.clone() {
+        if args.daemonize {
+            if let Err(e) = daemonize(args.pid_file.as_deref()) {
+                eprintln!("crm_mon: could not daemonize: {e}");
+                return crate::ExitCode::Error.code();
+            }
+        }
+        return html_loop(path.as_deref(), args, &file, interval);
+    }
+    let one_shot = args.one_shot || args.simple_status || format != Format::Text;
+    if one_shot {
+        let f = frame(path.as_deref(), args, format, request, super::clock::now());
+        if let Err(e) = write_output(args.output_to.as_deref(), &f.stdout) {
+            eprintln!("crm_mon: {e}");
+            return crate::ExitCode::CantCreat.code();
+        }
+        eprint!("{}", f.stderr);
+        return f.code;
+    }
+    // Refreshing console: clear the screen and redraw every interval.
+    loop {
+        let f = frame(path.as_deref(), args, format, request, super::clock::now());
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "\x1b[H\x1b[2J{}{}", f.stdout, f.stderr);
+        if out.flush().is_err() {
+            return 0;
+        }
+        drop(out);
+        std::thread::sleep(interval);
+    }
+}
+
+fn write_output(dest: Option<&str>, text: &str) -> std::io::Result<()> {
+    match dest {
+        None | Some("-") => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()
+        }
+        Some(path) => std::fs::write(path, text),
+    }
+}
+
+/// `-h FILE`: rewrite the page every interval (once with `-1`), through a
+/// temporary file and a rename so a browser never reads half a page.
+fn html_loop(path: Option<&str>, args: &Args, file: &str, interval: Duration) -> u8 {
+    loop {
+        let now = super::clock::now();
+        let page = match path.map(|p| Snapshot::load(p, now)) {
+            Some(Ok(snap)) => html::render(&snap, &args.options(), Some(interval.as_secs().max(1))),
+            _ => {
+                eprintln!("Could not connect to the CIB: No such device or address");
+                if args.one_shot {
+                    return 0;
+                }
+                std::thread::sleep(interval);
+                continue;
+            }
+        };
+        let tmp = format!("{file}.tmp.{}", std::process::id());
+        if let Err(e) = std::fs::write(&tmp, page).and_then(|_| std::fs::rename(&tmp, file)) {
+            eprintln!("crm_mon: cannot write {file}: {e}");
+            return crate::ExitCode::CantCreat.code();
+        }
+        if args.one_shot {
+            return 0;
+        }
+        std::thread::sleep(interval);
+    }
+}
+
+/// Detaches from the terminal: fork (the parent exits 0), new session,
+/// working directory `/`, standard streams on /dev/null; writes the pid
+/// file if asked.
+fn daemonize(pid_file: Option<&str>) -> Result<(), String> {
+    use nix::unistd::{fork, setsid, ForkResult};
+    // SAFETY: called before any thread is started; the child only
+    // continues with this single thread.
+    match unsafe { fork() }.map_err(|e| e.to_string())? {
+        ForkResult::Parent { .. } => std::process::exit(0),
+        ForkResult::Child => {}
+    }
+    setsid().map_err(|e| e.to_string())?;
+    // Paths given relative to where we started must keep working.
+    let devnull = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null").map_err(|e| e.to_string())?;
+    use std::os::fd::AsRawFd;
+    for fd in 0..3 {
+        // SAFETY: dup2 onto the standard descriptors.
+        unsafe { nix::libc::dup2(devnull.as_raw_fd(), fd) };
+    }
+    if let Some(p) = pid_file {
+        std::fs::write(p, format!("{}\n", std::process::id())).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
