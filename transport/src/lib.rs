@@ -31,6 +31,7 @@ pub mod fuzzing;
 pub mod hacf;
 pub mod haresources;
 pub mod identity;
+pub mod media;
 pub mod sequence;
 pub mod status;
 pub mod time;
