@@ -11,6 +11,7 @@ pub mod attribute;
 pub mod cib_file;
 pub mod cibadmin;
 pub mod exit;
+pub mod haresources2cib;
 pub mod monitor;
 pub mod resource_edit;
 pub mod simulate;
