@@ -182,6 +182,7 @@ impl Scheduler<'_> {
         }
         self.schedule_restart_actions(r, current, need_stop);
         self.schedule_role_transition_actions(r);
+        self.create_recurring_monitors(r);
     }
 
     /// Down to stopped on the current node, back up on the assigned one;

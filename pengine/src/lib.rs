@@ -28,13 +28,17 @@
 pub mod actions;
 pub mod assign;
 pub mod colocation;
+pub mod dot;
 pub mod error;
+pub mod graph;
 pub mod iso8601;
 pub mod location;
 pub mod natural;
 pub mod node_criteria;
 pub mod nvsets;
 pub mod options;
+pub mod orderings;
+pub mod probes;
 pub mod rules;
 pub mod schedule;
 pub mod summary;

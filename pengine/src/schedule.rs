@@ -72,6 +72,10 @@ pub struct Scheduler<'c> {
     pub colocations: Vec<Colocation>,
     pub scores: Vec<ScoreLine>,
     pub actions: Vec<Action>,
+    /// Orderings as configured or implied, before resolution.
+    pub orderings: Vec<crate::orderings::Ordering>,
+    /// Orderings resolved to pairs of actions.
+    pub edges: Vec<crate::orderings::Edge>,
     /// Index of actions by (resource, task key, node) for lookups.
     pub action_index: BTreeMap<(Option<RscId>, String, Option<NodeId>), usize>,
 }
@@ -85,6 +89,8 @@ pub struct Schedule {
     /// `-s` lines in the order Pacemaker prints them.
     pub scores: Vec<ScoreLine>,
     pub actions: Vec<Action>,
+    /// Orderings between actions.
+    pub edges: Vec<crate::orderings::Edge>,
     pub summary: Vec<SummaryItem>,
 }
 
@@ -110,6 +116,8 @@ pub fn schedule(cib: &Cib, ws: WorkingSet) -> Schedule {
         scores: Vec::new(),
         actions: Vec::new(),
         action_index: BTreeMap::new(),
+        orderings: Vec::new(),
+        edges: Vec::new(),
     };
     s.apply_target_roles();
     s.unpack_colocations();
@@ -117,9 +125,14 @@ pub fn schedule(cib: &Cib, ws: WorkingSet) -> Schedule {
     s.apply_node_criteria();
     s.create_group_internal_colocations();
     s.assign_all();
+    s.schedule_probes();
     s.create_all_actions();
+    s.create_orderings();
+    s.resolve_orderings();
+    s.propagate();
     let summary = s.summarize();
     Schedule {
+        edges: s.edges,
         allocated_to: s.assign.iter().map(|a| a.allocated_to).collect(),
         ws: s.ws,
         scores: s.scores,

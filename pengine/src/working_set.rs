@@ -310,6 +310,9 @@ pub struct WorkingSet {
     /// The CIB predates per-operation fail counts (feature set < 3.0.13):
     /// `fail-count-RSC` without `#op_interval` counts.
     pub legacy_failcounts: bool,
+    /// Recurring operations active since the last start, per resource
+    /// and node: (resource, node, task, interval in ms).
+    pub active_recurring: Vec<(RscId, NodeId, String, u64)>,
 }
 
 impl WorkingSet {

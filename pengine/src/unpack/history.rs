@@ -66,6 +66,47 @@ pub(super) fn unpack_status(ws: &mut WorkingSet, cib: &Cib) {
     }
 }
 
+/// Recurring operations still active since the last start
+/// (`calculate_active_ops` and `process_recurring`): the scheduler keeps
+/// them instead of scheduling them again.
+fn record_active_recurring(ws: &mut WorkingSet, rsc: RscId, node: NodeId, ops: &[&LrmRscOp]) {
+    if !ws.node(node).online {
+        return;
+    }
+    let (mut start, mut stop, mut implied_monitor, mut implied_clone) = (-1i64, -1i64, -1i64, -1i64);
+    for (i, op) in ops.iter().enumerate() {
+        let i = i as i64;
+        let done = op.op_status == cib::model::status::ExecStatus::Done;
+        match op.operation.as_str() {
+            "stop" if done => stop = i,
+            "start" | "migrate_from" => start = i,
+            "monitor" if implied_monitor <= stop => {
+                if op.rc_code == 0 || op.rc_code == 8 {
+                    implied_monitor = i;
+                }
+            }
+            "promote" | "demote" => implied_clone = i,
+            _ => {}
+        }
+    }
+    if start == -1 {
+        start = if implied_clone != -1 { implied_clone } else { implied_monitor };
+    }
+    for (i, op) in ops.iter().enumerate() {
+        let i = i as i64;
+        if (start < stop && i <= stop) || i < start || op.interval_ms == 0 {
+            continue;
+        }
+        if op.op_status == cib::model::status::ExecStatus::Pending {
+            continue;
+        }
+        let entry = (rsc, node, op.operation.clone(), op.interval_ms);
+        if !ws.active_recurring.contains(&entry) {
+            ws.active_recurring.push(entry);
+        }
+    }
+}
+
 fn find_node_any(ws: &WorkingSet, id: &str, uname: &str) -> Option<NodeId> {
     ws.node_by_id(id).or_else(|| ws.nodes.iter().position(|n| n.uname == uname).map(NodeId))
 }
@@ -156,6 +197,7 @@ fn unpack_lrm_resource(ws: &mut WorkingSet, cib: &Cib, node: NodeId, lrm: &LrmRe
         unpack_rsc_op(ws, cib, rsc, node, op, &mut state);
     }
     process_rsc_state(ws, rsc, node, state.on_fail);
+    record_active_recurring(ws, rsc, node, &ops);
 
     if let Some(req) = target_role(ws, rsc) {
         let r = &mut ws.resources[rsc.0];

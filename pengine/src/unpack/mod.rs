@@ -51,6 +51,7 @@ pub fn unpack(cib: &Cib, now: i64) -> WorkingSet {
         recheck_by: None,
         warnings: Vec::new(),
         legacy_failcounts: failcount::is_legacy(cib.crm_feature_set.as_deref()),
+        active_recurring: Vec::new(),
     };
     nodes::unpack_nodes(&mut ws, cib);
     resources::unpack_resources(&mut ws, cib);

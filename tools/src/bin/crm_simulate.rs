@@ -209,13 +209,20 @@ fn run(args: &Args) -> Result<()> {
         let scheduled_model = Cib::from_document(&doc).map_err(|e| anyhow!("{path}: {e}"))?;
         let schedule = pengine::schedule(&scheduled_model, ws.clone());
         print_schedule(args, &schedule);
+        let graph = schedule.transition_graph(&scheduled_model);
+        if let Some(file) = &args.save_graph {
+            std::fs::write(file, graph.to_xml()).with_context(|| format!("could not write {file}"))?;
+        }
+        if let Some(file) = &args.save_dotfile {
+            std::fs::write(file, schedule.to_dot()).with_context(|| format!("could not write {file}"))?;
+        }
+        if args.simulating() {
+            execute_transition(args, &mut doc, &graph, &ws, &inj, true)?;
+        }
     }
     let output = if args.in_place { Some(&path) } else { args.save_output.as_ref() };
     if let Some(file) = output {
         std::fs::write(file, doc.to_xml()).with_context(|| format!("could not write {file}"))?;
-    }
-    if args.save_graph.is_some() || args.save_dotfile.is_some() {
-        eprintln!("crm_simulate: transition graphs are not implemented yet");
     }
     Ok(())
 }

@@ -1,0 +1,45 @@
+//! The action graph as DOT (`crm_simulate -D`, Pacemaker's
+//! `write_sim_dotfile` without `--all-actions`): actions in the graph in
+//! bold green, required actions that cannot run in dashed red, pseudo
+//! actions with orange labels; edges for orderings between actions in
+//! the graph.
+
+use crate::schedule::Schedule;
+
+impl Schedule {
+    /// The name DOT uses for an action: its key, plus the node for real
+    /// actions.
+    pub fn dot_name(&self, a: usize) -> String {
+        let act = &self.actions[a];
+        let key = self.action_key(a);
+        match (act.pseudo, act.node) {
+            (false, Some(n)) => format!("{key} {}", self.ws.node(n).uname),
+            _ => key,
+        }
+    }
+
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from(" digraph \"g\" {\n");
+        for act in &self.actions {
+            let a = act.id;
+            let font = if act.pseudo { "orange" } else { "black" };
+            let (style, color) = if self.in_graph(a) {
+                ("bold", "green")
+            } else if act.rsc.is_some_and(|r| !self.ws.rsc(r).flags.managed) || act.optional {
+                continue;
+            } else {
+                ("dashed", "red")
+            };
+            out.push_str(&format!("\"{}\" [ style={style} color=\"{color}\" fontcolor=\"{font}\"]\n", self.dot_name(a)));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for e in &self.edges {
+            if e.flags.none || !self.in_graph(e.first) || !self.in_graph(e.then) || !seen.insert((e.first, e.then)) {
+                continue;
+            }
+            out.push_str(&format!("\"{}\" -> \"{}\" [ style = bold]\n", self.dot_name(e.first), self.dot_name(e.then)));
+        }
+        out.push_str("}\n");
+        out
+    }
+}

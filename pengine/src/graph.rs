@@ -1,0 +1,193 @@
+//! Stage 8: the transition graph (Pacemaker's `pcmk__create_graph`), in
+//! tengine's model so its writer produces the XML and its executor runs
+//! it.
+//!
+//! An action goes into the graph when it is required and runnable.
+//! Synapses follow Pacemaker's order: resource by resource (a group's
+//! own pseudo-actions before its members'), each resource's actions
+//! newest first; inputs are the orderings whose first action is in the
+//! graph too.
+
+use std::collections::BTreeMap;
+
+use tengine::graph::{Action as GraphAction, ActionHeader, ActionKind, Attributes, GraphAttrs, Resource as GraphResource, Synapse, TransitionGraph};
+
+use crate::nvsets::{as_written, unpack_into};
+use crate::rules::RuleInput;
+use crate::schedule::Schedule;
+use crate::working_set::{RscId, Variant};
+
+/// Default operation timeout (ms) when nothing configures one.
+const DEFAULT_TIMEOUT_MS: u64 = 20_000;
+
+impl Schedule {
+    /// Whether an action goes into the graph (`should_add_action_to_graph`).
+    pub fn in_graph(&self, a: usize) -> bool {
+        let act = &self.actions[a];
+        if !act.runnable || act.optional {
+            return false;
+        }
+        if act.pseudo {
+            return true;
+        }
+        match act.node {
+            None => false,
+            Some(n) => {
+                let node = self.ws.node(n);
+                node.online && !node.unclean
+            }
+        }
+    }
+
+    /// The graph's name for an action: `rsc_task_interval`.
+    pub fn action_key(&self, a: usize) -> String {
+        let act = &self.actions[a];
+        match act.rsc {
+            Some(r) => format!("{}_{}_{}", self.ws.rsc(r).id, act.task, act.interval_ms),
+            None => act.task.clone(),
+        }
+    }
+
+    /// Builds the transition graph.
+    pub fn transition_graph(&self, cib: &cib::model::Cib) -> TransitionGraph {
+        let mut graph = TransitionGraph::new(GraphAttrs::new(0));
+        let mut order = Vec::new();
+        for top in &self.ws.top_level {
+            self.collect_synapse_order(*top, &mut order);
+        }
+        for a in self.actions.iter().filter(|a| a.rsc.is_none()).map(|a| a.id).rev() {
+            order.push(a);
+        }
+        let mut inputs: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for e in &self.edges {
+            if e.flags.none || !self.in_graph(e.first) || !self.in_graph(e.then) {
+                continue;
+            }
+            let list = inputs.entry(e.then).or_default();
+            if !list.contains(&e.first) {
+                list.push(e.first);
+            }
+        }
+        for (i, a) in order.into_iter().filter(|a| self.in_graph(*a)).enumerate() {
+            let action = self.graph_action(cib, a);
+            let mut ins: Vec<usize> = inputs.get(&a).cloned().unwrap_or_default();
+            ins.sort_by_key(|x| self.graph_id(*x));
+            let priority = self.actions[a].rsc.map_or(0, |r| self.ws.rsc(r).meta("priority").map_or(0, |p| crate::rules::scan_ll(p).unwrap_or(0) as i32));
+            graph.synapses.push(Synapse { id: i as i32, priority, actions: vec![action], inputs: ins.into_iter().map(|x| self.header(x)).collect() });
+        }
+        graph
+    }
+
+    fn collect_synapse_order(&self, r: RscId, out: &mut Vec<usize>) {
+        for a in self.actions.iter().filter(|a| a.rsc == Some(r)).map(|a| a.id).rev() {
+            out.push(a);
+        }
+        for c in &self.ws.rsc(r).children {
+            self.collect_synapse_order(*c, out);
+        }
+    }
+
+    /// Graph ids start at 1, in creation order.
+    fn graph_id(&self, a: usize) -> i32 {
+        a as i32 + 1
+    }
+
+    fn header(&self, a: usize) -> ActionHeader {
+        let act = &self.actions[a];
+        let kind = if act.pseudo { ActionKind::PseudoEvent } else if act.rsc.is_some() { ActionKind::RscOp } else { ActionKind::CrmEvent };
+        let mut h = ActionHeader::new(kind, self.graph_id(a), &act.task, &self.action_key(a));
+        if !act.pseudo {
+            if let Some(n) = act.node {
+                h.on_node = Some(self.ws.node(n).uname.clone());
+                h.on_node_uuid = Some(self.ws.node(n).id.clone());
+            }
+        }
+        h
+    }
+
+    fn graph_action(&self, cib: &cib::model::Cib, a: usize) -> GraphAction {
+        let act = &self.actions[a];
+        let mut ga = GraphAction::new(self.header(a));
+        let mut attrs = Attributes::default();
+        let mut timeout = DEFAULT_TIMEOUT_MS;
+        if let Some(r) = act.rsc {
+            let res = self.ws.rsc(r);
+            if let (Variant::Primitive(p), false) = (&res.variant, act.pseudo) {
+                ga.resource = Some(GraphResource {
+                    element: "primitive".into(),
+                    id: if res.flags.unique || res.parent.is_none_or(|p| self.ws.rsc(p).clone_info().is_none()) { res.id.clone() } else { res.xml_id.clone() },
+                    long_id: (res.id != res.xml_id && !res.flags.unique).then(|| res.id.clone()),
+                    class: Some(p.class.as_str().to_string()),
+                    provider: p.provider.clone(),
+                    agent: Some(p.agent.clone()),
+                });
+                if let Some(op) = p.ops.iter().find(|o| o.name == act.task && o.interval_ms == act.interval_ms) {
+                    if let Some(t) = op.timeout_ms {
+                        timeout = t;
+                    }
+                } else if let Some(t) = op_default_timeout(cib, self.ws.now) {
+                    timeout = t;
+                }
+                let node_attrs = act.node.map(|n| &self.ws.node(n).attrs);
+                for (k, v) in instance_params(cib, &res.xml_id, self.ws.now, node_attrs) {
+                    attrs.set(&k, v);
+                }
+                if act.interval_ms > 0 {
+                    attrs.set("CRM_meta_interval", act.interval_ms.to_string());
+                    attrs.set("CRM_meta_name", act.task.clone());
+                }
+                if act.task == "monitor" && act.interval_ms == 0 {
+                    attrs.set("CRM_meta_op_target_rc", "7");
+                }
+            }
+        }
+        if !act.pseudo {
+            if let Some(n) = act.node {
+                attrs.set("CRM_meta_on_node", self.ws.node(n).uname.clone());
+                attrs.set("CRM_meta_on_node_uuid", self.ws.node(n).id.clone());
+            }
+        }
+        attrs.set("CRM_meta_timeout", timeout.to_string());
+        ga.attributes = attrs;
+        ga
+    }
+}
+
+/// `op_defaults` timeout, if set.
+fn op_default_timeout(cib: &cib::model::Cib, now: i64) -> Option<u64> {
+    let mut table = BTreeMap::new();
+    unpack_into(&mut table, &cib.op_defaults, None, &RuleInput { now, ..Default::default() }, false, as_written);
+    table.get("timeout").and_then(|v| cib::model::duration::parse_msec(v))
+}
+
+/// The instance attributes of a configured primitive, evaluated for a node.
+fn instance_params(cib: &cib::model::Cib, xml_id: &str, now: i64, node_attrs: Option<&BTreeMap<String, String>>) -> BTreeMap<String, String> {
+    let mut table = BTreeMap::new();
+    if let Some(p) = find_primitive(&cib.resources, xml_id) {
+        let input = RuleInput { now, node_attrs, ..Default::default() };
+        unpack_into(&mut table, &p.instance_attributes, None, &input, false, as_written);
+    }
+    table.retain(|k, _| !cib::model::names::is_heartbeat_instance_meta(k));
+    table
+}
+
+fn find_primitive<'c>(rscs: &'c [cib::model::Resource], id: &str) -> Option<&'c cib::model::Primitive> {
+    use cib::model::Resource as R;
+    for r in rscs {
+        match r {
+            R::Primitive(p) if p.id == id => return Some(p),
+            R::Group(g) => {
+                if let Some(p) = g.children.iter().find(|c| c.id == id) {
+                    return Some(p);
+                }
+            }
+            R::Clone(c) => {
+                if let Some(p) = find_primitive(std::slice::from_ref(&c.child), id) {
+                    return Some(p);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}

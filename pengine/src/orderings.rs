@@ -1,0 +1,305 @@
+//! Stage 7: orderings between actions (Pacemaker's
+//! `pcmk_sched_ordering.c`, the implicit orderings of primitives and
+//! groups, and `update_action` propagation).
+//!
+//! An ordering says "first, then" between two actions, or between an
+//! action and every action of a resource with a task (`rsc_start_0`),
+//! resolved once all actions exist. Its flags say what one side does to
+//! the other:
+//!
+//! - `implies_then`: a required first makes then required;
+//! - `implies_first`: a required then makes first required;
+//! - `runnable_left`: an unrunnable first makes then unrunnable;
+//! - `asymmetrical`: like `runnable_left`, for one-way mandatory orders.
+//!
+//! Propagation runs to a fixed point; the first cause to change an
+//! action becomes its reason ("unrunnable rsc1 start", "required rsc1
+//! start"), which the Transition Summary prints.
+
+use cib::model::{OrderKind, RscAction};
+
+use crate::schedule::Scheduler;
+use crate::working_set::{RscId, Variant};
+
+/// What an ordering does (a subset of Pacemaker's `pe_ordering` bits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderFlags {
+    pub implies_then: bool,
+    pub implies_first: bool,
+    pub runnable_left: bool,
+    pub asymmetrical: bool,
+    /// Only orders the two if both happen (`optional`, `serialize`).
+    pub optional: bool,
+    /// `pe_order_none`: kept for bookkeeping, orders nothing.
+    pub none: bool,
+}
+
+/// One side of an ordering before resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Side {
+    Action(usize),
+    /// Every action of the resource with this task (interval 0).
+    Task(RscId, String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Ordering {
+    pub first: Side,
+    pub then: Side,
+    pub flags: OrderFlags,
+}
+
+/// A resolved edge between two actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edge {
+    pub first: usize,
+    pub then: usize,
+    pub flags: OrderFlags,
+}
+
+fn invert(task: &str) -> Option<&'static str> {
+    Some(match task {
+        "start" => "stop",
+        "stop" => "start",
+        "promote" => "demote",
+        "demote" => "promote",
+        "promoted" => "demoted",
+        "demoted" => "promoted",
+        "running" => "stopped",
+        "stopped" => "running",
+        _ => return None,
+    })
+}
+
+const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false };
+
+impl Scheduler<'_> {
+    pub(crate) fn order(&mut self, first: Side, then: Side, flags: OrderFlags) {
+        self.orderings.push(Ordering { first, then, flags });
+    }
+
+    fn order_tasks(&mut self, first: RscId, ftask: &str, then: RscId, ttask: &str, flags: OrderFlags) {
+        self.order(Side::Task(first, ftask.into()), Side::Task(then, ttask.into()), flags);
+    }
+
+    /// The implicit orderings of every resource, then the configured ones.
+    pub(crate) fn create_orderings(&mut self) {
+        for top in self.ws.top_level.clone() {
+            self.internal_orderings(top);
+        }
+        self.unpack_orders();
+    }
+
+    fn internal_orderings(&mut self, r: RscId) {
+        match self.ws.rsc(r).variant {
+            Variant::Primitive(_) => {
+                // Stop before start (a restart or a move).
+                let f = OrderFlags { implies_then: true, optional: true, ..Default::default() };
+                self.order_tasks(r, "stop", r, "start", f);
+            }
+            Variant::Group => self.group_orderings(r),
+            _ => {
+                for c in self.ws.rsc(r).children.clone() {
+                    self.internal_orderings(c);
+                }
+            }
+        }
+    }
+
+    /// `pcmk__group_internal_constraints`: members start in order and stop
+    /// in reverse; the group's pseudo-actions bracket them.
+    fn group_orderings(&mut self, g: RscId) {
+        let ordered = self.ws.rsc(g).meta("ordered").is_none_or(|v| crate::nvsets::is_true(Some(v)));
+        let opt = OrderFlags { optional: true, ..Default::default() };
+        self.order_tasks(g, "stopped", g, "start", opt);
+        self.order_tasks(g, "stop", g, "stopped", MANDATORY_RUNNABLE);
+        self.order_tasks(g, "start", g, "running", MANDATORY_RUNNABLE);
+        let members = self.ws.rsc(g).children.clone();
+        let mut last: Option<RscId> = None;
+        for m in &members {
+            let m = *m;
+            self.internal_orderings(m);
+            let mut stop = OrderFlags { none: true, ..Default::default() };
+            let mut stopped = OrderFlags::default();
+            if last.is_none() && ordered {
+                stop = OrderFlags { optional: true, ..Default::default() };
+                stopped = OrderFlags { implies_then: true, ..Default::default() };
+            }
+            let stop = OrderFlags { implies_first: true, ..stop };
+            self.order_tasks(g, "stop", m, "stop", stop);
+            self.order_tasks(m, "stop", g, "stopped", stopped);
+            self.order_tasks(m, "start", g, "running", MANDATORY_RUNNABLE);
+            if !ordered {
+                self.order_tasks(g, "start", m, "start", OrderFlags { implies_first: true, ..MANDATORY_RUNNABLE });
+            } else if let Some(prev) = last {
+                self.order_tasks(prev, "start", m, "start", MANDATORY_RUNNABLE);
+                self.order_tasks(m, "stop", prev, "stop", OrderFlags { optional: true, ..Default::default() });
+            } else {
+                self.order_tasks(g, "start", m, "start", OrderFlags { none: true, ..Default::default() });
+            }
+            last = Some(m);
+        }
+        if let (true, Some(l)) = (ordered, last) {
+            self.order_tasks(g, "stop", l, "stop", OrderFlags { implies_then: true, ..Default::default() });
+            self.order_tasks(l, "stop", g, "stopped", opt);
+        }
+    }
+
+    /// `rsc_order` constraints (simple form and sets).
+    fn unpack_orders(&mut self) {
+        let cib = self.cib;
+        for o in &cib.constraints.orders {
+            let kind = o.effective_kind();
+            let symmetrical = o.symmetrical.unwrap_or(kind != OrderKind::Serialize);
+            if o.sets.is_empty() {
+                let (Some(first), Some(then)) = (&o.first, &o.then) else { continue };
+                let firsts = self.expand_resource_ref(first);
+                let thens = self.expand_resource_ref(then);
+                let fa = o.first_action();
+                let ta = o.then_action();
+                for f in &firsts {
+                    for t in &thens {
+                        self.simple_order(*f, fa, *t, ta, kind, symmetrical);
+                    }
+                }
+                continue;
+            }
+            // Sets: within a sequential set each member after the one
+            // before it; between sets, the last of one before the first
+            // of the next (every member when not sequential).
+            let mut prev: Option<Vec<RscId>> = None;
+            for set in &o.sets {
+                let rscs: Vec<RscId> = set.resources.iter().flat_map(|r| self.expand_resource_ref(r)).collect();
+                let action = set.action.unwrap_or(RscAction::Start);
+                let set_kind = set.kind.unwrap_or(kind);
+                if set.sequential.unwrap_or(true) {
+                    for w in rscs.windows(2) {
+                        self.simple_order(w[0], action, w[1], action, set_kind, symmetrical);
+                    }
+                }
+                if let Some(p) = prev {
+                    let sequential_prev = true;
+                    let firsts = if sequential_prev { p.last().copied().into_iter().collect::<Vec<_>>() } else { p };
+                    let thens = if set.sequential.unwrap_or(true) { rscs.first().copied().into_iter().collect::<Vec<_>>() } else { rscs.clone() };
+                    for f in &firsts {
+                        for t in &thens {
+                            self.simple_order(*f, action, *t, action, kind, symmetrical);
+                        }
+                    }
+                }
+                prev = Some(rscs);
+            }
+        }
+    }
+
+    fn simple_order(&mut self, first: RscId, fa: RscAction, then: RscId, ta: RscAction, kind: OrderKind, symmetrical: bool) {
+        let (fa, ta) = (fa.as_str(), ta.as_str());
+        let flags = flags_for_kind(kind, fa, if symmetrical { Symmetry::Symmetric } else { Symmetry::Asymmetric });
+        self.order_tasks(first, fa, then, ta, flags);
+        if !symmetrical {
+            return;
+        }
+        let (Some(fi), Some(ti)) = (invert(fa), invert(ta)) else { return };
+        let flags = flags_for_kind(kind, fi, Symmetry::Inverse);
+        self.order_tasks(then, ti, first, fi, flags);
+    }
+
+    /// Turns orderings into edges between existing actions.
+    pub(crate) fn resolve_orderings(&mut self) {
+        let mut edges = Vec::new();
+        for o in &self.orderings {
+            let firsts = self.side_actions(&o.first);
+            let thens = self.side_actions(&o.then);
+            for f in &firsts {
+                for t in &thens {
+                    if f != t {
+                        edges.push(Edge { first: *f, then: *t, flags: o.flags });
+                    }
+                }
+            }
+        }
+        self.edges = edges;
+    }
+
+    fn side_actions(&self, side: &Side) -> Vec<usize> {
+        match side {
+            Side::Action(a) => vec![*a],
+            Side::Task(r, task) => self.actions.iter().filter(|a| a.rsc == Some(*r) && a.task == *task && a.interval_ms == 0).map(|a| a.id).collect(),
+        }
+    }
+
+    /// Propagates requiredness and runnability along the edges until
+    /// nothing changes.
+    pub(crate) fn propagate(&mut self) {
+        let mut changed = true;
+        let mut rounds = 0;
+        while changed && rounds < 1000 {
+            changed = false;
+            rounds += 1;
+            for e in self.edges.clone() {
+                if e.flags.none {
+                    continue;
+                }
+                let (f, t) = (e.first, e.then);
+                if (e.flags.runnable_left || e.flags.asymmetrical) && !self.actions[f].runnable && self.actions[t].runnable {
+                    self.actions[t].runnable = false;
+                    let why = self.because("unrunnable", f);
+                    self.set_reason(t, why);
+                    changed = true;
+                }
+                if e.flags.implies_then && !self.actions[f].optional && self.actions[t].optional {
+                    self.actions[t].optional = false;
+                    let why = self.because("required", f);
+                    self.set_reason(t, why);
+                    changed = true;
+                }
+                if e.flags.implies_first && !self.actions[t].optional && self.actions[f].optional {
+                    self.actions[f].optional = false;
+                    let why = self.because("required", t);
+                    self.set_reason(f, why);
+                    changed = true;
+                }
+            }
+        }
+    }
+
+    fn because(&self, change: &str, cause: usize) -> String {
+        let a = &self.actions[cause];
+        match a.rsc {
+            Some(r) => format!("{change} {} {}", self.ws.rsc(r).id, a.task),
+            None => format!("{change} {}", a.task),
+        }
+    }
+
+    fn set_reason(&mut self, a: usize, why: String) {
+        if self.actions[a].reason.is_none() {
+            self.actions[a].reason = Some(why);
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Symmetry {
+    Symmetric,
+    Asymmetric,
+    Inverse,
+}
+
+/// `ordering_flags_for_kind`.
+fn flags_for_kind(kind: OrderKind, first_task: &str, symmetry: Symmetry) -> OrderFlags {
+    let mut f = OrderFlags { optional: true, ..Default::default() };
+    match kind {
+        OrderKind::Optional | OrderKind::Serialize => {}
+        OrderKind::Mandatory => match symmetry {
+            Symmetry::Asymmetric => f.asymmetrical = true,
+            Symmetry::Symmetric => {
+                f.implies_then = true;
+                if first_task == "start" || first_task == "promote" {
+                    f.runnable_left = true;
+                }
+            }
+            Symmetry::Inverse => f.implies_first = true,
+        },
+    }
+    f
+}
