@@ -80,11 +80,7 @@ fn record_active_recurring(ws: &mut WorkingSet, rsc: RscId, node: NodeId, ops: &
         match op.operation.as_str() {
             "stop" if done => stop = i,
             "start" | "migrate_from" => start = i,
-            "monitor" if implied_monitor <= stop => {
-                if op.rc_code == 0 || op.rc_code == 8 {
-                    implied_monitor = i;
-                }
-            }
+            "monitor" if implied_monitor <= stop && (op.rc_code == 0 || op.rc_code == 8) => implied_monitor = i,
             "promote" | "demote" => implied_clone = i,
             _ => {}
         }

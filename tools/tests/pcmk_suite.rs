@@ -1,0 +1,122 @@
+//! The scheduler against Pacemaker 2.1.5's regression suite, tiers T1 and
+//! T2, measured by ../shared/tools/pcmk-compare.py (the project's
+//! yardstick) running our crm_simulate.
+//!
+//! Four checks per case, each with a ratchet file listing the cases that
+//! must keep passing it:
+//!
+//! - `pcmk_suite.pass.summary`: the Transition Summary lines;
+//! - `pcmk_suite.pass.scores`: the allocation scores (`-sSQ`);
+//! - `pcmk_suite.pass.actions`: the compare tool's verdict with
+//!   `--check-actions` (Transition Summary, revised placement and the
+//!   executed actions);
+//! - `pcmk_suite.pass.dot`: the action graph (`-D`).
+//!
+//! A case that passes a check it is not listed for is reported so it can
+//! be added; `PCMK_SUITE_BLESS=1` rewrites the files with what passes
+//! now. Without ../shared (or python3) the test says so and passes.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const CHECKS: [&str; 4] = ["summary", "scores", "actions", "dot"];
+
+fn shared() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared"))
+}
+
+fn ratchet_path(check: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests")).join(format!("pcmk_suite.pass.{check}"))
+}
+
+fn read_ratchet(check: &str) -> BTreeSet<String> {
+    std::fs::read_to_string(ratchet_path(check))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Turns the compare tool's JSON results into "name check..." lines.
+const SUMMARIZE: &str = r#"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for r in d["results"]:
+    det = r.get("details", {})
+    reason = r.get("reason", "")
+    rc_ok = "exit status" not in reason
+    ok = []
+    if "transition" not in det and "no 'Transition Summary:'" not in reason:
+        ok.append("summary")
+    if "scores" not in det and "scores(" not in reason:
+        ok.append("scores")
+    if rc_ok and not any(k in det for k in ("transition", "placement", "actions")) and "no 'Transition Summary:'" not in reason:
+        ok.append("actions")
+    if "dot" not in det and "dot(" not in reason:
+        ok.append("dot")
+    print(r["name"], *ok)
+"#;
+
+fn run_compare(shared: &Path, bin: &str, json: &Path) -> Vec<(String, BTreeSet<String>)> {
+    let sim = format!("{bin} -x {{xml}} -S {{args}} -D {{dot_out}}");
+    let scores = format!("{bin} -x {{xml}} -sSQ {{args}}");
+    let status = Command::new("python3")
+        .arg(shared.join("tools/pcmk-compare.py"))
+        .args(["--sim", &sim, "--scores-sim", &scores, "--tier", "T1", "--tier", "T2", "--check-actions", "--check-dot", "-j", "2", "-q", "--json"])
+        .arg(json)
+        .output()
+        .expect("python3 runs");
+    assert!(json.exists(), "pcmk-compare.py wrote no results: {}", String::from_utf8_lossy(&status.stderr));
+    let out = Command::new("python3").args(["-c", SUMMARIZE]).arg(json).output().expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let name = words.next()?.to_string();
+            Some((name, words.map(str::to_string).collect()))
+        })
+        .collect()
+}
+
+#[test]
+fn tiers_t1_t2_ratchet() {
+    let shared = shared();
+    if !shared.join("tools/pcmk-compare.py").exists() || !shared.join("pcmk-suite/tests.tsv").exists() {
+        eprintln!("SKIPPED: {} is absent (pcmk-compare.py and pcmk-suite); the scheduler ratchet needs them", shared.display());
+        return;
+    }
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: python3 is not installed; the scheduler ratchet runs pcmk-compare.py");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("results.json");
+    let results = run_compare(&shared, env!("CARGO_BIN_EXE_crm_simulate"), &json);
+    assert!(results.len() >= 160, "expected the 167 cases of T1 and T2, got {}", results.len());
+
+    let bless = std::env::var_os("PCMK_SUITE_BLESS").is_some();
+    let mut failures = Vec::new();
+    for check in CHECKS {
+        let passing: BTreeSet<String> = results.iter().filter(|(_, ok)| ok.contains(check)).map(|(n, _)| n.clone()).collect();
+        println!("{check}: {}/{} pass", passing.len(), results.len());
+        if bless {
+            let text: String = passing.iter().map(|n| format!("{n}\n")).collect();
+            std::fs::write(ratchet_path(check), text).unwrap();
+            continue;
+        }
+        let listed = read_ratchet(check);
+        for name in &listed {
+            if !passing.contains(name) {
+                failures.push(format!("{check}: {name} regressed"));
+            }
+        }
+        let new: Vec<&String> = passing.difference(&listed).collect();
+        if !new.is_empty() {
+            println!("{check}: newly passing, add to {}: {}", ratchet_path(check).display(), new.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "));
+        }
+    }
+    assert!(failures.is_empty(), "cases that used to pass fail now (pcmk-compare.py -v NAME shows why):\n{}", failures.join("\n"));
+}
