@@ -13,6 +13,7 @@ pub mod cibadmin;
 pub mod exit;
 pub mod haresources2cib;
 pub mod monitor;
+pub mod node;
 pub mod resource_edit;
 pub mod simulate;
 pub mod status;
