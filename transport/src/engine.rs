@@ -263,22 +263,36 @@ impl Engine {
             .with_str("ttl", "3")
     }
 
+    /// This node is stopping: a last keepalive with `st=dead` so the
+    /// others mark it dead at once instead of after `deadtime`.
+    pub fn leave(&mut self, now: Now) -> Vec<Command> {
+        let mut out = Vec::new();
+        let m = self.status_message("dead", "", now);
+        self.send_sequenced(m, now, &mut out);
+        out
+    }
+
+    fn status_message(&self, st: &str, load: &str, now: Now) -> Message {
+        Status {
+            st: st.into(),
+            deadtime_ms: self.cfg.deadtime_ms,
+            protocol: 1,
+            src: self.cfg.me.clone(),
+            srcuuid: self.cfg.uuid,
+            seq: 0,
+            generation: self.cfg.generation,
+            timestamp: now.unix_s,
+            load: load.to_string(),
+            ttl: 3,
+        }
+        .to_message()
+    }
+
     fn tick(&mut self, load: &str, now: Now, out: &mut Vec<Command>) {
         let t = now.mono_ms;
         if t >= self.next_keepalive {
-            let status = Status {
-                st: "active".into(),
-                deadtime_ms: self.cfg.deadtime_ms,
-                protocol: 1,
-                src: self.cfg.me.clone(),
-                srcuuid: self.cfg.uuid,
-                seq: 0,
-                generation: self.cfg.generation,
-                timestamp: now.unix_s,
-                load: load.to_string(),
-                ttl: 3,
-            };
-            self.send_sequenced(status.to_message(), now, out);
+            let status = self.status_message("active", load, now);
+            self.send_sequenced(status, now, out);
             // Skip missed beats rather than bursting after a stall.
             while self.next_keepalive <= t {
                 self.next_keepalive += self.cfg.keepalive_ms.max(1);

@@ -24,9 +24,12 @@
 //! Not yet here (docs/TRANSPORT.md lists them): UDP links, sequence
 //! numbers and retransmission, liveness, the client API, the daemon.
 
+pub mod api;
 pub mod authkeys;
+pub mod daemon;
 pub mod diag;
 pub mod engine;
+pub mod env;
 pub mod fuzzing;
 pub mod hacf;
 pub mod haresources;

@@ -1,0 +1,487 @@
+//! The `heartbeat` daemon's tokio shell around [`crate::engine`].
+//!
+//! ```text
+//!  UDP links --(decode, authenticate: media::RecvCounters)--+
+//!  timer tick (engine.tick_interval_ms) --------------------+--> Engine::handle
+//!  API clients (api.rs frames) -----------------------------+        |
+//!                                                                    v
+//!   Send -> sign with authkeys, every link, every destination
+//!   Deliver / NodeStatus / LinkStatus -> pushed to signed-on clients
+//!   Log -> tracing, in Heartbeat's words
+//! ```
+//!
+//! [`run`] takes its sockets and shutdown signal from the caller (the
+//! binary opens them before daemonizing, so errors reach the terminal).
+//! `clientstatus` about another node travels as a cluster message
+//! (`t=NS_clstat` / `t=NS_clstat_rsp`) answered by that node's daemon.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::net::{UdpSocket, UnixListener, UnixStream};
+use tokio::sync::mpsc;
+
+use crate::api;
+use crate::authkeys::Authkeys;
+use crate::engine::{Command, Config, Engine, Input, Level, Now};
+use crate::hacf::{HaCf, Medium};
+use crate::identity::NodeIdentity;
+use crate::media::{LinkSocket, RecvCounters, MAX_PACKET};
+use crate::wire::{Message, Value};
+
+const T_CLSTAT: &str = "NS_clstat";
+const T_CLSTAT_RSP: &str = "NS_clstat_rsp";
+
+/// Everything the daemon runs with, already checked.
+pub struct Setup {
+    pub nodename: String,
+    pub hacf: HaCf,
+    pub keys: Authkeys,
+    pub identity: NodeIdentity,
+    /// The daemon's own uid: clients without an apiauth line must be root
+    /// or this user.
+    pub uid: u32,
+}
+
+/// The engine's configuration from ha.cf.
+pub fn engine_config(setup: &Setup) -> Config {
+    let mut links: Vec<String> = Vec::new();
+    for m in &setup.hacf.media {
+        let dev = match m {
+            Medium::Ucast { dev, .. } | Medium::Bcast { dev } | Medium::Mcast { dev, .. } => dev,
+            Medium::Serial { .. } => continue,
+        };
+        if !links.contains(dev) {
+            links.push(dev.clone());
+        }
+    }
+    Config {
+        me: setup.nodename.clone(),
+        uuid: setup.identity.uuid,
+        generation: setup.identity.generation,
+        nodes: setup.hacf.nodes.clone(),
+        links,
+        keepalive_ms: setup.hacf.keepalive_ms,
+        deadtime_ms: setup.hacf.deadtime_ms,
+        warntime_ms: setup.hacf.warntime_ms,
+        initdead_ms: setup.hacf.initdead_ms,
+        // Heartbeat keeps its last 500 messages for retransmission.
+        window: 500,
+        max_rexmit_requests: 3,
+    }
+}
+
+enum FromClient {
+    Connected { id: u64, uid: u32, gid: u32, push: mpsc::Sender<Message> },
+    Request { id: u64, msg: Message },
+    Gone { id: u64 },
+}
+
+struct ClientEntry {
+    /// Set once signed on.
+    name: Option<String>,
+    uid: u32,
+    gid: u32,
+    push: mpsc::Sender<Message>,
+}
+
+struct Link {
+    name: String,
+    socket: Arc<UdpSocket>,
+    destinations: Vec<SocketAddr>,
+}
+
+struct Daemon {
+    setup: Setup,
+    engine: Engine,
+    links: Vec<Link>,
+    recv: RecvCounters,
+    clients: BTreeMap<u64, ClientEntry>,
+    /// Remote clientstatus queries: request id -> (client, deadline).
+    pending: BTreeMap<u64, (u64, u64)>,
+    next_req: u64,
+    start: Instant,
+    send_errors: u64,
+    push_dropped: u64,
+}
+
+fn now(start: Instant) -> Now {
+    Now {
+        mono_ms: start.elapsed().as_millis() as u64,
+        unix_s: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+/// Runs until `shutdown` completes, then tells the other nodes this one
+/// is leaving (a last keepalive with `st=dead`).
+pub async fn run(
+    setup: Setup,
+    links: Vec<LinkSocket>,
+    listener: UnixListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let start = Instant::now();
+    let engine = Engine::new(engine_config(&setup), now(start));
+    let (udp_tx, mut udp_rx) = mpsc::channel::<(usize, Vec<u8>)>(1024);
+    let mut opened = Vec::new();
+    for (i, l) in links.into_iter().enumerate() {
+        tracing::info!("{} link {} opened", l.description, l.name);
+        let socket = Arc::new(UdpSocket::from_std(l.socket)?);
+        let (rx, tx) = (socket.clone(), udp_tx.clone());
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; MAX_PACKET];
+            loop {
+                match rx.recv_from(&mut buf).await {
+                    Ok((n, _)) => {
+                        if tx.send((i, buf[..n].to_vec())).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => tracing::debug!("receive error: {e}"),
+                }
+            }
+        });
+        opened.push(Link { name: l.name, socket, destinations: l.destinations });
+    }
+    let (client_tx, mut client_rx) = mpsc::channel::<FromClient>(256);
+    tokio::spawn(accept_loop(listener, client_tx));
+
+    let mut d = Daemon {
+        engine,
+        setup,
+        links: opened,
+        recv: RecvCounters::default(),
+        clients: BTreeMap::new(),
+        pending: BTreeMap::new(),
+        next_req: 1,
+        start,
+        send_errors: 0,
+        push_dropped: 0,
+    };
+    let mut ticker = tokio::time::interval(std::time::Duration::from_millis(d.engine.tick_interval_ms()));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = ticker.tick() => {
+                let cmds = d.engine.handle(Input::Tick { load: load_average() }, now(d.start));
+                d.execute(cmds).await;
+                d.expire_pending();
+            }
+            Some((i, bytes)) = udp_rx.recv() => {
+                match d.recv.accept(&bytes, &d.setup.keys) {
+                    Ok(message) => {
+                        let link = d.links[i].name.clone();
+                        let cmds = d.engine.handle(Input::Packet { link, message }, now(d.start));
+                        d.execute(cmds).await;
+                    }
+                    Err(why) => tracing::debug!("dropped packet on {}: {why:?}", d.links[i].name),
+                }
+            }
+            Some(ev) = client_rx.recv() => d.client_event(ev).await,
+        }
+    }
+    tracing::info!("Heartbeat shutdown in progress. ({})", std::process::id());
+    let cmds = d.engine.leave(now(d.start));
+    d.execute(cmds).await;
+    tracing::info!("{} Heartbeat shutdown complete.", d.setup.nodename);
+    Ok(())
+}
+
+async fn accept_loop(listener: UnixListener, tx: mpsc::Sender<FromClient>) {
+    let mut next_id = 1u64;
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok(cred) = stream.peer_cred() else { continue };
+        let id = next_id;
+        next_id += 1;
+        tokio::spawn(client_task(id, cred.uid(), cred.gid(), stream, tx.clone()));
+    }
+}
+
+async fn client_task(id: u64, uid: u32, gid: u32, stream: UnixStream, tx: mpsc::Sender<FromClient>) {
+    use tokio::io::AsyncWriteExt;
+    let (mut rd, mut wr) = stream.into_split();
+    let (push_tx, mut push_rx) = mpsc::channel::<Message>(1024);
+    if tx.send(FromClient::Connected { id, uid, gid, push: push_tx }).await.is_err() {
+        return;
+    }
+    let reader_tx = tx.clone();
+    let reader = tokio::spawn(async move {
+        while let Ok(Some(msg)) = api::read_frame(&mut rd).await {
+            if reader_tx.send(FromClient::Request { id, msg }).await.is_err() {
+                break;
+            }
+        }
+        let _ = reader_tx.send(FromClient::Gone { id }).await;
+    });
+    // Replies and pushes both come through `push_rx`, in the order the
+    // daemon produced them.
+    while let Some(m) = push_rx.recv().await {
+        let Ok(f) = api::frame(&m) else { continue };
+        if wr.write_all(&f).await.is_err() {
+            break;
+        }
+    }
+    reader.abort();
+}
+
+impl Daemon {
+    async fn execute(&mut self, cmds: Vec<Command>) {
+        let mut queue: std::collections::VecDeque<Command> = cmds.into();
+        while let Some(c) = queue.pop_front() {
+            match c {
+                Command::Send(m) => self.send(&m).await,
+                Command::Deliver(m) => queue.extend(self.deliver(m)),
+                Command::NodeStatus { node, status } => {
+                    self.push_all(Message::new().with_str("t", "nodestatus").with_str("node", &node).with_str("status", &status))
+                }
+                Command::LinkStatus { node, link, up } => self.push_all(
+                    Message::new()
+                        .with_str("t", "linkstatus")
+                        .with_str("node", &node)
+                        .with_str("link", &link)
+                        .with_str("status", if up { "up" } else { "dead" }),
+                ),
+                Command::Log(Level::Warn, s) => tracing::warn!("{s}"),
+                Command::Log(Level::Info, s) => tracing::info!("{s}"),
+                Command::Log(Level::Debug, s) => tracing::debug!("{s}"),
+            }
+        }
+    }
+
+    async fn send(&mut self, m: &Message) {
+        let bytes = match m.sign(&self.setup.keys) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("cannot sign message: {e}");
+                return;
+            }
+        };
+        for l in &self.links {
+            for dest in &l.destinations {
+                if let Err(e) = l.socket.send_to(&bytes, dest).await {
+                    self.send_errors += 1;
+                    tracing::debug!("send to {dest} on {}: {e}", l.name);
+                }
+            }
+        }
+    }
+
+    fn push_all(&mut self, m: Message) {
+        for c in self.clients.values() {
+            if c.name.is_some() && c.push.try_send(m.clone()).is_err() {
+                self.push_dropped += 1;
+            }
+        }
+    }
+
+    fn reply(&mut self, id: u64, m: Message) {
+        if let Some(c) = self.clients.get(&id) {
+            if c.push.try_send(m).is_err() {
+                self.push_dropped += 1;
+            }
+        }
+    }
+
+    fn client_online(&self, name: &str) -> bool {
+        self.clients.values().any(|c| c.name.as_deref() == Some(name))
+    }
+
+    /// Cluster messages for this node: client-status queries are answered
+    /// here, everything else goes to the clients.
+    fn deliver(&mut self, m: Message) -> Vec<Command> {
+        match m.get_str("t") {
+            Some(T_CLSTAT) => {
+                let (Some(src), Some(client), Some(reqid)) = (m.get_str("src"), m.get_str("client"), m.get_str("reqid"))
+                else {
+                    return Vec::new();
+                };
+                let status = if self.client_online(client) { "online" } else { "offline" };
+                let rsp = Message::new()
+                    .with_str("t", T_CLSTAT_RSP)
+                    .with_str("client", client)
+                    .with_str("reqid", reqid)
+                    .with_str("status", status);
+                return self.engine.handle(Input::Send { dest: Some(src.to_string()), message: rsp }, now(self.start));
+            }
+            Some(T_CLSTAT_RSP) => {
+                let Some(reqid) = m.get_str("reqid").and_then(|r| r.parse::<u64>().ok()) else { return Vec::new() };
+                if let Some((client, _)) = self.pending.remove(&reqid) {
+                    let status = m.get_str("status").unwrap_or("offline").to_string();
+                    self.reply(client, api::ok().with_str("status", &status));
+                }
+            }
+            _ => self.push_all(Message::new().with_str("t", "msg").with("msg", Value::Struct(m))),
+        }
+        Vec::new()
+    }
+
+    fn expire_pending(&mut self) {
+        let t = now(self.start).mono_ms;
+        let expired: Vec<u64> = self.pending.iter().filter(|(_, (_, dl))| *dl <= t).map(|(k, _)| *k).collect();
+        for k in expired {
+            if let Some((client, _)) = self.pending.remove(&k) {
+                self.reply(client, api::error("timed out waiting for the node's answer"));
+            }
+        }
+    }
+
+    fn authorized(&self, client: &str, uid: u32, gid: u32) -> bool {
+        let Some(rule) = self.setup.hacf.apiauth.iter().find(|a| a.client == client) else {
+            return uid == 0 || uid == self.setup.uid;
+        };
+        let uid_ok = rule.uids.iter().any(|u| {
+            u.parse::<u32>().ok().or_else(|| nix::unistd::User::from_name(u).ok().flatten().map(|u| u.uid.as_raw()))
+                == Some(uid)
+        });
+        let gid_ok = rule.gids.iter().any(|g| {
+            g.parse::<u32>().ok().or_else(|| nix::unistd::Group::from_name(g).ok().flatten().map(|g| g.gid.as_raw()))
+                == Some(gid)
+        });
+        uid_ok || gid_ok
+    }
+
+    async fn client_event(&mut self, ev: FromClient) {
+        match ev {
+            FromClient::Connected { id, uid, gid, push } => {
+                self.clients.insert(id, ClientEntry { name: None, uid, gid, push });
+            }
+            FromClient::Gone { id } => {
+                if let Some(ClientEntry { name: Some(n), .. }) = self.clients.remove(&id) {
+                    tracing::debug!("client {n} signed off");
+                }
+            }
+            FromClient::Request { id, msg } => {
+                let reply = self.request(id, msg).await;
+                if let Some(r) = reply {
+                    self.reply(id, r);
+                }
+            }
+        }
+    }
+
+    /// Answers one request; `None` when the answer comes later.
+    async fn request(&mut self, id: u64, m: Message) -> Option<Message> {
+        let c = self.clients.get(&id)?;
+        let t = m.get_str("t").unwrap_or("");
+        if c.name.is_none() && t != "signon" {
+            return Some(api::error("not signed on"));
+        }
+        let field = |n: &str| m.get_str(n).unwrap_or("").to_string();
+        let unknown = |n: &str| api::error(&format!("unknown node {n}"));
+        Some(match t {
+            "signon" => {
+                let name = field("client");
+                if name.is_empty() || name.contains(char::is_whitespace) {
+                    return Some(api::error("bad client name"));
+                }
+                let (uid, gid) = (c.uid, c.gid);
+                if !self.authorized(&name, uid, gid) {
+                    tracing::warn!("client {name} (uid {uid} gid {gid}) refused by apiauth");
+                    return Some(api::error("not authorized"));
+                }
+                self.clients.get_mut(&id).expect("present").name = Some(name);
+                api::ok()
+                    .with_str("node", &self.setup.nodename)
+                    .with_str("deadtime", &self.setup.hacf.deadtime_ms.to_string())
+                    .with_str("keepalive", &self.setup.hacf.keepalive_ms.to_string())
+            }
+            "nodelist" => api::ok().with_str("nodes", &self.engine.nodes().join(" ")),
+            "nodestatus" => match self.engine.node_status(&field("node")) {
+                Some(s) => api::ok().with_str("status", s),
+                None => unknown(&field("node")),
+            },
+            "nodetype" => match self.engine.node_status(&field("node")) {
+                Some(_) => api::ok().with_str("type", "normal"),
+                None => unknown(&field("node")),
+            },
+            "links" => match self.engine.link_status(&field("node")) {
+                Some(l) => api::ok().with_str("links", &l.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(" ")),
+                None => unknown(&field("node")),
+            },
+            "linkstatus" => match self.engine.link_status(&field("node")) {
+                None => unknown(&field("node")),
+                Some(l) => match l.iter().find(|(n, _)| *n == field("link")) {
+                    Some((_, up)) => api::ok().with_str("status", if *up { "up" } else { "dead" }),
+                    None => api::error(&format!("no link {} to {}", field("link"), field("node"))),
+                },
+            },
+            "clientstatus" => {
+                let node = field("node");
+                let client = field("client");
+                if node == self.setup.nodename {
+                    let s = if self.client_online(&client) { "online" } else { "offline" };
+                    api::ok().with_str("status", s)
+                } else {
+                    match self.engine.node_status(&node) {
+                        None => unknown(&node),
+                        Some("dead" | "init") => api::ok().with_str("status", "offline"),
+                        Some(_) => {
+                            let reqid = self.next_req;
+                            self.next_req += 1;
+                            let timeout: u64 = field("timeout").parse().unwrap_or(500);
+                            self.pending.insert(reqid, (id, now(self.start).mono_ms + timeout));
+                            let q = Message::new()
+                                .with_str("t", T_CLSTAT)
+                                .with_str("client", &client)
+                                .with_str("reqid", &reqid.to_string());
+                            let cmds = self.engine.handle(Input::Send { dest: Some(node), message: q }, now(self.start));
+                            self.execute(cmds).await;
+                            return None;
+                        }
+                    }
+                }
+            }
+            "send" => {
+                let Some(Value::Struct(inner)) = m.get("msg") else { return Some(api::error("no msg")) };
+                if inner.get_str("t").is_none_or(|t| t.starts_with("NS_")) {
+                    return Some(api::error("a message needs a t field not starting with NS_"));
+                }
+                if inner.fields.iter().any(|f| !matches!(f.value, Value::Str(_) | Value::Binary(_))) {
+                    return Some(api::error("only string and binary fields can be signed"));
+                }
+                let dest = m.get_str("dest").map(str::to_string);
+                if let Some(d) = &dest {
+                    if self.engine.node_status(d).is_none() {
+                        return Some(unknown(d));
+                    }
+                }
+                let cmds = self.engine.handle(Input::Send { dest, message: inner.clone() }, now(self.start));
+                self.execute(cmds).await;
+                api::ok()
+            }
+            "counters" => {
+                let e = self.engine.counters;
+                let r = self.recv;
+                let mut out = api::ok();
+                for (k, v) in [
+                    ("received", r.received),
+                    ("malformed", r.malformed),
+                    ("rejected", r.rejected),
+                    ("unknown_node", e.unknown_node),
+                    ("no_sequence", e.no_sequence),
+                    ("replayed", e.replayed),
+                    ("old_generation", e.old_generation),
+                    ("lost", e.lost),
+                    ("rexmit_requests", e.rexmit_requests),
+                    ("retransmitted", e.retransmitted),
+                    ("send_errors", self.send_errors),
+                    ("push_dropped", self.push_dropped),
+                ] {
+                    out.push(k, Value::Str(v.to_string()));
+                }
+                out
+            }
+            other => api::error(&format!("unknown request {other:?}")),
+        })
+    }
+}
