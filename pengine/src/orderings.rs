@@ -135,7 +135,7 @@ impl Scheduler<'_> {
                 self.order_tasks(prev, "start", m, "start", MANDATORY_RUNNABLE);
                 self.order_tasks(m, "stop", prev, "stop", OrderFlags { optional: true, ..Default::default() });
             } else {
-                self.order_tasks(g, "start", m, "start", OrderFlags { none: true, ..Default::default() });
+                self.order_tasks(g, "start", m, "start", OrderFlags { optional: true, ..Default::default() });
             }
             last = Some(m);
         }
@@ -207,9 +207,22 @@ impl Scheduler<'_> {
     /// Turns orderings into edges between existing actions.
     pub(crate) fn resolve_orderings(&mut self) {
         let mut edges = Vec::new();
-        for o in &self.orderings {
-            let firsts = self.side_actions(&o.first);
+        for i in 0..self.orderings.len() {
+            let o = self.orderings[i].clone();
+            let mut firsts = self.side_actions(&o.first);
             let thens = self.side_actions(&o.then);
+            if firsts.is_empty() {
+                if let (Side::Task(fr, task), Side::Task(tr, _)) = (&o.first, &o.then) {
+                    // A "first" that will not happen still orders: it is
+                    // created, unrunnable (no node), so what depends on
+                    // it cannot run either (`rsc_order_first`). Stopping
+                    // something already stopped is no such case.
+                    let stopped = self.ws.current_role(*fr) <= cib::model::Role::Stopped;
+                    if fr != tr && !(stopped && task == "stop") {
+                        firsts.push(self.custom_action(Some(*fr), task, 0, None, true));
+                    }
+                }
+            }
             for f in &firsts {
                 for t in &thens {
                     if f != t {

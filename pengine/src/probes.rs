@@ -50,8 +50,11 @@ impl Scheduler<'_> {
         let probe = self.custom_action(Some(r), "monitor", 0, Some(node), false);
         // Probes run even for unmanaged resources.
         self.actions[probe].optional = false;
+        // Before the resource starts (a clone instance: before the clone
+        // starts).
         let top = self.ws.top(r);
-        self.order(Side::Action(probe), Side::Task(top, "start".into()), OrderFlags { optional: true, ..Default::default() });
+        let target = if self.ws.rsc(top).clone_info().is_some() { top } else { r };
+        self.order(Side::Action(probe), Side::Task(target, "start".into()), OrderFlags { optional: true, ..Default::default() });
     }
 
     /// `pcmk__create_recurring_actions` for a primitive with a node.
