@@ -417,6 +417,9 @@ impl Engine {
             }
             peer.last_status = Some(t_ms);
             if peer.status != st.st {
+                if st.st == "dead" {
+                    out.push(Command::Log(Level::Info, format!("Received shutdown notice from '{src}'.")));
+                }
                 peer.status = st.st.clone();
                 out.push(Command::Log(Level::Info, format!("Status update for node {src}: status {}", st.st)));
                 out.push(Command::NodeStatus { node: src.clone(), status: st.st });
@@ -606,6 +609,25 @@ mod tests {
         assert!(logs(&c).is_empty());
         let c = e.handle(pkt("eth0", from_n2("status", 3, 7)), at(1000));
         assert_eq!(logs(&c), ["Late heartbeat: Node n2: interval 600 ms"]);
+    }
+
+    #[test]
+    fn leaving_node_announces_it_and_peers_mark_it_dead_at_once() {
+        let mut n2 = Engine::new(Config { me: N2.into(), ..cfg() }, at(0));
+        let bye = sent(&n2.leave(at(5)))[0].clone();
+        assert_eq!(Status::from_message(&bye).unwrap().st, "dead");
+        let mut e = Engine::new(cfg(), at(0));
+        e.handle(pkt("eth0", from_n2("status", 1, 7)), at(0));
+        let mut bye = bye;
+        bye.remove("hg");
+        bye.push("hg", Value::Str("7".into()));
+        bye.remove("seq");
+        bye.push("seq", Value::Str("2".into()));
+        let c = e.handle(pkt("eth0", bye), at(10));
+        assert_eq!(logs(&c), ["Received shutdown notice from 'n2'.", "Status update for node n2: status dead"]);
+        assert_eq!(e.node_status(N2), Some("dead"));
+        // No second "is dead" when the deadline passes.
+        assert!(!logs(&e.handle(tick(), at(5000))).iter().any(|l| l.contains("is dead")));
     }
 
     #[test]
