@@ -13,6 +13,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 const PACEMAKER: &str = "/usr/sbin/crm_mon";
@@ -39,14 +40,18 @@ struct Run {
     code: Option<i32>,
 }
 
-fn run(bin: &str, cib: &Path, args: &[&str]) -> Run {
-    let out = Command::new(bin)
+/// Runs `crm_mon` found through PATH=`dir`, so both programs see the
+/// same argv[0] (the XML echoes it in `request`).
+fn run(dir: &Path, cib: &Path, args: &[&str]) -> Run {
+    let bin = "crm_mon";
+    let out = Command::new(dir.join(bin))
+        .arg0(bin)
         .args(args)
         .env("CIB_file", cib)
         .env("TZ", "UTC")
         .env_remove("CIB_shadow")
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", dir.join(bin).display()));
     Run { stdout: mask(&String::from_utf8_lossy(&out.stdout)), stderr: String::from_utf8_lossy(&out.stderr).into_owned(), code: out.status.code() }
 }
 
@@ -78,7 +83,8 @@ fn ratchet_path() -> PathBuf {
 #[test]
 fn crm_mon_matches_pacemakers_on_the_corpus() {
     assert!(Path::new(PACEMAKER).exists(), "{PACEMAKER} is missing: install pacemaker-cli-utils (Pacemaker 2.1.5)");
-    let ours = env!("CARGO_BIN_EXE_crm_mon");
+    let theirs_dir = Path::new(PACEMAKER).parent().expect("dir").to_path_buf();
+    let ours_dir = PathBuf::from(env!("CARGO_BIN_EXE_crm_mon")).parent().expect("dir").to_path_buf();
     let listed: BTreeSet<String> = std::fs::read_to_string(ratchet_path())
         .unwrap_or_default()
         .lines()
@@ -93,8 +99,8 @@ fn crm_mon_matches_pacemakers_on_the_corpus() {
         for (mode, args) in MODES {
             total += 1;
             let name = case_name(&cib, mode);
-            let theirs = run(PACEMAKER, &cib, args);
-            let mine = run(ours, &cib, args);
+            let theirs = run(&theirs_dir, &cib, args);
+            let mine = run(&ours_dir, &cib, args);
             let same = theirs.stdout == mine.stdout && theirs.stderr == mine.stderr && theirs.code == mine.code;
             if same {
                 passing.insert(name);

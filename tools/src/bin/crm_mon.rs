@@ -16,9 +16,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(code.code());
         }
     };
-    // Pacemaker echoes the command line in the XML's `request`, with the
-    // program name as invoked.
-    let mut request = vec!["crm_mon".to_string()];
-    request.extend(argv.iter().skip(1).cloned());
-    std::process::ExitCode::from(run(&args, &request.join(" ")))
+    // Pacemaker echoes the command line in the XML's `request`, argv[0]
+    // as invoked (`crm_mon` from PATH, `/usr/sbin/crm_mon` by path).
+    std::process::ExitCode::from(run(&args, &argv.join(" ")))
 }

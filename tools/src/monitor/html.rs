@@ -141,11 +141,8 @@ fn nodes(snap: &Snapshot) -> Vec<Element> {
 fn rows(ws: &WorkingSet, r: RscId, parents: &mut Vec<String>, out: &mut Vec<(Vec<String>, RscId)>) {
     let res = ws.rsc(r);
     match res.variant {
-        Variant::Primitive(_) => {
-            if res.meta("internal_rsc").is_none_or(|v| v != "true") {
-                out.push((parents.clone(), r));
-            }
-        }
+        // Implicit resources (guest-node connections) too, as in the XML.
+        Variant::Primitive(_) => out.push((parents.clone(), r)),
         _ => {
             parents.push(res.id.clone());
             for &c in &res.children {

@@ -153,11 +153,12 @@ impl Snapshot {
         (n, disabled, blocked)
     }
 
-    /// A node's feature set for display: only for fully up cluster nodes
-    /// (`<3.15.1` when the attribute predates it).
+    /// A node's feature set for display: only for online cluster nodes
+    /// (`<3.15.1` when the attribute predates it). Pacemaker 2.1.5 does
+    /// not yet require the node to be expected up.
     pub fn node_feature_set(&self, n: NodeId) -> Option<&str> {
         let node = self.ws.node(n);
-        if node.online && node.expected_up && !matches!(node.kind, pengine::NodeKind::Remote | pengine::NodeKind::Guest) {
+        if node.online && !matches!(node.kind, pengine::NodeKind::Remote | pengine::NodeKind::Guest) {
             Some(node.attr("#feature-set").unwrap_or("<3.15.1"))
         } else {
             None
