@@ -7,6 +7,10 @@
 //! authkeys -> authkeys::Authkeys::load -> keys (+ diagnostics)
 //! haresources -> haresources::parse -> resource groups
 //! UDP bytes <-> wire::{decode, Message::sign} <-> Message, Verdict
+//!
+//! media (UDP sockets) -> RecvCounters::accept -> engine::Engine::handle -> Commands
+//!                         timer ticks, api clients --^        (send, deliver, events, log)
+//! daemon: the tokio shell running the engine; bin/heartbeat, bin/cl_status
 //! ```
 //!
 //! - [`diag`]: findings in configuration files, as data.
@@ -20,9 +24,15 @@
 //! - [`identity`]: the node's uuid (`hb_uuid`) and restart generation
 //!   (`hb_generation`) in Heartbeat's on-disk formats.
 //! - [`fuzzing`]: the properties the fuzz target checks.
+//! - [`sequence`]: per-sender sequence numbers, replay rejection, gaps.
+//! - [`engine`]: the core without I/O: liveness, links, retransmission.
+//! - [`media`]: ucast/bcast/mcast sockets (socket2) and receive checks.
+//! - [`api`]: the local client API (framing, requests, a sync client).
+//! - [`env`]: the HA_* variables this crate needs.
+//! - [`daemon`]: the tokio shell of `heartbeat`.
 //!
-//! Not yet here (docs/TRANSPORT.md lists them): UDP links, sequence
-//! numbers and retransmission, liveness, the client API, the daemon.
+//! Not yet here (docs/TRANSPORT.md lists them): ping nodes, respawn of
+//! children, fragmentation and compression, the lab, interoperability runs.
 
 pub mod api;
 pub mod authkeys;
