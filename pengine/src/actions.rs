@@ -60,6 +60,18 @@ impl Scheduler<'_> {
         i
     }
 
+    /// A pseudo-action of no resource (`one-or-more:SET`...).
+    pub(crate) fn pseudo_action(&mut self, task: &str) -> usize {
+        let key = (None, format!("{task}_0"), None);
+        if let Some(i) = self.action_index.get(&key).copied() {
+            return i;
+        }
+        let i = self.actions.len();
+        self.actions.push(Action { id: i, rsc: None, task: task.to_string(), interval_ms: 0, node: None, optional: false, runnable: true, pseudo: true, reason: None });
+        self.action_index.insert(key, i);
+        i
+    }
+
     /// `update_action_runnability` for a new action.
     fn update_runnability(&self, a: &mut Action) {
         if a.pseudo {

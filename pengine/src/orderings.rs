@@ -32,6 +32,8 @@ pub struct OrderFlags {
     pub optional: bool,
     /// `pe_order_none`: kept for bookkeeping, orders nothing.
     pub none: bool,
+    /// Then can run once any of its `one_or_more` firsts can.
+    pub one_or_more: bool,
 }
 
 /// One side of an ordering before resolution.
@@ -71,7 +73,7 @@ fn invert(task: &str) -> Option<&'static str> {
     })
 }
 
-const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false };
+const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false, one_or_more: false };
 
 impl Scheduler<'_> {
     pub(crate) fn order(&mut self, first: Side, then: Side, flags: OrderFlags) {
@@ -165,29 +167,46 @@ impl Scheduler<'_> {
                 continue;
             }
             // Sets: within a sequential set each member after the one
-            // before it; between sets, the last of one before the first
-            // of the next (every member when not sequential).
-            let mut prev: Option<Vec<RscId>> = None;
+            // before it; between sets, the last of one (every member when
+            // not sequential) before the first of the next (every member
+            // when not sequential). A set with require-all=false goes
+            // through a pseudo-action that can run once any member can.
+            let mut prev: Option<(Vec<RscId>, RscAction, bool, Option<usize>)> = None;
             for set in &o.sets {
                 let rscs: Vec<RscId> = set.resources.iter().flat_map(|r| self.expand_resource_ref(r)).collect();
                 let action = set.action.unwrap_or(RscAction::Start);
                 let set_kind = set.kind.unwrap_or(kind);
-                if set.sequential.unwrap_or(true) {
+                let sequential = set.sequential.unwrap_or(true);
+                if sequential {
                     for w in rscs.windows(2) {
                         self.simple_order(w[0], action, w[1], action, set_kind, symmetrical);
                     }
                 }
-                if let Some(p) = prev {
-                    let sequential_prev = true;
-                    let firsts = if sequential_prev { p.last().copied().into_iter().collect::<Vec<_>>() } else { p };
-                    let thens = if set.sequential.unwrap_or(true) { rscs.first().copied().into_iter().collect::<Vec<_>>() } else { rscs.clone() };
-                    for f in &firsts {
+                let mut any_of = None;
+                if !set.require_all.unwrap_or(true) && !sequential {
+                    let pseudo = self.pseudo_action(&format!("one-or-more:{}", set.id));
+                    for r in &rscs {
+                        self.order(Side::Task(*r, action.as_str().into()), Side::Action(pseudo), OrderFlags { one_or_more: true, implies_then: true, ..Default::default() });
+                    }
+                    any_of = Some(pseudo);
+                }
+                if let Some((p_rscs, p_action, p_seq, p_any)) = prev {
+                    let thens: Vec<RscId> = if sequential { rscs.first().copied().into_iter().collect() } else { rscs.clone() };
+                    let flags = flags_for_kind(kind, p_action.as_str(), if symmetrical { Symmetry::Symmetric } else { Symmetry::Asymmetric });
+                    if let Some(pseudo) = p_any {
                         for t in &thens {
-                            self.simple_order(*f, action, *t, action, kind, symmetrical);
+                            self.order(Side::Action(pseudo), Side::Task(*t, action.as_str().into()), OrderFlags { runnable_left: true, implies_then: true, ..flags });
+                        }
+                    } else {
+                        let firsts: Vec<RscId> = if p_seq { p_rscs.last().copied().into_iter().collect() } else { p_rscs };
+                        for f in &firsts {
+                            for t in &thens {
+                                self.simple_order(*f, p_action, *t, action, kind, symmetrical);
+                            }
                         }
                     }
                 }
-                prev = Some(rscs);
+                prev = Some((rscs, action, sequential, any_of));
             }
         }
     }
@@ -244,11 +263,24 @@ impl Scheduler<'_> {
     /// Propagates requiredness and runnability along the edges until
     /// nothing changes.
     pub(crate) fn propagate(&mut self) {
+        // One-or-more pseudo-actions: runnable while any first is.
+        let mut any_of: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+        for e in &self.edges {
+            if e.flags.one_or_more {
+                any_of.entry(e.then).or_default().push(e.first);
+            }
+        }
         let mut changed = true;
         let mut rounds = 0;
         while changed && rounds < 1000 {
             changed = false;
             rounds += 1;
+            for (then, firsts) in &any_of {
+                if self.actions[*then].runnable && firsts.iter().all(|f| !self.actions[*f].runnable) {
+                    self.actions[*then].runnable = false;
+                    changed = true;
+                }
+            }
             for e in self.edges.clone() {
                 if e.flags.none {
                     continue;
