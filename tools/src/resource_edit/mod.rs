@@ -20,6 +20,8 @@ use clap::Parser;
 use crate::attribute::cli::usage;
 use crate::cib_file::{rejected_listing, Context, Outcome, WriteError};
 use crate::ExitCode;
+use lrmd::agent::AgentDirs;
+use lrmd::local::ForceAction;
 use cib::{Element, Node};
 
 #[derive(Parser, Debug, Default)]
@@ -76,6 +78,66 @@ pub struct Args {
     pub force: bool,
     #[arg(short = 'V', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Run the agent's start action here, bypassing the cluster
+    #[arg(long = "force-start")]
+    pub force_start: bool,
+    /// Run the agent's stop action here, bypassing the cluster
+    #[arg(long = "force-stop")]
+    pub force_stop: bool,
+    /// Run the agent's monitor action here, bypassing the cluster
+    #[arg(long = "force-check")]
+    pub force_check: bool,
+    /// Run the agent's promote action here, bypassing the cluster
+    #[arg(long = "force-promote")]
+    pub force_promote: bool,
+    /// Run the agent's demote action here, bypassing the cluster
+    #[arg(long = "force-demote")]
+    pub force_demote: bool,
+    /// List the resource classes (standards) this node can run
+    #[arg(long = "list-standards")]
+    pub list_standards: bool,
+    /// List the OCF providers installed here
+    #[arg(long = "list-ocf-providers")]
+    pub list_ocf_providers: bool,
+    /// List the agents of CLASS[:PROVIDER]
+    #[arg(long = "list-agents")]
+    pub list_agents: Option<String>,
+    /// Print the meta-data of CLASS[:PROVIDER]:TYPE
+    #[arg(long = "show-metadata")]
+    pub show_metadata: Option<String>,
+}
+
+impl Args {
+    fn force_action(&self) -> Option<ForceAction> {
+        [
+            (self.force_start, ForceAction::Start),
+            (self.force_stop, ForceAction::Stop),
+            (self.force_check, ForceAction::Check),
+            (self.force_promote, ForceAction::Promote),
+            (self.force_demote, ForceAction::Demote),
+        ]
+        .into_iter()
+        .find_map(|(set, action)| set.then_some(action))
+    }
+}
+
+/// Where agents live: the standard directories, with `OCF_ROOT` and the
+/// node's `HA_CONFDIR/resource.d` honoured so tests and the demo can run
+/// the agents the project ships.
+fn agent_dirs() -> AgentDirs {
+    let mut dirs = AgentDirs::default();
+    if let Some(root) = std::env::var_os("OCF_ROOT").filter(|v| !v.is_empty()) {
+        dirs.ocf_root = root.into();
+    }
+    if let Ok(env) = cib::env::HaEnv::from_process() {
+        dirs.resource_d = env.confdir.join("resource.d");
+    }
+    dirs
+}
+
+/// lrmd's local-agent outcome as this tool's.
+fn from_local(l: lrmd::local::Outcome) -> Outcome {
+    Outcome { stdout: l.stdout, stderr: l.stderr, code: l.exit }
 }
 
 /// Runs crm_resource with `argv` (program name first).
@@ -105,6 +167,18 @@ fn describe(code: ExitCode) -> &'static str {
 
 pub fn execute(a: &Args, ctx: &Context) -> Outcome {
     let o = Outcome::default();
+    if a.list_standards {
+        return from_local(lrmd::local::list_standards());
+    }
+    if a.list_ocf_providers {
+        return from_local(lrmd::local::list_ocf_providers(&agent_dirs()));
+    }
+    if let Some(spec) = &a.list_agents {
+        return from_local(lrmd::local::list_agents(spec, &agent_dirs()));
+    }
+    if let Some(spec) = &a.show_metadata {
+        return from_local(lrmd::local::show_metadata(spec, &agent_dirs()));
+    }
     let Some(rsc) = a.resource.clone() else {
         let mut o = o;
         o.err("crm_resource: Must supply a resource id with -r\n");
@@ -125,6 +199,13 @@ pub fn execute(a: &Args, ctx: &Context) -> Outcome {
     let (file, current) = file;
     if a.delete && a.resource_type.is_none() {
         return fail(o, "crm_resource: You need to specify a resource type with -t\n", ExitCode::NoSuch);
+    }
+    if let Some(action) = a.force_action() {
+        // The agent itself reports a missing resource, as Pacemaker's does.
+        return match cib::model::Cib::from_element(&current) {
+            Ok(model) => from_local(lrmd::local::force_action(&model, &rsc, action, &agent_dirs(), None)),
+            Err(e) => fail(o, &format!("crm_resource: {e}\n"), ExitCode::Config),
+        };
     }
     if find_resource(&current, &rsc).is_none() {
         return fail(o, &format!("crm_resource: Resource '{rsc}' not found\n"), ExitCode::NoSuch);
