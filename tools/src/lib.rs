@@ -17,5 +17,6 @@ pub mod node;
 pub mod resource_edit;
 pub mod simulate;
 pub mod status;
+pub mod verify;
 
 pub use exit::ExitCode;
