@@ -33,6 +33,8 @@ pub struct Action {
     pub pseudo: bool,
     /// Why it is scheduled, for the summary ("node availability"...).
     pub reason: Option<String>,
+    /// Fencing actions: `reboot`, `off` or `on`.
+    pub stonith_action: Option<String>,
 }
 
 impl Scheduler<'_> {
@@ -47,7 +49,7 @@ impl Scheduler<'_> {
             return i;
         }
         let pseudo = rsc.is_some_and(|r| !self.ws.rsc(r).is_primitive());
-        let mut a = Action { id: self.actions.len(), rsc, task: task.to_string(), interval_ms, node, optional, runnable: true, pseudo, reason: None };
+        let mut a = Action { id: self.actions.len(), rsc, task: task.to_string(), interval_ms, node, optional, runnable: true, pseudo, reason: None, stonith_action: None };
         self.update_runnability(&mut a);
         if let Some(r) = rsc {
             if !self.ws.rsc(r).flags.managed {
@@ -55,8 +57,14 @@ impl Scheduler<'_> {
             }
         }
         let i = a.id;
+        let fence_for_stop = task == "stop" && !a.runnable && !a.pseudo && rsc.is_some_and(|r| self.ws.rsc(r).flags.managed) && node.is_some_and(|n| !self.ws.node(n).online && !self.ws.node(n).unclean);
         self.actions.push(a);
         self.action_index.insert(key, i);
+        if fence_for_stop {
+            // A stop that cannot run on an offline node leaves only
+            // fencing to be sure the resource is down.
+            self.fence_node_now(node.unwrap(), "resource actions are unrunnable");
+        }
         i
     }
 
@@ -67,7 +75,7 @@ impl Scheduler<'_> {
             return i;
         }
         let i = self.actions.len();
-        self.actions.push(Action { id: i, rsc: None, task: task.to_string(), interval_ms: 0, node: None, optional: false, runnable: true, pseudo: true, reason: None });
+        self.actions.push(Action { id: i, rsc: None, task: task.to_string(), interval_ms: 0, node: None, optional: false, runnable: true, pseudo: true, reason: None, stonith_action: None });
         self.action_index.insert(key, i);
         i
     }

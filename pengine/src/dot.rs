@@ -12,6 +12,14 @@ impl Schedule {
     pub fn dot_name(&self, a: usize) -> String {
         let act = &self.actions[a];
         let key = self.action_key(a);
+        if act.task == "stonith" && act.rsc.is_none() {
+            let n = act.node.map(|n| self.ws.node(n).uname.clone()).unwrap_or_default();
+            return format!("stonith '{}' {n}", act.stonith_action.as_deref().unwrap_or("reboot"));
+        }
+        if act.rsc.is_none() {
+            let n = act.node.map(|n| format!(" {}", self.ws.node(n).uname)).unwrap_or_default();
+            return format!("{}{n}", act.task);
+        }
         match (act.pseudo, act.node) {
             (false, Some(n)) => format!("{key} {}", self.ws.node(n).uname),
             _ => key,

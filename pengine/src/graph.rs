@@ -27,7 +27,7 @@ impl Schedule {
         if !act.runnable || act.optional {
             return false;
         }
-        if act.pseudo {
+        if act.pseudo || act.rsc.is_none() {
             return true;
         }
         match act.node {
@@ -42,9 +42,11 @@ impl Schedule {
     /// The graph's name for an action: `rsc_task_interval`.
     pub fn action_key(&self, a: usize) -> String {
         let act = &self.actions[a];
-        match act.rsc {
-            Some(r) => format!("{}_{}_{}", self.ws.rsc(r).id, act.task, act.interval_ms),
-            None => act.task.clone(),
+        match (act.rsc, act.task.as_str(), act.node) {
+            (Some(r), _, _) => format!("{}_{}_{}", self.ws.rsc(r).id, act.task, act.interval_ms),
+            (None, "stonith", Some(n)) => format!("stonith-{}-{}", self.ws.node(n).uname, act.stonith_action.as_deref().unwrap_or("reboot")),
+            (None, "do_shutdown", Some(n)) => format!("do_shutdown-{}", self.ws.node(n).uname),
+            _ => act.task.clone(),
         }
     }
 
@@ -147,7 +149,16 @@ impl Schedule {
                 attrs.set("CRM_meta_on_node_uuid", self.ws.node(n).id.clone());
             }
         }
-        attrs.set("CRM_meta_timeout", timeout.to_string());
+        if let (Some(how), Some(n)) = (&act.stonith_action, act.node) {
+            attrs.set("CRM_meta_stonith_action", how.clone());
+            ga.downed = Some(vec![self.ws.node(n).id.clone()]);
+        }
+        if act.task == "do_shutdown" {
+            attrs.set("CRM_meta_op_no_wait", "true");
+        }
+        if act.rsc.is_some() || act.pseudo {
+            attrs.set("CRM_meta_timeout", timeout.to_string());
+        }
         ga.attributes = attrs;
         ga
     }

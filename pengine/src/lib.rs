@@ -30,6 +30,7 @@ pub mod assign;
 pub mod colocation;
 pub mod dot;
 pub mod error;
+pub mod fencing;
 pub mod graph;
 pub mod iso8601;
 pub mod location;

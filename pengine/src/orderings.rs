@@ -34,6 +34,8 @@ pub struct OrderFlags {
     pub none: bool,
     /// Then can run once any of its `one_or_more` firsts can.
     pub one_or_more: bool,
+    /// A resource's own stop before its start (`pe_order_restart`).
+    pub restart: bool,
 }
 
 /// One side of an ordering before resolution.
@@ -73,7 +75,7 @@ fn invert(task: &str) -> Option<&'static str> {
     })
 }
 
-const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false, one_or_more: false };
+const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false };
 
 impl Scheduler<'_> {
     pub(crate) fn order(&mut self, first: Side, then: Side, flags: OrderFlags) {
@@ -96,7 +98,7 @@ impl Scheduler<'_> {
         match self.ws.rsc(r).variant {
             Variant::Primitive(_) => {
                 // Stop before start (a restart or a move).
-                let f = OrderFlags { implies_then: true, optional: true, ..Default::default() };
+                let f = OrderFlags { implies_then: true, optional: true, restart: true, ..Default::default() };
                 self.order_tasks(r, "stop", r, "start", f);
             }
             Variant::Group => self.group_orderings(r),
@@ -286,22 +288,39 @@ impl Scheduler<'_> {
                     continue;
                 }
                 let (f, t) = (e.first, e.then);
-                if (e.flags.runnable_left || e.flags.asymmetrical) && !self.actions[f].runnable && self.actions[t].runnable {
+                // A one-way mandatory order blocks only what would happen
+                // anyway; a resource staying where it is keeps running.
+                let blocks = e.flags.runnable_left || (e.flags.asymmetrical && !self.actions[t].optional);
+                if blocks && !self.actions[f].runnable && self.actions[t].runnable {
                     self.actions[t].runnable = false;
                     let why = self.because("unrunnable", f);
-                    self.set_reason(t, why);
+                    self.set_reason_from(t, f, why);
                     changed = true;
                 }
                 if e.flags.implies_then && !self.actions[f].optional && self.actions[t].optional {
                     self.actions[t].optional = false;
                     let why = self.because("required", f);
-                    self.set_reason(t, why);
+                    self.set_reason_from(t, f, why);
                     changed = true;
+                }
+                if e.flags.restart {
+                    // A required start needs its stop; a resource that
+                    // should restart but cannot start is still stopped.
+                    let managed = self.actions[t].rsc.is_some_and(|r| self.ws.rsc(r).flags.managed);
+                    let then_unrunnable = !self.actions[t].runnable && managed;
+                    if self.actions[f].optional && (!self.actions[t].optional || (then_unrunnable && self.actions[f].runnable)) {
+                        self.actions[f].optional = false;
+                        changed = true;
+                    }
+                    if !self.actions[f].optional && !self.actions[f].runnable && self.actions[t].runnable {
+                        self.actions[t].runnable = false;
+                        changed = true;
+                    }
                 }
                 if e.flags.implies_first && !self.actions[t].optional && self.actions[f].optional {
                     self.actions[f].optional = false;
                     let why = self.because("required", t);
-                    self.set_reason(f, why);
+                    self.set_reason_from(f, t, why);
                     changed = true;
                 }
             }
@@ -313,6 +332,14 @@ impl Scheduler<'_> {
         match a.rsc {
             Some(r) => format!("{change} {} {}", self.ws.rsc(r).id, a.task),
             None => format!("{change} {}", a.task),
+        }
+    }
+
+    /// Records why an action changed, unless its own resource changed it
+    /// (`pe_action_set_flag_reason`).
+    fn set_reason_from(&mut self, a: usize, cause: usize, why: String) {
+        if self.actions[a].rsc != self.actions[cause].rsc {
+            self.set_reason(a, why);
         }
     }
 

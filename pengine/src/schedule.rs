@@ -125,8 +125,10 @@ pub fn schedule(cib: &Cib, ws: WorkingSet) -> Schedule {
     s.apply_node_criteria();
     s.create_group_internal_colocations();
     s.assign_all();
+    s.create_unpack_fencing();
     s.schedule_probes();
     s.create_all_actions();
+    s.schedule_fencing_and_shutdowns();
     s.create_orderings();
     s.resolve_orderings();
     s.propagate();

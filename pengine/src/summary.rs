@@ -26,6 +26,9 @@ pub struct SummaryItem {
     pub details: String,
     /// `due to ...`, `blocked`, or nothing.
     pub reason: Option<String>,
+    /// A node action line (`Fence (reboot) node1 'reason'`), printed as
+    /// is instead of the columns above.
+    pub node_action: Option<String>,
 }
 
 /// Formats the items with Pacemaker's growing column widths.
@@ -34,6 +37,10 @@ pub fn format_items(items: &[SummaryItem]) -> Vec<String> {
     let mut detail_width = 5usize;
     let mut out = Vec::new();
     for it in items {
+        if let Some(text) = &it.node_action {
+            out.push(format!("  * {text}"));
+            continue;
+        }
         if it.rsc.len() > rsc_width {
             rsc_width = it.rsc.len() + 2;
         }
@@ -49,6 +56,16 @@ pub fn format_items(items: &[SummaryItem]) -> Vec<String> {
 impl Scheduler<'_> {
     pub(crate) fn summarize(&mut self) -> Vec<SummaryItem> {
         let mut out = Vec::new();
+        // Node actions first: fencing (shutdowns carry no reason and are
+        // not listed).
+        for a in &self.actions {
+            if a.rsc.is_some() || a.optional || a.task != "stonith" {
+                continue;
+            }
+            let (Some(n), Some(reason)) = (a.node, &a.reason) else { continue };
+            let how = a.stonith_action.as_deref().unwrap_or("reboot");
+            out.push(SummaryItem { change: "Fence", rsc: String::new(), details: String::new(), reason: None, node_action: Some(format!("Fence ({how}) {} '{reason}'", self.ws.node(n).uname)) });
+        }
         for top in self.ws.top_level.clone() {
             self.log_actions(top, &mut out);
         }
@@ -99,7 +116,7 @@ impl Scheduler<'_> {
             (None, false) => Some("blocked".to_string()),
             (None, true) => None,
         };
-        out.push(SummaryItem { change, rsc: res.id.clone(), details, reason });
+        out.push(SummaryItem { change, rsc: res.id.clone(), details, reason, node_action: None });
     }
 
     /// `LogActions` for one resource (recursing into collections).

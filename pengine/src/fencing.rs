@@ -1,0 +1,180 @@
+//! Stage 6: fencing and shutdowns (Pacemaker's
+//! `schedule_fencing_and_shutdowns`, `pe_fence_op`,
+//! `pcmk__order_vs_fence`).
+//!
+//! Every unclean node that can be fenced gets a fencing action
+//! (`stonith-NODE-reboot`, or the configured `stonith-action`). The first
+//! reason the node was found unclean is the action's reason, which the
+//! Transition Summary prints (`Fence (reboot) node1 'peer is no longer
+//! part of the cluster'`). Stops on the fenced node cannot run; fencing
+//! implies them, so they become pseudo-actions ordered after it, and
+//! resources that require fencing start only after it. Fencing of nodes
+//! other than the DC is chained unless `concurrent-fencing` is set, and
+//! the DC goes last. A node shutting down cleanly gets a `do_shutdown`
+//! event after its resources have stopped.
+
+use crate::actions::Action;
+use crate::orderings::{OrderFlags, Side};
+use crate::schedule::Scheduler;
+use crate::unpack::nodes::can_fence;
+use crate::working_set::{NodeId, NodeKind, RscId};
+
+impl Scheduler<'_> {
+    /// The fencing action of a node, created on first use
+    /// (`pe_fence_op`): the first reason given is kept.
+    pub(crate) fn fence_op(&mut self, node: NodeId, reason: &str, optional: bool) -> usize {
+        let key = (None, "stonith_0".to_string(), Some(node));
+        let i = match self.action_index.get(&key).copied() {
+            Some(i) => i,
+            None => {
+                let i = self.actions.len();
+                let how = match self.ws.options.stonith_action.as_str() {
+                    "poweroff" => "off".to_string(),
+                    other => other.to_string(),
+                };
+                self.actions.push(Action {
+                    id: i,
+                    rsc: None,
+                    task: "stonith".into(),
+                    interval_ms: 0,
+                    node: Some(node),
+                    optional: true,
+                    runnable: true,
+                    pseudo: false,
+                    reason: None,
+                    stonith_action: Some(how),
+                });
+                self.action_index.insert(key, i);
+                i
+            }
+        };
+        if self.actions[i].reason.is_none() {
+            self.actions[i].reason = Some(reason.to_string());
+        }
+        if !optional {
+            self.actions[i].optional = false;
+        }
+        i
+    }
+
+    /// Fencing actions for the nodes unpacking found unclean (Pacemaker
+    /// creates them while unpacking, so they come first).
+    pub(crate) fn create_unpack_fencing(&mut self) {
+        for n in 0..self.ws.nodes.len() {
+            let node = NodeId(n);
+            if self.ws.node(node).unclean && can_fence(&self.ws, node) {
+                let reason = self.ws.node(node).fence_reasons.first().cloned().unwrap_or_else(|| "node is unclean".into());
+                self.fence_op(node, &reason, true);
+            }
+        }
+    }
+
+    /// `pe_fence_node` for a node found during scheduling to need it.
+    pub(crate) fn fence_node_now(&mut self, node: NodeId, reason: &str) {
+        if !self.ws.node(node).unclean {
+            self.ws.nodes[node.0].unclean = true;
+            self.ws.nodes[node.0].fence_reasons.push(reason.to_string());
+        }
+        if can_fence(&self.ws, node) {
+            self.fence_op(node, reason, true);
+        }
+    }
+
+    pub(crate) fn schedule_fencing_and_shutdowns(&mut self) {
+        let have_managed = self.ws.resources.iter().any(|r| r.flags.managed);
+        let mut dc_down = None;
+        let mut fencing_ops: Vec<usize> = Vec::new();
+        let mut shutdown_ops: Vec<usize> = Vec::new();
+        for n in 0..self.ws.nodes.len() {
+            let node = NodeId(n);
+            let nd = self.ws.node(node);
+            if nd.kind == NodeKind::Guest {
+                continue;
+            }
+            if have_managed && nd.unclean && can_fence(&self.ws, node) {
+                let op = self.fence_op(node, "node is unclean", false);
+                self.order_vs_fence(op);
+                if self.ws.node(node).is_dc {
+                    dc_down = Some(op);
+                } else {
+                    if !self.ws.options.concurrent_fencing {
+                        if let Some(last) = fencing_ops.first() {
+                            self.order(Side::Action(*last), Side::Action(op), OrderFlags { optional: true, ..Default::default() });
+                        }
+                    }
+                    fencing_ops.insert(0, op);
+                }
+            } else if nd.online && nd.shutdown && !matches!(nd.kind, NodeKind::Remote) {
+                let op = self.shutdown_op(node);
+                if self.ws.node(node).is_dc {
+                    dc_down = Some(op);
+                } else {
+                    shutdown_ops.insert(0, op);
+                }
+            }
+        }
+        if let Some(dc) = dc_down {
+            let opt = OrderFlags { optional: true, ..Default::default() };
+            if self.actions[dc].task == "do_shutdown" {
+                for s in &shutdown_ops {
+                    self.order(Side::Action(*s), Side::Action(dc), opt);
+                }
+            }
+            if self.ws.options.concurrent_fencing {
+                for f in &fencing_ops {
+                    self.order(Side::Action(*f), Side::Action(dc), opt);
+                }
+            } else if let Some(last) = fencing_ops.first() {
+                self.order(Side::Action(*last), Side::Action(dc), opt);
+            }
+        }
+    }
+
+    /// `pcmk__new_shutdown_action`: the node shuts down once every
+    /// resource on it has stopped.
+    fn shutdown_op(&mut self, node: NodeId) -> usize {
+        let i = self.actions.len();
+        self.actions.push(Action { id: i, rsc: None, task: "do_shutdown".into(), interval_ms: 0, node: Some(node), optional: false, runnable: true, pseudo: false, reason: None, stonith_action: None });
+        self.action_index.insert((None, "do_shutdown_0".into(), Some(node)), i);
+        let stops: Vec<usize> = self.actions.iter().filter(|a| a.node == Some(node) && a.task == "stop" && a.rsc.is_some_and(|r| self.ws.rsc(r).is_primitive())).map(|a| a.id).collect();
+        for s in stops {
+            self.order(Side::Action(s), Side::Action(i), OrderFlags { optional: true, ..Default::default() });
+        }
+        i
+    }
+
+    /// `pcmk__order_vs_fence`: what fencing a node implies for each
+    /// managed primitive.
+    fn order_vs_fence(&mut self, fence: usize) {
+        let target = self.actions[fence].node.expect("fencing has a node");
+        for r in 0..self.ws.resources.len() {
+            let rsc = RscId(r);
+            let res = self.ws.rsc(rsc);
+            if !res.is_primitive() || !res.flags.managed {
+                continue;
+            }
+            // Starts of resources that need fencing wait for it.
+            if res.flags.needs_fencing {
+                let starts: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && (a.task == "start" || a.task == "promote") && a.interval_ms == 0).map(|a| a.id).collect();
+                for s in starts {
+                    self.order(Side::Action(fence), Side::Action(s), OrderFlags { optional: true, ..Default::default() });
+                }
+            }
+            // A stop on the fenced node will never complete: fencing
+            // implies it.
+            let stops: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && a.task == "stop" && a.node == Some(target)).map(|a| a.id).collect();
+            let order_implicit = self.ws.rsc(rsc).flags.needs_fencing || self.ws.node(target).kind == NodeKind::Guest;
+            let top = self.ws.top(rsc);
+            for s in stops {
+                self.actions[s].pseudo = true;
+                self.actions[s].runnable = true;
+                if order_implicit {
+                    self.order(Side::Action(fence), Side::Action(s), OrderFlags { optional: true, ..Default::default() });
+                    if top != rsc {
+                        self.order(Side::Action(fence), Side::Task(top, "stop".into()), OrderFlags { optional: true, ..Default::default() });
+                    }
+                }
+            }
+        }
+    }
+}
