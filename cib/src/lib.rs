@@ -19,7 +19,8 @@
 //! - [`model`]: the typed, read-only view (docs/MODEL.md).
 //! - [`patchset`]: Pacemaker's v2 patchsets, made and applied (docs/PATCHSET.md).
 //! - [`store`]: the durable `cib.xml` with digest, backups and lock (docs/STORE.md).
-//! - [`env`]: the `HA_*` environment contract (docs/ENVIRONMENT.md).
+//! - [`env`]: the `HA_*` environment contract, re-exported from `haenv`
+//!   (docs/ENVIRONMENT.md).
 //! - [`op_digest`]: Pacemaker's operation digests of `lrm_rsc_op` (docs/OP_DIGEST.md).
 //!
 //! The tree is deliberately untyped; typed views are derived from it where

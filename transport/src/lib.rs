@@ -11,6 +11,7 @@
 //! media (UDP sockets) -> RecvCounters::accept -> engine::Engine::handle -> Commands
 //!                         timer ticks, api clients --^        (send, deliver, events, log)
 //! daemon: the tokio shell running the engine; bin/heartbeat, bin/cl_status
+//! (the HA_* environment comes from the `haenv` crate)
 //! ```
 //!
 //! - [`diag`]: findings in configuration files, as data.
@@ -28,7 +29,6 @@
 //! - [`engine`]: the core without I/O: liveness, links, retransmission.
 //! - [`media`]: ucast/bcast/mcast sockets (socket2) and receive checks.
 //! - [`api`]: the local client API (framing, requests, a sync client).
-//! - [`env`]: the HA_* variables this crate needs.
 //! - [`daemon`]: the tokio shell of `heartbeat`.
 //!
 //! Not yet here (docs/TRANSPORT.md lists them): ping nodes, respawn of
@@ -39,7 +39,6 @@ pub mod authkeys;
 pub mod daemon;
 pub mod diag;
 pub mod engine;
-pub mod env;
 pub mod fuzzing;
 pub mod hacf;
 pub mod haresources;

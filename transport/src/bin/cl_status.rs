@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
+use haenv::{Daemon, HaEnv};
 use transport::api::{ApiError, Client};
-use transport::env::NodeEnv;
 
 const OK: i32 = 0;
 const NORMAL_FAIL: i32 = 1;
@@ -112,7 +112,7 @@ fn run(cmd: &str, rest: &[String]) -> i32 {
             return PARAMETER_ERROR;
         }
     };
-    let env = match NodeEnv::from_process() {
+    let env = match HaEnv::from_process() {
         Ok(e) => e,
         Err(e) => {
             eprintln!("cl_status: ERROR: {e}");
@@ -120,7 +120,7 @@ fn run(cmd: &str, rest: &[String]) -> i32 {
         }
     };
     let name = format!("cl_status-{}", std::process::id());
-    let client = Client::signon(&env.api_socket(), &name, Duration::from_secs(5));
+    let client = Client::signon(&env.socket(Daemon::Heartbeat), &name, Duration::from_secs(5));
     let mut hb = match client {
         Ok(c) => c,
         Err(e) => {

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use clap::Parser;
+use haenv::{Daemon, HaEnv};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use tracing_subscriber::layer::SubscriberExt;
@@ -19,7 +20,6 @@ use tracing_subscriber::Layer;
 use transport::authkeys::Authkeys;
 use transport::daemon::{self, Setup};
 use transport::diag::{has_errors, Diagnostic};
-use transport::env::NodeEnv;
 use transport::identity::{Level as IdLevel, NodeIdentity};
 use transport::{hacf, media};
 
@@ -56,8 +56,8 @@ fn alive(pid: i32) -> bool {
     kill(Pid::from_raw(pid), None).is_ok()
 }
 
-fn stop(env: &NodeEnv) -> anyhow::Result<i32> {
-    let pidfile = env.pid_file();
+fn stop(env: &HaEnv) -> anyhow::Result<i32> {
+    let pidfile = env.pid_file(Daemon::Heartbeat);
     let Some(pid) = read_pid(&pidfile).filter(|&p| alive(p)) else {
         eprintln!("heartbeat: no heartbeat running (pid file {})", pidfile.display());
         return Ok(1);
@@ -81,13 +81,13 @@ fn print_diags(diags: &[Diagnostic]) {
 }
 
 fn real_main(args: Args) -> anyhow::Result<i32> {
-    let env = NodeEnv::from_process()?;
+    let env = HaEnv::from_process()?;
     if args.kill {
         return stop(&env);
     }
 
     // Configuration: every finding printed, any error fatal.
-    let cf_path = env.confdir.join("ha.cf");
+    let cf_path = env.ha_cf();
     let text = std::fs::read_to_string(&cf_path).with_context(|| format!("cannot read {}", cf_path.display()))?;
     let file = cf_path.display().to_string();
     let (cf, mut diags) = hacf::parse(&text, &file);
@@ -97,7 +97,7 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
     if has_errors(&diags) {
         bail!("configuration errors in {file}; not starting");
     }
-    let keys_path = env.confdir.join("authkeys");
+    let keys_path = env.authkeys();
     let keys: Authkeys = match Authkeys::load(&keys_path) {
         Ok((k, warnings)) => {
             print_diags(&warnings);
@@ -110,7 +110,7 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
         Err(e) => bail!("{e}"),
     };
 
-    let pidfile = env.pid_file();
+    let pidfile = env.pid_file(Daemon::Heartbeat);
     if let Some(pid) = read_pid(&pidfile).filter(|&p| alive(p)) {
         bail!("heartbeat is already running [pid {pid}]");
     }
@@ -122,7 +122,7 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
 
     // Sockets before daemonizing, so failures reach the terminal.
     let links = media::open(&cf.media, cf.udpport, env.bindaddr)?;
-    let sock_path = env.api_socket();
+    let sock_path = env.socket(Daemon::Heartbeat);
     let _ = std::fs::remove_file(&sock_path);
     let listener =
         std::os::unix::net::UnixListener::bind(&sock_path).with_context(|| format!("cannot bind {}", sock_path.display()))?;
