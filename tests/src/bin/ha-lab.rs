@@ -1,0 +1,190 @@
+//! `ha-lab`: cluster nodes as separate hosts on one machine (docs/LAB.md).
+//!
+//! Each invocation finds its lab through `<root>/lab.json`; the root is
+//! `--root`, or `/tmp/ha-lab/<name>`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tests::lab::{self, Lab, LabSpec, Media, Timing};
+
+#[derive(Parser, Debug)]
+#[command(name = "ha-lab", about = "Cluster nodes in network/PID/UTS/mount namespaces")]
+struct Args {
+    /// The lab's name (namespaces are hl-<name>-*).
+    #[arg(long, short = 'n', default_value = "lab", global = true)]
+    name: String,
+    /// The lab's directory (default /tmp/ha-lab/<name>).
+    #[arg(long, global = true)]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Build the namespaces, links and node files, and boot every node.
+    Create {
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// Links per node (1 or 2).
+        #[arg(long, default_value_t = 1)]
+        links: usize,
+        /// ucast, bcast or mcast.
+        #[arg(long, default_value = "ucast")]
+        media: Media,
+        #[arg(long, default_value_t = 694)]
+        udpport: u16,
+        #[arg(long, default_value_t = Timing::default().keepalive_ms)]
+        keepalive_ms: u64,
+        #[arg(long, default_value_t = Timing::default().deadtime_ms)]
+        deadtime_ms: u64,
+        #[arg(long, default_value_t = Timing::default().warntime_ms)]
+        warntime_ms: u64,
+        #[arg(long, default_value_t = Timing::default().initdead_ms)]
+        initdead_ms: u64,
+        /// Where heartbeat and cl_status are (default: beside ha-lab).
+        #[arg(long)]
+        bin_dir: Option<PathBuf>,
+    },
+    /// Start heartbeat on nodes (all when none named), booting them if off.
+    Start { nodes: Vec<String> },
+    /// heartbeat -k on nodes (all when none named).
+    Stop { nodes: Vec<String> },
+    /// Power a node on (new PID namespace) without starting heartbeat.
+    Boot { node: String },
+    /// Power a node off hard: its whole PID namespace dies.
+    Kill { node: String },
+    /// SIGSTOP every process of a node.
+    Pause { node: String },
+    /// SIGCONT every process of a node.
+    Resume { node: String },
+    /// Drop all packets on one link of a node (nftables).
+    Cut { node: String, link: usize },
+    /// Undo a cut.
+    Restore { node: String, link: usize },
+    /// Drop PERCENT % of packets on one link of a node (0 removes).
+    Loss { node: String, link: usize, percent: u32 },
+    /// Split the nodes into groups, e.g. `partition n1 n2,n3`.
+    Partition {
+        #[arg(required = true)]
+        groups: Vec<String>,
+    },
+    /// Remove the partition.
+    Heal,
+    /// Run a command on a node with its HA_* environment.
+    Exec {
+        node: String,
+        #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+    /// Show each node's init pid and active faults.
+    Status,
+    /// Remove the lab's processes and namespaces (files stay).
+    Destroy,
+    /// Remove leftover namespaces of every lab (or of --name with --only).
+    Cleanup {
+        /// Only the lab named by --name.
+        #[arg(long)]
+        only: bool,
+    },
+    /// Internal: pid 1 of a node's PID namespace.
+    #[command(hide = true)]
+    NodeInit {
+        #[arg(long)]
+        hostname: String,
+        #[arg(long)]
+        ready: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ha-lab: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let root = args.root.clone().unwrap_or_else(|| PathBuf::from("/tmp/ha-lab").join(&args.name));
+    let open = || Lab::open(&root).with_context(|| format!("no lab at {} (ha-lab create?)", root.display()));
+    match args.cmd {
+        Cmd::NodeInit { hostname, ready } => {
+            lab::node_init::run(&hostname, &ready)?;
+        }
+        Cmd::Create { nodes, links, media, udpport, keepalive_ms, deadtime_ms, warntime_ms, initdead_ms, bin_dir } => {
+            let bin_dir = match bin_dir {
+                Some(d) => d,
+                None => std::env::current_exe()?.parent().context("ha-lab has no directory")?.to_path_buf(),
+            };
+            let mut spec = LabSpec::new(&args.name, &root, nodes, links, &bin_dir);
+            spec.media = media;
+            spec.udpport = udpport;
+            spec.timing = Timing { keepalive_ms, deadtime_ms, warntime_ms, initdead_ms };
+            Lab::create(spec)?;
+            println!("lab {} created in {}", args.name, root.display());
+        }
+        Cmd::Start { nodes } => {
+            let mut lab = open()?;
+            for n in pick(&lab, nodes) {
+                lab.start(&n)?;
+            }
+        }
+        Cmd::Stop { nodes } => {
+            let lab = open()?;
+            for n in pick(&lab, nodes) {
+                lab.stop(&n)?;
+            }
+        }
+        Cmd::Boot { node } => open()?.boot(&node)?,
+        Cmd::Kill { node } => open()?.kill(&node)?,
+        Cmd::Pause { node } => open()?.pause(&node)?,
+        Cmd::Resume { node } => open()?.resume(&node)?,
+        Cmd::Cut { node, link } => open()?.cut(&node, link)?,
+        Cmd::Restore { node, link } => open()?.restore(&node, link)?,
+        Cmd::Loss { node, link, percent } => open()?.loss(&node, link, percent)?,
+        Cmd::Partition { groups } => {
+            let groups: Vec<Vec<String>> = groups.iter().map(|g| g.split(',').map(str::to_string).collect()).collect();
+            open()?.partition(&groups)?;
+        }
+        Cmd::Heal => open()?.heal()?,
+        Cmd::Exec { node, command } => {
+            let lab = open()?;
+            let rest: Vec<&str> = command[1..].iter().map(String::as_str).collect();
+            let st = lab.command(&node, &command[0], &rest)?.status()?;
+            // The command's own exit code (cl_status answers with them).
+            return Ok(ExitCode::from(st.code().unwrap_or(128) as u8));
+        }
+        Cmd::Status => {
+            let lab = open()?;
+            for n in lab.spec.node_names() {
+                match lab.init_pid(&n) {
+                    Some(pid) => println!("{n}: running (init pid {pid}), faults: {:?}", lab.faults(&n)?),
+                    None => println!("{n}: off"),
+                }
+            }
+        }
+        Cmd::Destroy => open()?.destroy()?,
+        Cmd::Cleanup { only } => {
+            for ns in lab::cleanup(only.then_some(args.name.as_str()))? {
+                println!("removed {ns}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The named nodes, or all of them.
+fn pick(lab: &Lab, nodes: Vec<String>) -> Vec<String> {
+    if nodes.is_empty() {
+        lab.spec.node_names()
+    } else {
+        nodes
+    }
+}
