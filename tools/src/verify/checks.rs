@@ -62,6 +62,12 @@ pub fn run(doc: &Document, now: i64, v: &mut Verdict) {
         }
     }
 
+    if ws.options.stonith_action == "poweroff" {
+        v.warnings.push(Finding {
+            origin: "unpack_config",
+            message: "Support for stonith-action of 'poweroff' is deprecated and will be removed in a future release (use 'off' instead)".into(),
+        });
+    }
     on_fail(doc, ws.options.stonith_enabled, v);
     deprecated(doc, v);
 
