@@ -216,13 +216,29 @@ impl Scheduler<'_> {
     fn simple_order(&mut self, first: RscId, fa: RscAction, then: RscId, ta: RscAction, kind: OrderKind, symmetrical: bool) {
         let (fa, ta) = (fa.as_str(), ta.as_str());
         let flags = flags_for_kind(kind, fa, if symmetrical { Symmetry::Symmetric } else { Symmetry::Asymmetric });
-        self.order_tasks(first, fa, then, ta, flags);
+        self.order_tasks(first, self.completion_task(first, fa), then, ta, flags);
         if !symmetrical {
             return;
         }
         let (Some(fi), Some(ti)) = (invert(fa), invert(ta)) else { return };
         let flags = flags_for_kind(kind, fi, Symmetry::Inverse);
-        self.order_tasks(then, ti, first, fi, flags);
+        self.order_tasks(then, self.completion_task(then, ti), first, fi, flags);
+    }
+
+    /// A configured order after a group or clone waits for the whole of
+    /// it: its `running` rather than its `start` (`stopped`, `promoted`,
+    /// `demoted` likewise; `action_uuid_for_ordering`).
+    fn completion_task(&self, rsc: RscId, task: &'static str) -> &'static str {
+        if self.ws.rsc(rsc).is_primitive() {
+            return task;
+        }
+        match task {
+            "start" => "running",
+            "stop" => "stopped",
+            "promote" => "promoted",
+            "demote" => "demoted",
+            other => other,
+        }
     }
 
     /// Turns orderings into edges between existing actions.
@@ -277,6 +293,7 @@ impl Scheduler<'_> {
         while changed && rounds < 1000 {
             changed = false;
             rounds += 1;
+            changed |= self.update_group_pseudo_actions();
             for (then, firsts) in &any_of {
                 if self.actions[*then].runnable && firsts.iter().all(|f| !self.actions[*f].runnable) {
                     self.actions[*then].runnable = false;
@@ -325,6 +342,34 @@ impl Scheduler<'_> {
                 }
             }
         }
+    }
+
+    /// A group's pseudo-actions summarise its members'
+    /// (`pcmk__group_action_flags`): start/running are required when a
+    /// member start is and cannot run when a member has no runnable
+    /// start; stop/stopped are required when a member stop is.
+    fn update_group_pseudo_actions(&mut self) -> bool {
+        let mut changed = false;
+        for g in 0..self.ws.resources.len() {
+            let g = RscId(g);
+            if !matches!(self.ws.rsc(g).variant, Variant::Group) {
+                continue;
+            }
+            let members = self.ws.rsc(g).children.clone();
+            for (mine, member_task) in [("start", "start"), ("running", "start"), ("stop", "stop"), ("stopped", "stop")] {
+                let Some(a) = self.find_action(g, mine, None) else { continue };
+                let member_actions: Vec<Option<usize>> = members.iter().map(|m| self.find_action_any_node(*m, member_task)).collect();
+                if self.actions[a].optional && member_actions.iter().flatten().any(|m| !self.actions[*m].optional) {
+                    self.actions[a].optional = false;
+                    changed = true;
+                }
+                if mine == "running" && self.actions[a].runnable && member_actions.iter().any(|m| m.is_none_or(|m| !self.actions[m].runnable)) {
+                    self.actions[a].runnable = false;
+                    changed = true;
+                }
+            }
+        }
+        changed
     }
 
     fn because(&self, change: &str, cause: usize) -> String {
