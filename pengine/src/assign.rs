@@ -124,7 +124,7 @@ impl Scheduler<'_> {
             let col = self.colocations[c].clone();
             let archive = (col.dependent_role >= Role::Promoted || (col.score.value() < 0 && !col.score.is_infinite())).then(|| self.ws.rsc(r).allowed_nodes.clone());
             self.assign(col.primary, None);
-            self.apply_coloc_score(c);
+            self.apply_coloc_score(c, r);
             if let Some(saved) = archive {
                 if !self.any_available(&self.ws.rsc(r).allowed_nodes) {
                     self.ws.resources[r.0].allowed_nodes = saved;

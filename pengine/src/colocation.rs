@@ -234,7 +234,9 @@ impl Scheduler<'_> {
 
     /// Applies colocation `c` to its dependent once the primary is
     /// assigned (`rsc_colocation_rh`).
-    pub(crate) fn apply_coloc_score(&mut self, c: usize) {
+    /// `dep` is the colocation's dependent, or the member of a group
+    /// dependent that took over the group's colocations.
+    pub(crate) fn apply_coloc_score(&mut self, c: usize, dep: RscId) {
         let col = self.colocations[c].clone();
         let mut primary = col.primary;
         if let Variant::Group = self.ws.rsc(primary).variant {
@@ -252,7 +254,6 @@ impl Scheduler<'_> {
         if self.assign[primary.0].provisional {
             return;
         }
-        let dep = col.dependent;
         if col.dependent_role != Role::Unknown && col.dependent_role != self.ws.rsc(dep).next_role {
             return;
         }

@@ -42,7 +42,7 @@ impl Schedule {
         }
         let mut seen = std::collections::BTreeSet::new();
         for e in &self.edges {
-            if e.flags.none || !self.in_graph(e.first) || !self.in_graph(e.then) || !seen.insert((e.first, e.then)) {
+            if e.flags.none || e.flags.derived || !self.in_graph(e.first) || !self.in_graph(e.then) || !seen.insert((e.first, e.then)) {
                 continue;
             }
             out.push_str(&format!("\"{}\" -> \"{}\" [ style = bold]\n", self.dot_name(e.first), self.dot_name(e.then)));

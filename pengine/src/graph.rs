@@ -62,7 +62,7 @@ impl Schedule {
         }
         let mut inputs: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for e in &self.edges {
-            if e.flags.none || !self.in_graph(e.first) || !self.in_graph(e.then) {
+            if e.flags.none || e.flags.derived || !self.in_graph(e.first) || !self.in_graph(e.then) {
                 continue;
             }
             let list = inputs.entry(e.then).or_default();

@@ -36,6 +36,9 @@ pub struct OrderFlags {
     pub one_or_more: bool,
     /// A resource's own stop before its start (`pe_order_restart`).
     pub restart: bool,
+    /// Only carries flags to a group's members; not an ordering of its
+    /// own in the graph.
+    pub derived: bool,
 }
 
 /// One side of an ordering before resolution.
@@ -75,7 +78,7 @@ fn invert(task: &str) -> Option<&'static str> {
     })
 }
 
-const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false };
+const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false, derived: false };
 
 impl Scheduler<'_> {
     pub(crate) fn order(&mut self, first: Side, then: Side, flags: OrderFlags) {
@@ -244,6 +247,19 @@ impl Scheduler<'_> {
     /// Turns orderings into edges between existing actions.
     pub(crate) fn resolve_orderings(&mut self) {
         let mut edges = Vec::new();
+        // An order into a group's start or stop reaches its members too
+        // (Pacemaker updates a group's members with its actions).
+        for i in 0..self.orderings.len() {
+            let o = self.orderings[i].clone();
+            if let (Side::Task(g, task), Some(first_rsc)) = (&o.then, self.side_rsc(&o.first)) {
+                if matches!(self.ws.rsc(*g).variant, Variant::Group) && (task == "start" || task == "stop") && self.ws.rsc(first_rsc).parent != Some(*g) && first_rsc != *g {
+                    for m in self.ws.rsc(*g).children.clone() {
+                        let flags = OrderFlags { implies_first: false, derived: true, ..o.flags };
+                        self.orderings.push(Ordering { first: o.first.clone(), then: Side::Task(m, task.clone()), flags });
+                    }
+                }
+            }
+        }
         for i in 0..self.orderings.len() {
             let o = self.orderings[i].clone();
             let mut firsts = self.side_actions(&o.first);
@@ -269,6 +285,13 @@ impl Scheduler<'_> {
             }
         }
         self.edges = edges;
+    }
+
+    fn side_rsc(&self, side: &Side) -> Option<RscId> {
+        match side {
+            Side::Action(a) => self.actions[*a].rsc,
+            Side::Task(r, _) => Some(*r),
+        }
     }
 
     fn side_actions(&self, side: &Side) -> Vec<usize> {
