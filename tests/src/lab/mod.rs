@@ -317,8 +317,10 @@ impl Lab {
         if percent > 100 {
             return Err(LabError::Spec(format!("loss {percent}% is over 100%")));
         }
-        let rin = format!("iifname \"{dev}\" numgen random mod 100 < {percent} drop");
-        let rout = format!("oifname \"{dev}\" numgen random mod 100 < {percent} drop");
+        // numgen yields 0..=99, and nft refuses a comparison with 100.
+        let pick = if percent == 100 { String::new() } else { format!("numgen random mod 100 < {percent} ") };
+        let rin = format!("iifname \"{dev}\" {pick}drop");
+        let rout = format!("oifname \"{dev}\" {pick}drop");
         sys::nft(&ns, &replace_table(&table, &rin, &rout))
     }
 
@@ -393,7 +395,10 @@ impl Lab {
                 first.get_or_insert(e);
             }
         }
-        self.reap();
+        // Every launched `unshare` lived in a namespace just emptied.
+        for mut c in self.launched.drain(..) {
+            let _ = c.wait();
+        }
         let _ = std::fs::remove_file(LabSpec::state_file(&self.spec.root));
         first.map_or(Ok(()), Err)
     }
