@@ -1,0 +1,634 @@
+//! The controller core: `handle(event, now) -> Vec<Command>`.
+//!
+//! Events (membership views, peer messages, CIB changes, transition
+//! results, timers) are turned into FSA inputs; each input goes through
+//! [`fsa::next`], the state is updated and the table's actions run. Actions
+//! may raise further inputs, which are processed in order before `handle`
+//! returns. No I/O, no clock: the shell executes the commands and feeds
+//! their results back as events.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::time::Duration;
+
+use ccm::View;
+use cib::Version;
+
+use crate::election::{beats, Candidate, Election};
+use crate::fsa::{self, Action, Input, State};
+use crate::join::{Join, Phase};
+use crate::message::{Destination, Message};
+
+/// Timing knobs (Pacemaker's cluster options of the same role).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// This node's name.
+    pub name: String,
+    /// How long a candidate waits for no-votes before taking the DC role
+    /// (`election-timeout`).
+    pub election_timeout: Duration,
+    /// How long a node waits for a DC before starting an election
+    /// (`dc-deadtime`).
+    pub dc_deadtime: Duration,
+    /// How long the DC waits for join answers before going on without the
+    /// silent nodes (`join-integration-timeout` / `join-finalization-timeout`).
+    pub join_timeout: Duration,
+}
+
+impl Config {
+    /// Defaults scaled for a LAN cluster: election 2 s, dc-deadtime 5 s
+    /// (Pacemaker's 20 s waits for slow boots; our membership layer reports
+    /// peers first), join timeout 5 s.
+    pub fn new(name: impl Into<String>) -> Config {
+        Config {
+            name: name.into(),
+            election_timeout: Duration::from_secs(2),
+            dc_deadtime: Duration::from_secs(5),
+            join_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What the controller is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// ccm installed a new view.
+    Membership(View),
+    /// A peer's message.
+    Message { from: String, msg: Message },
+    /// The local CIB changed (any node sees this; the DC recomputes).
+    CibChanged { version: Version },
+    /// pengine finished computing transition `id`.
+    TransitionComputed { id: u64 },
+    /// tengine finished transition `id`; `complete` is false when it was
+    /// aborted or an action failed (a new transition is computed).
+    TransitionFinished { id: u64, complete: bool },
+    /// A timer set by [`Command::SetTimer`] fired.
+    Timer(Timer),
+    /// The administrator asked for a clean shutdown.
+    Shutdown,
+    /// Our resources are stopped: exit.
+    Stop,
+    /// An unrecoverable local failure (lost the CIB or lrmd connection).
+    Error,
+}
+
+/// The controller's timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Timer {
+    /// The election timeout.
+    Election,
+    /// Waiting for a DC (dc-deadtime).
+    DcDeadtime,
+    /// DC: the join round's answers are due.
+    Join,
+    /// DC: offer again the members that fell out of a join round.
+    Rejoin,
+}
+
+/// A line of the CIB status section the DC maintains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusUpdate {
+    /// `dc-uuid` / `have-quorum` on `<cib>`.
+    Dc { node: String, quorum: bool },
+    /// A node's `join` value in its `node_state`.
+    Join { node: String, phase: Phase },
+    /// A node left the membership: `in_ccm="false"`, `crmd="offline"`,
+    /// `join="down"`.
+    Left { node: String },
+}
+
+/// What the controller asks the shell to do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// The FSA moved (the shell logs Pacemaker's "State transition" line).
+    StateChange { from: State, to: State, input: Input },
+    /// A warning or error from the table (an unexpected input).
+    Log { action: Action, state: State, input: Input },
+    Send { to: Destination, msg: Message },
+    /// Arm (or re-arm) a timer.
+    SetTimer { timer: Timer, after: Duration },
+    CancelTimer(Timer),
+    /// DC: fetch the CIB from `from` (it has the highest version) and make
+    /// it the cluster's copy. The shell finishes this before carrying out
+    /// the commands that follow (the join acks).
+    SyncCib { from: String },
+    /// DC: write into the CIB status section.
+    WriteStatus(StatusUpdate),
+    /// DC: run pengine on the current CIB; answer with
+    /// [`Event::TransitionComputed`].
+    ComputeTransition { id: u64 },
+    /// DC: execute the transition computed as `id` with tengine; answer
+    /// with [`Event::TransitionFinished`].
+    ExecuteTransition { id: u64 },
+    /// DC: stop transition `id` (no new actions; running ones finish).
+    AbortTransition { id: u64 },
+    /// Set our `shutdown` node attribute so that the DC moves our
+    /// resources away.
+    RequestShutdown,
+    /// Exit the daemon (the launcher may respawn it).
+    Exit,
+}
+
+/// Data an input carries through the FSA (Pacemaker's `fsa_data`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Data {
+    None,
+    /// The node an I_NODE_JOIN is about.
+    Node(String),
+    /// A join request.
+    Request { from: String, version: Version },
+    /// A confirmation (DC) or an ack (client).
+    Answer { from: String, join_id: u64 },
+}
+
+/// One node's controller.
+#[derive(Debug, Clone)]
+pub struct Controller {
+    config: Config,
+    state: State,
+    /// The current membership (None before ccm's first view).
+    view: Option<View>,
+    /// The DC we joined, or ourselves.
+    dc: Option<String>,
+    election: Election,
+    /// DC side of the join.
+    join: Join,
+    /// Client side: the DC's join round we answered.
+    client_join: Option<u64>,
+    cib_version: Version,
+    /// Id of the last transition asked for.
+    pe_id: u64,
+    /// The transition being executed, if any.
+    te_running: Option<u64>,
+    /// Timers currently armed (to cancel only what is armed).
+    timers: BTreeSet<Timer>,
+    queue: VecDeque<(Input, Data)>,
+    out: Vec<Command>,
+}
+
+impl Controller {
+    /// A controller that started at `now`.
+    pub fn new(config: Config, now: Duration) -> Controller {
+        Controller {
+            election: Election::new(now),
+            config,
+            state: State::Starting,
+            view: None,
+            dc: None,
+            join: Join::default(),
+            client_join: None,
+            cib_version: Version::default(),
+            pe_id: 0,
+            te_running: None,
+            timers: BTreeSet::new(),
+            queue: VecDeque::new(),
+            out: Vec::new(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The DC this node knows of (itself when it is the DC).
+    pub fn dc(&self) -> Option<&str> {
+        self.dc.as_deref()
+    }
+
+    pub fn view(&self) -> Option<&View> {
+        self.view.as_ref()
+    }
+
+    /// The DC's join phase of `node`.
+    pub fn join_phase(&self, node: &str) -> Phase {
+        self.join.phase(node)
+    }
+
+    /// Feed one event; returns the commands to carry out, in order.
+    pub fn handle(&mut self, event: Event, now: Duration) -> Vec<Command> {
+        match event {
+            Event::Membership(view) => self.on_membership(view),
+            Event::Message { from, msg } => self.on_message(from, msg, now),
+            Event::CibChanged { version } => {
+                self.cib_version = version;
+                self.raise(Input::CibUpdate, Data::None);
+            }
+            Event::TransitionComputed { id } => {
+                if id == self.pe_id && self.state == State::PolicyEngine {
+                    self.raise(Input::PeSuccess, Data::None);
+                }
+            }
+            Event::TransitionFinished { id, complete } => {
+                if self.te_running == Some(id) {
+                    self.te_running = None;
+                    self.raise(if complete { Input::TeSuccess } else { Input::PeCalc }, Data::None);
+                }
+            }
+            Event::Timer(t) => {
+                if self.timers.remove(&t) {
+                    self.on_timer(t);
+                }
+            }
+            Event::Shutdown => self.raise(Input::Shutdown, Data::None),
+            Event::Stop => self.raise(Input::Stop, Data::None),
+            Event::Error => self.raise(Input::Error, Data::None),
+        }
+        self.run(now);
+        std::mem::take(&mut self.out)
+    }
+
+    fn raise(&mut self, input: Input, data: Data) {
+        self.queue.push_back((input, data));
+    }
+
+    fn members(&self) -> Vec<String> {
+        self.view.as_ref().map(|v| v.members.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    fn is_member(&self, node: &str) -> bool {
+        self.view.as_ref().is_some_and(|v| v.members.contains(node))
+    }
+
+    fn me(&self, now: Duration) -> (String, u64) {
+        (self.config.name.clone(), self.election.age_ms(now))
+    }
+
+    fn on_membership(&mut self, view: View) {
+        let old: BTreeSet<String> = self.view.as_ref().map(|v| v.members.clone()).unwrap_or_default();
+        let first = self.view.is_none();
+        let quorum_changed = self.view.as_ref().is_some_and(|v| v.quorum != view.quorum);
+        let joined: Vec<String> =
+            view.members.iter().filter(|m| !old.contains(*m) && **m != self.config.name).cloned().collect();
+        let left: Vec<String> = old.iter().filter(|m| !view.members.contains(*m)).cloned().collect();
+        self.view = Some(view);
+        if first || self.state == State::Starting {
+            // Look for a DC by voting: an existing DC answers with its own
+            // vote and an offer.
+            self.raise(Input::Pending, Data::None);
+            self.raise(Input::Election, Data::None);
+            return;
+        }
+        if self.state.is_dc() {
+            for node in &left {
+                self.join.set(node, Phase::None);
+                self.out.push(Command::WriteStatus(StatusUpdate::Left { node: node.clone() }));
+            }
+            if quorum_changed {
+                let quorum = self.view.as_ref().is_some_and(|v| v.quorum);
+                self.out.push(Command::WriteStatus(StatusUpdate::Dc { node: self.config.name.clone(), quorum }));
+            }
+            for node in joined {
+                self.raise(Input::NodeJoin, Data::Node(node));
+            }
+            if !left.is_empty() || quorum_changed {
+                self.check_join();
+                self.raise(Input::PeCalc, Data::None);
+            }
+            return;
+        }
+        match self.state {
+            // The no-votes we hold may no longer cover the members.
+            State::Election => self.raise(Input::Election, Data::None),
+            State::Pending | State::NotDc => {
+                if let Some(dc) = self.dc.clone() {
+                    if !self.is_member(&dc) {
+                        self.dc = None;
+                        self.raise(Input::Election, Data::None);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_message(&mut self, from: String, msg: Message, now: Duration) {
+        // Messages from outside our view are from another partition or
+        // from before a restart.
+        if !self.is_member(&from) || from == self.config.name {
+            return;
+        }
+        let (me, age) = self.me(now);
+        let mine = Candidate { name: &me, age_ms: age };
+        match msg {
+            Message::Vote { election_id, age_ms } => {
+                let theirs = Candidate { name: &from, age_ms };
+                let they_win = beats(&theirs, &mine);
+                match self.state {
+                    s if s.is_dc() => {
+                        if they_win {
+                            self.send_to(&from, Message::NoVote { election_id });
+                            self.raise(Input::ReleaseDc, Data::None);
+                        } else {
+                            self.send_vote(Destination::Node(from.clone()), now);
+                            self.raise(Input::NodeJoin, Data::Node(from));
+                        }
+                    }
+                    State::Election | State::Pending | State::NotDc => {
+                        if they_win {
+                            self.send_to(&from, Message::NoVote { election_id });
+                            if self.state == State::Election {
+                                self.raise(Input::Pending, Data::None);
+                            }
+                        } else {
+                            self.send_vote(Destination::Node(from), now);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Message::NoVote { election_id } => {
+                self.election.no_vote(&from, election_id);
+                self.check_election();
+            }
+            Message::JoinOffer { join_id, age_ms } => {
+                let theirs = Candidate { name: &from, age_ms };
+                let they_win = beats(&theirs, &mine);
+                match self.state {
+                    State::Pending | State::NotDc => self.accept_offer(from, join_id),
+                    s if s.is_dc() || s == State::Election => {
+                        if they_win {
+                            if s.is_dc() {
+                                self.raise(Input::ReleaseDc, Data::None);
+                            } else {
+                                self.raise(Input::Pending, Data::None);
+                            }
+                            self.accept_offer(from, join_id);
+                        } else {
+                            // Make the offering DC step down.
+                            self.send_vote(Destination::Node(from), now);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Message::JoinRequest { join_id, cib_version } => {
+                if !self.state.is_dc() {
+                    return;
+                }
+                if join_id != self.join.id {
+                    // A request for an old round: offer the current one.
+                    self.raise(Input::NodeJoin, Data::Node(from));
+                } else if self.join.phase(&from) == Phase::Welcomed {
+                    self.raise(Input::JoinRequest, Data::Request { from, version: cib_version });
+                }
+                // Otherwise a duplicate answer to a repeated offer.
+            }
+            Message::JoinAck { join_id } => {
+                if self.dc.as_deref() == Some(from.as_str())
+                    && self.client_join == Some(join_id)
+                    && matches!(self.state, State::Pending | State::NotDc)
+                {
+                    self.raise(Input::JoinResult, Data::Answer { from, join_id });
+                }
+            }
+            Message::JoinConfirm { join_id } => {
+                if self.state == State::FinalizeJoin && join_id == self.join.id {
+                    self.raise(Input::JoinResult, Data::Answer { from, join_id });
+                }
+            }
+        }
+    }
+
+    fn accept_offer(&mut self, dc: String, join_id: u64) {
+        self.raise(Input::JoinOffer, Data::Answer { from: dc, join_id });
+    }
+
+    fn on_timer(&mut self, t: Timer) {
+        match t {
+            // Nobody beat us in time: take the role (Pacemaker does too).
+            Timer::Election => {
+                if self.state == State::Election && self.election.running {
+                    self.raise(Input::ElectionDc, Data::None);
+                }
+            }
+            Timer::DcDeadtime => self.raise(Input::DcTimeout, Data::None),
+            Timer::Join => {
+                let silent = match self.state {
+                    State::Integration => self.join.in_phase(Phase::Welcomed),
+                    State::FinalizeJoin => self.join.in_phase(Phase::Finalized),
+                    _ => Vec::new(),
+                };
+                if !silent.is_empty() {
+                    for n in &silent {
+                        self.join.set(n, Phase::None);
+                    }
+                    self.set_timer(Timer::Rejoin, self.config.join_timeout);
+                    self.check_join();
+                }
+            }
+            Timer::Rejoin => {
+                if self.state.is_dc() {
+                    for m in self.members() {
+                        if m != self.config.name && self.join.phase(&m) == Phase::None {
+                            self.raise(Input::NodeJoin, Data::Node(m));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Run queued inputs through the FSA.
+    fn run(&mut self, now: Duration) {
+        while let Some((input, data)) = self.queue.pop_front() {
+            let from = self.state;
+            let (to, actions) = fsa::next(from, input);
+            if to != from {
+                self.out.push(Command::StateChange { from, to, input });
+                self.state = to;
+            }
+            for &a in actions {
+                self.act(a, from, input, &data, now);
+            }
+        }
+    }
+
+    fn act(&mut self, action: Action, from: State, input: Input, data: &Data, now: Duration) {
+        match action {
+            Action::Warn | Action::Error => self.out.push(Command::Log { action, state: from, input }),
+            Action::ElectionVote => {
+                self.election.start();
+                self.send_vote(Destination::All, now);
+                self.set_timer(Timer::Election, self.config.election_timeout);
+                self.check_election();
+            }
+            Action::ElectionStop => {
+                self.election.stop();
+                self.cancel_timer(Timer::Election);
+            }
+            Action::DcTimerStart => self.set_timer(Timer::DcDeadtime, self.config.dc_deadtime),
+            Action::DcTimerStop => self.cancel_timer(Timer::DcDeadtime),
+            Action::DcTakeover => {
+                self.dc = Some(self.config.name.clone());
+                self.cancel_timer(Timer::DcDeadtime);
+                let quorum = self.view.as_ref().is_some_and(|v| v.quorum);
+                self.out.push(Command::WriteStatus(StatusUpdate::Dc { node: self.config.name.clone(), quorum }));
+            }
+            Action::DcRelease => {
+                self.dc = None;
+                self.join.reset();
+                self.cancel_timer(Timer::Join);
+                self.cancel_timer(Timer::Rejoin);
+                if self.state == State::ReleaseDc {
+                    self.raise(Input::ReleaseSuccess, Data::None);
+                }
+            }
+            Action::JoinOfferAll => {
+                let id = self.join.new_round();
+                let me = self.config.name.clone();
+                // The DC joins itself without messages.
+                self.join.set(&me, Phase::Welcomed);
+                self.join.request(&me, self.cib_version);
+                let age_ms = self.election.age_ms(now);
+                for m in self.members() {
+                    if m != me {
+                        self.join.set(&m, Phase::Welcomed);
+                        self.send_to(&m, Message::JoinOffer { join_id: id, age_ms });
+                    }
+                }
+                self.set_timer(Timer::Join, self.config.join_timeout);
+                self.check_join();
+            }
+            Action::JoinOfferOne => {
+                if let Data::Node(node) = data {
+                    if self.is_member(node) {
+                        self.join.set(node, Phase::Welcomed);
+                        let age_ms = self.election.age_ms(now);
+                        self.send_to(node, Message::JoinOffer { join_id: self.join.id, age_ms });
+                        self.set_timer(Timer::Join, self.config.join_timeout);
+                    }
+                }
+                // The node may be gone: see whether the round can go on.
+                self.check_join();
+            }
+            Action::JoinProcessReq => {
+                if let Data::Request { from, version } = data {
+                    if self.join.request(from, *version) {
+                        self.out.push(Command::WriteStatus(StatusUpdate::Join {
+                            node: from.clone(),
+                            phase: Phase::Integrated,
+                        }));
+                    }
+                }
+                self.check_join();
+            }
+            Action::JoinFinalize => {
+                let me = self.config.name.clone();
+                if let Some((best, version)) = self.join.best_version(&me) {
+                    if best != me && version > self.cib_version {
+                        self.out.push(Command::SyncCib { from: best });
+                        self.cib_version = version;
+                    }
+                }
+                for n in self.join.in_phase(Phase::Integrated) {
+                    if n == me {
+                        self.join.set(&n, Phase::Confirmed);
+                        self.out.push(Command::WriteStatus(StatusUpdate::Join { node: n, phase: Phase::Confirmed }));
+                    } else {
+                        self.join.set(&n, Phase::Finalized);
+                        self.send_to(&n, Message::JoinAck { join_id: self.join.id });
+                    }
+                }
+                self.set_timer(Timer::Join, self.config.join_timeout);
+                self.check_join();
+            }
+            Action::JoinProcessAck => {
+                if let Data::Answer { from, .. } = data {
+                    if self.join.confirm(from) {
+                        self.out.push(Command::WriteStatus(StatusUpdate::Join {
+                            node: from.clone(),
+                            phase: Phase::Confirmed,
+                        }));
+                    }
+                }
+                self.check_join();
+            }
+            Action::JoinFinal => self.cancel_timer(Timer::Join),
+            Action::ClJoinRequest => {
+                if let Data::Answer { from, join_id } = data {
+                    self.dc = Some(from.clone());
+                    self.client_join = Some(*join_id);
+                    let msg = Message::JoinRequest { join_id: *join_id, cib_version: self.cib_version };
+                    self.send_to(from, msg);
+                }
+            }
+            Action::ClJoinConfirm => {
+                if let Data::Answer { from, join_id } = data {
+                    self.send_to(from, Message::JoinConfirm { join_id: *join_id });
+                }
+            }
+            Action::PeInvoke => {
+                self.pe_id += 1;
+                self.out.push(Command::ComputeTransition { id: self.pe_id });
+            }
+            Action::TeInvoke => {
+                self.te_running = Some(self.pe_id);
+                self.out.push(Command::ExecuteTransition { id: self.pe_id });
+            }
+            Action::TeCancel | Action::TeHalt => {
+                if let Some(id) = self.te_running.take() {
+                    self.out.push(Command::AbortTransition { id });
+                }
+            }
+            Action::ShutdownReq => self.out.push(Command::RequestShutdown),
+            Action::Recover => self.raise(Input::Terminate, Data::None),
+            Action::Exit => {
+                for t in std::mem::take(&mut self.timers) {
+                    self.out.push(Command::CancelTimer(t));
+                }
+                self.out.push(Command::Exit);
+            }
+        }
+    }
+
+    /// Raise I_ELECTION_DC when every other member has conceded.
+    fn check_election(&mut self) {
+        if self.state != State::Election {
+            return;
+        }
+        let members = self.members();
+        if self.election.won(&self.config.name, &members) {
+            self.raise(Input::ElectionDc, Data::None);
+        }
+    }
+
+    /// Raise I_INTEGRATED / I_FINALIZED when the round allows it.
+    fn check_join(&mut self) {
+        let pending = self.queue.iter().any(|(i, _)| matches!(i, Input::Integrated | Input::Finalized));
+        if pending {
+            return;
+        }
+        match self.state {
+            State::Integration if self.join.integrated() => self.raise(Input::Integrated, Data::None),
+            State::FinalizeJoin if self.join.finalized() => self.raise(Input::Finalized, Data::None),
+            _ => {}
+        }
+    }
+
+    fn send_vote(&mut self, to: Destination, now: Duration) {
+        let msg = Message::Vote { election_id: self.election.id, age_ms: self.election.age_ms(now) };
+        self.out.push(Command::Send { to, msg });
+    }
+
+    fn send_to(&mut self, node: &str, msg: Message) {
+        self.out.push(Command::Send { to: Destination::Node(node.to_string()), msg });
+    }
+
+    fn set_timer(&mut self, timer: Timer, after: Duration) {
+        self.timers.insert(timer);
+        self.out.push(Command::SetTimer { timer, after });
+    }
+
+    fn cancel_timer(&mut self, timer: Timer) {
+        if self.timers.remove(&timer) {
+            self.out.push(Command::CancelTimer(timer));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
