@@ -22,6 +22,7 @@ impl Schedule {
         }
         match (act.pseudo, act.node) {
             (false, Some(n)) => format!("{key} {}", self.ws.node(n).uname),
+            (false, None) => format!("{key} <none>"),
             _ => key,
         }
     }

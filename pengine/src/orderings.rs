@@ -357,6 +357,18 @@ impl Scheduler<'_> {
                         changed = true;
                     }
                 }
+                // Stopping something ordered before the stop of a
+                // resource the cluster may not touch cannot happen
+                // either.
+                if e.flags.implies_first
+                    && !self.actions[f].runnable
+                    && self.actions[t].runnable
+                    && self.actions[t].task == "stop"
+                    && self.actions[f].rsc.is_some_and(|r| !self.ws.rsc(r).flags.managed)
+                {
+                    self.actions[t].runnable = false;
+                    changed = true;
+                }
                 if e.flags.implies_first && !self.actions[t].optional && self.actions[f].optional {
                     self.actions[f].optional = false;
                     let why = self.because("required", t);
