@@ -35,6 +35,10 @@ pub struct Action {
     pub reason: Option<String>,
     /// Fencing actions: `reboot`, `off` or `on`.
     pub stonith_action: Option<String>,
+    /// A recurring monitor for the stopped role: expects "not running".
+    pub stopped_monitor: bool,
+    /// A `cancel`: the task of the recurring operation it cancels.
+    pub cancel_task: Option<String>,
 }
 
 impl Scheduler<'_> {
@@ -49,7 +53,7 @@ impl Scheduler<'_> {
             return i;
         }
         let pseudo = rsc.is_some_and(|r| !self.ws.rsc(r).is_primitive());
-        let mut a = Action { id: self.actions.len(), rsc, task: task.to_string(), interval_ms, node, optional, runnable: true, pseudo, reason: None, stonith_action: None };
+        let mut a = Action { id: self.actions.len(), rsc, task: task.to_string(), interval_ms, node, optional, runnable: true, pseudo, reason: None, stonith_action: None, stopped_monitor: false, cancel_task: None };
         self.update_runnability(&mut a);
         if let Some(r) = rsc {
             if !self.ws.rsc(r).flags.managed {
@@ -75,7 +79,7 @@ impl Scheduler<'_> {
             return i;
         }
         let i = self.actions.len();
-        self.actions.push(Action { id: i, rsc: None, task: task.to_string(), interval_ms: 0, node: None, optional: false, runnable: true, pseudo: true, reason: None, stonith_action: None });
+        self.actions.push(Action { id: i, rsc: None, task: task.to_string(), interval_ms: 0, node: None, optional: false, runnable: true, pseudo: true, reason: None, stonith_action: None, stopped_monitor: false, cancel_task: None });
         self.action_index.insert(key, i);
         i
     }

@@ -20,6 +20,10 @@ impl Schedule {
             let n = act.node.map(|n| format!(" {}", self.ws.node(n).uname)).unwrap_or_default();
             return format!("{}{n}", act.task);
         }
+        if act.task == "cancel" {
+            let n = act.node.map(|n| format!(" {}", self.ws.node(n).uname)).unwrap_or_default();
+            return format!("Cancel {key}{n}");
+        }
         match (act.pseudo, act.node) {
             (false, Some(n)) => format!("{key} {}", self.ws.node(n).uname),
             (false, None) => format!("{key} <none>"),

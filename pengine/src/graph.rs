@@ -43,6 +43,7 @@ impl Schedule {
     pub fn action_key(&self, a: usize) -> String {
         let act = &self.actions[a];
         match (act.rsc, act.task.as_str(), act.node) {
+            (Some(r), "cancel", _) => format!("{}_{}_{}", self.ws.rsc(r).id, act.cancel_task.as_deref().unwrap_or("monitor"), act.interval_ms),
             (Some(r), _, _) => format!("{}_{}_{}", self.ws.rsc(r).id, act.task, act.interval_ms),
             (None, "stonith", Some(n)) => format!("stonith-{}-{}", self.ws.node(n).uname, act.stonith_action.as_deref().unwrap_or("reboot")),
             (None, "do_shutdown", Some(n)) => format!("do_shutdown-{}", self.ws.node(n).uname),
@@ -123,7 +124,8 @@ impl Schedule {
                     provider: p.provider.clone(),
                     agent: Some(p.agent.clone()),
                 });
-                if let Some(op) = p.ops.iter().find(|o| o.name == act.task && o.interval_ms == act.interval_ms) {
+                let op_name = act.cancel_task.as_deref().unwrap_or(&act.task);
+                if let Some(op) = p.ops.iter().find(|o| o.name == op_name && o.interval_ms == act.interval_ms) {
                     if let Some(t) = op.timeout_ms {
                         timeout = t;
                     }
@@ -136,10 +138,16 @@ impl Schedule {
                 }
                 if act.interval_ms > 0 {
                     attrs.set("CRM_meta_interval", act.interval_ms.to_string());
-                    attrs.set("CRM_meta_name", act.task.clone());
+                    attrs.set("CRM_meta_name", op_name);
                 }
-                if act.task == "monitor" && act.interval_ms == 0 {
+                if let Some(t) = &act.cancel_task {
+                    attrs.set("CRM_meta_operation", t.clone());
+                }
+                if (act.task == "monitor" && act.interval_ms == 0) || act.stopped_monitor {
                     attrs.set("CRM_meta_op_target_rc", "7");
+                }
+                if act.stopped_monitor {
+                    attrs.set("CRM_meta_role", "Stopped");
                 }
             }
         }

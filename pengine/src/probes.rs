@@ -57,40 +57,88 @@ impl Scheduler<'_> {
         self.order(Side::Action(probe), Side::Task(target, "start".into()), OrderFlags { optional: true, ..Default::default() });
     }
 
-    /// `pcmk__create_recurring_actions` for a primitive with a node.
+    /// `pcmk__create_recurring_actions`: each configured recurring
+    /// operation, for the active role on the assigned node or, with
+    /// `role="Stopped"`, on every other node.
     pub(crate) fn create_recurring_monitors(&mut self, r: RscId) {
         let Some(prim) = self.ws.rsc(r).primitive() else { return };
         let ops = prim.ops.clone();
-        let Some(node) = self.assign[r.0].allocated_to else { return };
-        if !self.ws.rsc(r).flags.managed && self.ws.rsc(r).running_on.is_empty() {
-            return;
-        }
-        let next = self.ws.rsc(r).next_role;
-        if next == Role::Stopped {
-            return;
-        }
         let mut seen = Vec::new();
         for op in &ops {
             if op.interval_ms == 0 || op.enabled == Some(false) || seen.contains(&(op.name.clone(), op.interval_ms)) {
                 continue;
             }
             seen.push((op.name.clone(), op.interval_ms));
-            let role = op.role.unwrap_or(Role::Unknown);
-            if role == Role::Stopped || (role != Role::Unknown && role != Role::Started && role != next) {
+            if op.role == Some(Role::Stopped) {
+                self.recurring_for_inactive(r, &op.name, op.interval_ms);
+            } else {
+                self.recurring_for_active(r, &op.name, op.interval_ms, op.role.unwrap_or(Role::Unknown));
+            }
+        }
+    }
+
+    fn recurring_for_active(&mut self, r: RscId, name: &str, interval_ms: u64, role: Role) {
+        let Some(node) = self.assign[r.0].allocated_to else { return };
+        if !self.ws.rsc(r).flags.managed && self.ws.rsc(r).running_on.is_empty() {
+            return;
+        }
+        let next = self.ws.rsc(r).next_role;
+        if next == Role::Stopped || (role != Role::Unknown && role != Role::Started && role != next) {
+            return;
+        }
+        let start = self.find_action(r, "start", Some(node));
+        let mut optional = start.is_none_or(|s| self.actions[s].optional);
+        if !self.ws.active_recurring.contains(&(r, node, name.to_string(), interval_ms)) {
+            optional = false;
+        }
+        let mon = self.custom_action(Some(r), name, interval_ms, Some(node), optional);
+        if start.is_none_or(|s| !self.actions[s].runnable) || !self.node_available(node, None) {
+            self.actions[mon].runnable = false;
+        }
+        if let Some(s) = start {
+            self.order(Side::Action(s), Side::Action(mon), OrderFlags { implies_then: true, runnable_left: true, ..Default::default() });
+        }
+    }
+
+    /// `role="Stopped"` monitors: cancelled where the resource will run,
+    /// scheduled (expecting "not running") everywhere else, after the
+    /// resource stops there.
+    fn recurring_for_inactive(&mut self, r: RscId, name: &str, interval_ms: u64) {
+        let target = self.assign[r.0].allocated_to;
+        if let Some(n) = target {
+            if self.ws.active_recurring.contains(&(r, n, name.to_string(), interval_ms)) {
+                let cancel = self.custom_action(Some(r), "cancel", interval_ms, Some(n), false);
+                self.actions[cancel].cancel_task = Some(name.to_string());
+                self.actions[cancel].optional = false;
+                self.order(Side::Action(cancel), Side::Task(r, "start".into()), OrderFlags { optional: true, ..Default::default() });
+            }
+        }
+        let managed = self.ws.rsc(r).flags.managed;
+        for i in 0..self.ws.nodes.len() {
+            let node = NodeId(i);
+            if Some(node) == target {
                 continue;
             }
-            let start = self.find_action(r, "start", Some(node));
-            let mut optional = start.is_none_or(|s| self.actions[s].optional);
-            let active = self.ws.active_recurring.contains(&(r, node, op.name.clone(), op.interval_ms));
-            if !active {
-                optional = false;
+            let mut optional = self.ws.active_recurring.contains(&(r, node, name.to_string(), interval_ms));
+            let mon = self.custom_action(Some(r), name, interval_ms, Some(node), true);
+            self.actions[mon].stopped_monitor = true;
+            let stops: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(r) && a.task == "stop" && a.node == Some(node)).map(|a| a.id).collect();
+            for stop in stops {
+                if !self.actions[stop].optional {
+                    optional = false;
+                }
+                if !self.actions[stop].runnable {
+                    self.actions[mon].runnable = false;
+                }
+                if managed {
+                    self.order(Side::Action(stop), Side::Action(mon), OrderFlags { implies_then: true, runnable_left: true, ..Default::default() });
+                }
             }
-            let mon = self.custom_action(Some(r), &op.name, op.interval_ms, Some(node), optional);
-            if start.is_none_or(|s| !self.actions[s].runnable) || !self.node_available(node, None) {
+            let n = self.ws.node(node);
+            if !n.online || n.unclean {
                 self.actions[mon].runnable = false;
-            }
-            if let Some(s) = start {
-                self.order(Side::Action(s), Side::Action(mon), OrderFlags { implies_then: true, runnable_left: true, ..Default::default() });
+            } else if !optional && managed {
+                self.actions[mon].optional = false;
             }
         }
     }
