@@ -97,7 +97,13 @@ impl Schedule {
 
     fn header(&self, a: usize) -> ActionHeader {
         let act = &self.actions[a];
-        let kind = if act.pseudo { ActionKind::PseudoEvent } else if act.rsc.is_some() { ActionKind::RscOp } else { ActionKind::CrmEvent };
+        let kind = if act.pseudo {
+            ActionKind::PseudoEvent
+        } else if act.rsc.is_some() && act.task != "clear_failcount" {
+            ActionKind::RscOp
+        } else {
+            ActionKind::CrmEvent
+        };
         let mut h = ActionHeader::new(kind, self.graph_id(a), &act.task, &self.action_key(a));
         if !act.pseudo {
             if let Some(n) = act.node {
@@ -161,7 +167,7 @@ impl Schedule {
             attrs.set("CRM_meta_stonith_action", how.clone());
             ga.downed = Some(vec![self.ws.node(n).id.clone()]);
         }
-        if act.task == "do_shutdown" {
+        if act.task == "do_shutdown" || act.task == "clear_failcount" {
             attrs.set("CRM_meta_op_no_wait", "true");
         }
         if act.rsc.is_some() || act.pseudo {

@@ -28,6 +28,7 @@
 pub mod actions;
 pub mod assign;
 pub mod colocation;
+pub mod config_changes;
 pub mod dot;
 pub mod error;
 pub mod fencing;

@@ -126,6 +126,7 @@ pub fn schedule(cib: &Cib, ws: WorkingSet) -> Schedule {
     s.create_group_internal_colocations();
     s.assign_all();
     s.create_unpack_fencing();
+    s.handle_config_changes();
     s.schedule_probes();
     s.create_all_actions();
     s.schedule_fencing_and_shutdowns();

@@ -313,6 +313,8 @@ pub struct WorkingSet {
     /// Recurring operations active since the last start, per resource
     /// and node: (resource, node, task, interval in ms).
     pub active_recurring: Vec<(RscId, NodeId, String, u64)>,
+    /// Fail counts whose failures expired: to be cleared on the node.
+    pub clear_failcounts: Vec<(RscId, NodeId)>,
 }
 
 impl WorkingSet {

@@ -547,8 +547,13 @@ fn operation_expired(ws: &mut WorkingSet, rsc: RscId, node: NodeId, op: &LrmRscO
             }
         }
     }
-    if expired && fail_count(ws, node, rsc, false).count.value() != 0 && unexpired.value() != 0 {
-        expired = false;
+    if expired && fail_count(ws, node, rsc, false).count.value() != 0 {
+        if unexpired.value() != 0 {
+            expired = false;
+        } else if !ws.clear_failcounts.contains(&(rsc, node)) {
+            // The failures are forgotten: the fail count goes too.
+            ws.clear_failcounts.push((rsc, node));
+        }
     }
     if expired && is_probe(op) && [OCF_OK, OCF_NOT_RUNNING, OCF_RUNNING_PROMOTED, OCF_DEGRADED, OCF_DEGRADED_PROMOTED].contains(&op.rc_code) {
         // Probes that found a definite state never expire.
@@ -962,7 +967,7 @@ fn add_running(ws: &mut WorkingSet, rsc: RscId, node: NodeId, _failed: bool) {
 
 /// Pacemaker's history order (`sort_op_by_callid`): by call id, equal ids
 /// by last-rc-change, pending operations placed by their transition.
-fn compare_ops(a: &&LrmRscOp, b: &&LrmRscOp) -> std::cmp::Ordering {
+pub(crate) fn compare_ops(a: &&LrmRscOp, b: &&LrmRscOp) -> std::cmp::Ordering {
     use std::cmp::Ordering::*;
     if a.id == b.id {
         return Equal;
@@ -1013,7 +1018,7 @@ fn compare_ops(a: &&LrmRscOp, b: &&LrmRscOp) -> std::cmp::Ordering {
 /// GLib's `g_list_sort`: a stable top-down merge sort whose split and
 /// merge are reproduced exactly, because the history comparison is not a
 /// total order and the result depends on the algorithm.
-fn glib_sort<T: Copy>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> std::cmp::Ordering) {
+pub(crate) fn glib_sort<T: Copy>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> std::cmp::Ordering) {
     if v.len() < 2 {
         return;
     }
