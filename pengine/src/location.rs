@@ -24,6 +24,43 @@ struct NodeScores {
 }
 
 impl Scheduler<'_> {
+    /// Node health (`pcmk__apply_node_health`): the sum of a node's
+    /// `#health-*` attributes (red, yellow and green scored by the
+    /// strategy, numbers as written) scores every resource there, except
+    /// that a negative sum spares resources with `allow-unhealthy-nodes`.
+    pub(crate) fn apply_node_health(&mut self) {
+        use crate::options::HealthStrategy;
+        let o = &self.ws.options;
+        if o.node_health_strategy == HealthStrategy::None {
+            return;
+        }
+        let base = if matches!(o.node_health_strategy, HealthStrategy::Progressive | HealthStrategy::Custom) { o.node_health_base } else { Score::ZERO };
+        let (red, yellow, green) = (o.node_health_red, o.node_health_yellow, o.node_health_green);
+        for n in 0..self.ws.nodes.len() {
+            let mut health = base;
+            for (k, v) in &self.ws.nodes[n].attrs {
+                if !k.starts_with("#health") {
+                    continue;
+                }
+                health += match v.to_ascii_lowercase().as_str() {
+                    "red" => red,
+                    "yellow" => yellow,
+                    "green" => green,
+                    _ => Score::parse(v),
+                };
+            }
+            if health.value() == 0 {
+                continue;
+            }
+            for top in self.ws.top_level.clone() {
+                if health.value() < 0 && crate::nvsets::is_true(self.ws.rsc(top).meta("allow-unhealthy-nodes")) {
+                    continue;
+                }
+                self.apply_location(top, &NodeScores { role: None, scores: vec![(NodeId(n), health)] });
+            }
+        }
+    }
+
     /// Applies every `rsc_location` of the configuration.
     pub(crate) fn apply_locations(&mut self) {
         let cib = self.cib;

@@ -120,6 +120,7 @@ pub fn schedule(cib: &Cib, ws: WorkingSet) -> Schedule {
         edges: Vec::new(),
     };
     s.apply_target_roles();
+    s.apply_node_health();
     s.unpack_colocations();
     s.apply_locations();
     s.apply_node_criteria();
