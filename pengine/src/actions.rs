@@ -79,7 +79,7 @@ impl Scheduler<'_> {
             return i;
         }
         let i = self.actions.len();
-        self.actions.push(Action { id: i, rsc: None, task: task.to_string(), interval_ms: 0, node: None, optional: false, runnable: true, pseudo: true, reason: None, stonith_action: None, stopped_monitor: false, cancel_task: None });
+        self.actions.push(Action { id: i, rsc: None, task: task.to_string(), interval_ms: 0, node: None, optional: true, runnable: true, pseudo: true, reason: None, stonith_action: None, stopped_monitor: false, cancel_task: None });
         self.action_index.insert(key, i);
         i
     }

@@ -306,6 +306,12 @@ impl Scheduler<'_> {
     pub(crate) fn propagate(&mut self) {
         // One-or-more pseudo-actions: runnable while any first is.
         let mut any_of: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+        for a in &self.actions {
+            // Without any member that could start, one-or-more cannot run.
+            if a.rsc.is_none() && a.pseudo && a.task.starts_with("one-or-more:") {
+                any_of.entry(a.id).or_default();
+            }
+        }
         for e in &self.edges {
             if e.flags.one_or_more {
                 any_of.entry(e.then).or_default().push(e.first);
