@@ -21,7 +21,8 @@ impl Scheduler<'_> {
         }
         for n in 0..self.ws.nodes.len() {
             let node = self.ws.node(NodeId(n));
-            if !node.online || node.unclean || node.pending || node.shutdown {
+            // Pending nodes get probes that cannot run yet.
+            if !(node.online || node.pending) || node.unclean {
                 continue;
             }
             if node.attr("resource-discovery-enabled").is_some_and(|v| !crate::nvsets::is_true(Some(v))) {
@@ -54,7 +55,10 @@ impl Scheduler<'_> {
         // starts).
         let top = self.ws.top(r);
         let target = if self.ws.rsc(top).clone_info().is_some() { top } else { r };
-        self.order(Side::Action(probe), Side::Task(target, "start".into()), OrderFlags { optional: true, ..Default::default() });
+        // A probe that cannot run (pending node) holds back the start of
+        // a resource active nowhere: it might be active there.
+        let hold = !self.actions[probe].runnable && self.ws.rsc(r).running_on.is_empty();
+        self.order(Side::Action(probe), Side::Task(target, "start".into()), OrderFlags { optional: true, runnable_left: hold, ..Default::default() });
     }
 
     /// `pcmk__create_recurring_actions`: each configured recurring
