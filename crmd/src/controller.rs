@@ -7,7 +7,7 @@
 //! returns. No I/O, no clock: the shell executes the commands and feeds
 //! their results back as events.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use ccm::View;
@@ -160,6 +160,13 @@ pub struct Controller {
     pe_id: u64,
     /// The transition being executed, if any.
     te_running: Option<u64>,
+    /// Client: we gave up the DC role since our last join. Our former
+    /// followers may still take us for their DC, so our join request asks
+    /// the new DC for a round offered to everyone.
+    was_dc: bool,
+    /// DC: the full round started for each former DC's request (a second
+    /// request from it in that round is an ordinary one).
+    resync_rounds: BTreeMap<String, u64>,
     /// Timers currently armed (to cancel only what is armed).
     timers: BTreeSet<Timer>,
     queue: VecDeque<(Input, Data)>,
@@ -180,6 +187,8 @@ impl Controller {
             cib_version: Version::default(),
             pe_id: 0,
             te_running: None,
+            was_dc: false,
+            resync_rounds: BTreeMap::new(),
             timers: BTreeSet::new(),
             queue: VecDeque::new(),
             out: Vec::new(),
@@ -258,6 +267,10 @@ impl Controller {
     }
 
     fn on_membership(&mut self, view: View) {
+        // ccm's instances only grow; an older view is a reordered report.
+        if self.view.as_ref().is_some_and(|v| view.instance < v.instance) {
+            return;
+        }
         let old: BTreeSet<String> = self.view.as_ref().map(|v| v.members.clone()).unwrap_or_default();
         let first = self.view.is_none();
         let quorum_changed = self.view.as_ref().is_some_and(|v| v.quorum != view.quorum);
@@ -359,19 +372,33 @@ impl Controller {
                             self.accept_offer(from, join_id);
                         } else {
                             // Make the offering DC step down.
-                            self.send_vote(Destination::Node(from), now);
+                            self.send_vote(Destination::Node(from.clone()), now);
+                            if s.is_dc() {
+                                self.raise(Input::NodeJoin, Data::Node(from));
+                            }
                         }
                     }
                     _ => {}
                 }
             }
-            Message::JoinRequest { join_id, cib_version } => {
+            Message::JoinRequest { join_id, cib_version, was_dc } => {
                 if !self.state.is_dc() {
                     return;
                 }
-                if join_id != self.join.id {
-                    // A request for an old round: offer the current one.
-                    self.raise(Input::NodeJoin, Data::Node(from));
+                // Every round from the one started for this former DC's
+                // request on was offered after it stepped down.
+                let covered = self.resync_rounds.get(&from).is_some_and(|r| self.join.id >= *r);
+                if was_dc && !covered {
+                    self.resync_rounds.insert(from.clone(), self.join.id + 1);
+                    // The other DC has stepped down: its followers may
+                    // still think it is their DC. Offer everyone a new round.
+                    self.raise(Input::NodeJoin, Data::None);
+                } else if join_id != self.join.id {
+                    // A request for an old round: offer the current one,
+                    // unless it already was (its answer is on the way).
+                    if self.join.phase(&from) == Phase::None {
+                        self.raise(Input::NodeJoin, Data::Node(from));
+                    }
                 } else if self.join.phase(&from) == Phase::Welcomed {
                     self.raise(Input::JoinRequest, Data::Request { from, version: cib_version });
                 }
@@ -471,36 +498,27 @@ impl Controller {
             Action::DcRelease => {
                 self.dc = None;
                 self.join.reset();
+                self.resync_rounds.clear();
+                self.was_dc = true;
                 self.cancel_timer(Timer::Join);
                 self.cancel_timer(Timer::Rejoin);
                 if self.state == State::ReleaseDc {
-                    self.raise(Input::ReleaseSuccess, Data::None);
+                    // At once, before anything queued behind the release.
+                    self.queue.push_front((Input::ReleaseSuccess, Data::None));
                 }
             }
-            Action::JoinOfferAll => {
-                let id = self.join.new_round();
-                let me = self.config.name.clone();
-                // The DC joins itself without messages.
-                self.join.set(&me, Phase::Welcomed);
-                self.join.request(&me, self.cib_version);
-                let age_ms = self.election.age_ms(now);
-                for m in self.members() {
-                    if m != me {
-                        self.join.set(&m, Phase::Welcomed);
-                        self.send_to(&m, Message::JoinOffer { join_id: id, age_ms });
-                    }
-                }
-                self.set_timer(Timer::Join, self.config.join_timeout);
-                self.check_join();
-            }
+            Action::JoinOfferAll => self.offer_all(now),
             Action::JoinOfferOne => {
-                if let Data::Node(node) = data {
-                    if self.is_member(node) {
-                        self.join.set(node, Phase::Welcomed);
-                        let age_ms = self.election.age_ms(now);
-                        self.send_to(node, Message::JoinOffer { join_id: self.join.id, age_ms });
-                        self.set_timer(Timer::Join, self.config.join_timeout);
-                    }
+                let Data::Node(node) = data else {
+                    // No node named: a new round for everyone.
+                    self.offer_all(now);
+                    return;
+                };
+                if self.is_member(node) {
+                    self.join.set(node, Phase::Welcomed);
+                    let age_ms = self.election.age_ms(now);
+                    self.send_to(node, Message::JoinOffer { join_id: self.join.id, age_ms });
+                    self.set_timer(Timer::Join, self.config.join_timeout);
                 }
                 // The node may be gone: see whether the round can go on.
                 self.check_join();
@@ -552,12 +570,14 @@ impl Controller {
                 if let Data::Answer { from, join_id } = data {
                     self.dc = Some(from.clone());
                     self.client_join = Some(*join_id);
-                    let msg = Message::JoinRequest { join_id: *join_id, cib_version: self.cib_version };
+                    let msg =
+                        Message::JoinRequest { join_id: *join_id, cib_version: self.cib_version, was_dc: self.was_dc };
                     self.send_to(from, msg);
                 }
             }
             Action::ClJoinConfirm => {
                 if let Data::Answer { from, join_id } = data {
+                    self.was_dc = false;
                     self.send_to(from, Message::JoinConfirm { join_id: *join_id });
                 }
             }
@@ -583,6 +603,24 @@ impl Controller {
                 self.out.push(Command::Exit);
             }
         }
+    }
+
+    /// A new join round offered to every member.
+    fn offer_all(&mut self, now: Duration) {
+        let id = self.join.new_round();
+        let me = self.config.name.clone();
+        // The DC joins itself without messages.
+        self.join.set(&me, Phase::Welcomed);
+        self.join.request(&me, self.cib_version);
+        let age_ms = self.election.age_ms(now);
+        for m in self.members() {
+            if m != me {
+                self.join.set(&m, Phase::Welcomed);
+                self.send_to(&m, Message::JoinOffer { join_id: id, age_ms });
+            }
+        }
+        self.set_timer(Timer::Join, self.config.join_timeout);
+        self.check_join();
     }
 
     /// Raise I_ELECTION_DC when every other member has conceded.

@@ -16,8 +16,9 @@ pub enum Message {
     /// DC to node: join me. Carries the DC's uptime so that a node in an
     /// election can tell whether the DC beats it.
     JoinOffer { join_id: u64, age_ms: u64 },
-    /// Node to DC: I join, here is my CIB version.
-    JoinRequest { join_id: u64, cib_version: Version },
+    /// Node to DC: I join, here is my CIB version. `was_dc`: I gave up
+    /// the DC role since my last join (offer everyone a new round).
+    JoinRequest { join_id: u64, cib_version: Version, was_dc: bool },
     /// DC to node: your join is finalized (after the CIB sync).
     JoinAck { join_id: u64 },
     /// Node to DC: I have the DC's CIB and report my resource state.

@@ -126,7 +126,7 @@ fn the_dc_joins_a_new_node_and_syncs_from_the_higher_cib() {
     assert_eq!(c.join_phase("n2"), Phase::Welcomed);
     let newer = Version::new(0, 7, 3);
     assert_eq!(
-        c.handle(msg("n2", Message::JoinRequest { join_id: 1, cib_version: newer }), secs(10)),
+        c.handle(msg("n2", Message::JoinRequest { join_id: 1, cib_version: newer, was_dc: false }), secs(10)),
         vec![
             C::WriteStatus(StatusUpdate::Join { node: "n2".into(), phase: Phase::Integrated }),
             sc(S::Integration, S::FinalizeJoin, I::Integrated),
@@ -136,7 +136,7 @@ fn the_dc_joins_a_new_node_and_syncs_from_the_higher_cib() {
         ]
     );
     // A duplicate request (answer to a repeated offer) is ignored.
-    assert_eq!(c.handle(msg("n2", Message::JoinRequest { join_id: 1, cib_version: newer }), secs(10)), vec![]);
+    assert_eq!(c.handle(msg("n2", Message::JoinRequest { join_id: 1, cib_version: newer, was_dc: false }), secs(10)), vec![]);
     assert_eq!(
         c.handle(msg("n2", Message::JoinConfirm { join_id: 1 }), secs(11)),
         vec![
@@ -200,7 +200,7 @@ fn a_younger_node_loses_to_the_dcs_offer_then_joins() {
             set(Timer::DcDeadtime, 5),
             // I_JOIN_OFFER keeps S_PENDING (no state change), re-arms the timer.
             set(Timer::DcDeadtime, 5),
-            to("n1", Message::JoinRequest { join_id: 4, cib_version: Version::default() }),
+            to("n1", Message::JoinRequest { join_id: 4, cib_version: Version::default(), was_dc: false }),
         ]
     );
     assert_eq!(c.dc(), Some("n1"));
@@ -291,8 +291,25 @@ fn an_offer_from_a_weaker_dc_is_answered_with_a_vote() {
     c.handle(Event::Membership(view(2, &["n1", "n2"])), secs(10));
     assert_eq!(
         c.handle(msg("n2", Message::JoinOffer { join_id: 1, age_ms: 500 }), secs(10)),
-        vec![to("n2", Message::Vote { election_id: 1, age_ms: 10_000 })]
+        vec![
+            to("n2", Message::Vote { election_id: 1, age_ms: 10_000 }),
+            // ...and offered a join, for when it has stepped down.
+            to("n2", Message::JoinOffer { join_id: 1, age_ms: 10_000 }),
+            set(Timer::Join, 5),
+        ]
     );
+    // Once it has stepped down, its request asks for a round for everyone
+    // (its former followers must leave it); its answer in that round is an
+    // ordinary one.
+    let req = |join_id| msg("n2", Message::JoinRequest { join_id, cib_version: Version::default(), was_dc: true });
+    assert_eq!(
+        c.handle(req(1), secs(11)),
+        vec![
+            to("n2", Message::JoinOffer { join_id: 2, age_ms: 11_000 }),
+            set(Timer::Join, 5),
+        ]
+    );
+    assert_eq!(c.handle(req(2), secs(11))[0], C::WriteStatus(StatusUpdate::Join { node: "n2".into(), phase: Phase::Integrated }));
     // Messages from outside the view are ignored.
     assert_eq!(c.handle(msg("n9", Message::JoinOffer { join_id: 1, age_ms: 99_000 }), secs(10)), vec![]);
 }
