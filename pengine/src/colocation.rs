@@ -7,7 +7,7 @@
 //!   scores follow it ([`Scheduler::apply_coloc_score`]);
 //! - "with this": before the primary is assigned, the scores of its
 //!   dependents (and theirs, recursively) are folded into its own, scaled
-//!   by `score / INFINITY` ([`Scheduler::add_colocated_node_scores`]), so
+//!   by `score / INFINITY` (`add_colocated_node_scores`), so
 //!   a group's first member sees the whole group.
 //!
 //! Each resource keeps its colocations sorted as Pacemaker sorts them

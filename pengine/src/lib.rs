@@ -7,15 +7,22 @@
 //! # Layout
 //!
 //! ```text
-//!  cib::model::Cib, now ──unpack──> WorkingSet ──(later stages)──> scores, actions, graph
+//!  cib::model::Cib, now ──unpack──> WorkingSet ──schedule──> Schedule { scores, actions, summary } ──> graph, DOT
 //! ```
 //!
 //! One module per pipeline stage, following Pacemaker's scheduler
 //! (docs/PENGINE.md has the plan and what exists):
 //!
-//! - [`unpack`]: stage 1, the CIB's configuration and status into a
+//! - [`mod@unpack`]: stage 1, the CIB's configuration and status into a
 //!   [`WorkingSet`] (nodes with their state, the resource tree with roles,
 //!   failures, orphans).
+//! - [`mod@schedule`]: stages 2-8 in order, on a [`schedule::Scheduler`]
+//!   whose state the stage modules share: [`location`] (constraints,
+//!   node health), [`node_criteria`] (stickiness, fail counts, Heartbeat
+//!   failure stickiness), [`colocation`], [`assign`], [`actions`],
+//!   [`probes`] (probes, recurring monitors), [`config_changes`],
+//!   [`fencing`], [`orderings`], and the outputs [`graph`] (tengine's
+//!   transition graph), [`dot`] and [`summary`] (Transition Summary).
 //! - [`working_set`]: the types every stage shares.
 //! - Helpers: [`options`] (cluster options and defaults), [`rules`] (rule
 //!   evaluation), [`nvsets`] (name/value sets into tables), [`iso8601`]
