@@ -177,9 +177,16 @@ impl Scheduler<'_> {
         }
         let res = self.ws.rsc(r);
         let allocated = self.assign[r.0].allocated_to;
-        let current = res.running_on.first().copied();
+        // `pe__find_active_on`: unless the resource needs fencing, the
+        // first node that is online and clean.
+        let clean = |n: &NodeId| self.ws.node(*n).online && !self.ws.node(*n).unclean;
+        let current = match res.partial_migration_source {
+            Some(src) if res.running_on.contains(&src) => Some(src),
+            _ if !res.flags.needs_fencing => res.running_on.iter().copied().find(clean).or(res.running_on.first().copied()),
+            _ => res.running_on.first().copied(),
+        };
         let num_all = res.running_on.len();
-        let num_clean = res.running_on.iter().filter(|n| !self.ws.node(**n).unclean).count();
+        let num_clean = res.running_on.iter().filter(|n| clean(n)).count();
         let mut need_stop = false;
         let mut is_moving = false;
         if let (Some(c), Some(a)) = (current, allocated) {

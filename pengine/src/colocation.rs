@@ -4,7 +4,7 @@
 //! moves scores:
 //!
 //! - "this with": once the primary is assigned, the dependent's node
-//!   scores follow it ([`Scheduler::apply_coloc_score`]);
+//!   scores follow it (`apply_coloc_score`);
 //! - "with this": before the primary is assigned, the scores of its
 //!   dependents (and theirs, recursively) are folded into its own, scaled
 //!   by `score / INFINITY` (`add_colocated_node_scores`), so
