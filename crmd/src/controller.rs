@@ -262,10 +262,6 @@ impl Controller {
         self.view.as_ref().is_some_and(|v| v.members.contains(node))
     }
 
-    fn me(&self, now: Duration) -> (String, u64) {
-        (self.config.name.clone(), self.election.age_ms(now))
-    }
-
     fn on_membership(&mut self, view: View) {
         // ccm's instances only grow; an older view is a reordered report.
         if self.view.as_ref().is_some_and(|v| view.instance < v.instance) {
@@ -324,7 +320,8 @@ impl Controller {
         if !self.is_member(&from) || from == self.config.name {
             return;
         }
-        let (me, age) = self.me(now);
+        let me = self.config.name.clone();
+        let age = self.election.compare_age_ms(now);
         let mine = Candidate { name: &me, age_ms: age };
         match msg {
             Message::Vote { election_id, age_ms } => {
@@ -346,8 +343,15 @@ impl Controller {
                             if self.state == State::Election {
                                 self.raise(Input::Pending, Data::None);
                             }
-                        } else {
+                        } else if self.state == State::Election {
                             self.send_vote(Destination::Node(from), now);
+                        } else {
+                            // We beat the candidate: run ourselves, as
+                            // Pacemaker does (our vote to all makes it
+                            // lose). Our DC, if it still is one, answers
+                            // the votes too; if it stepped down, this is
+                            // how its followers find the next one.
+                            self.raise(Input::Election, Data::None);
                         }
                     }
                     _ => {}
@@ -478,7 +482,11 @@ impl Controller {
         match action {
             Action::Warn | Action::Error => self.out.push(Command::Log { action, state: from, input }),
             Action::ElectionVote => {
-                self.election.start();
+                // A candidate follows no DC.
+                if !self.state.is_dc() {
+                    self.dc = None;
+                }
+                self.election.start(now);
                 self.send_vote(Destination::All, now);
                 self.set_timer(Timer::Election, self.config.election_timeout);
                 self.check_election();
@@ -648,7 +656,7 @@ impl Controller {
     }
 
     fn send_vote(&mut self, to: Destination, now: Duration) {
-        let msg = Message::Vote { election_id: self.election.id, age_ms: self.election.age_ms(now) };
+        let msg = Message::Vote { election_id: self.election.id, age_ms: self.election.compare_age_ms(now) };
         self.out.push(Command::Send { to, msg });
     }
 

@@ -46,11 +46,15 @@ pub struct Election {
     pub no_votes: BTreeSet<String>,
     /// When this daemon started (for the uptime).
     started: Duration,
+    /// The uptime our current vote carried. A candidate compares others'
+    /// votes with this, not with its uptime now: two candidates that voted
+    /// at the same moment then compare the same two numbers, both ways.
+    pub voted_age_ms: u64,
 }
 
 impl Election {
     pub fn new(started: Duration) -> Election {
-        Election { id: 0, running: false, no_votes: BTreeSet::new(), started }
+        Election { id: 0, running: false, no_votes: BTreeSet::new(), started, voted_age_ms: 0 }
     }
 
     /// Our uptime at `now`.
@@ -58,8 +62,9 @@ impl Election {
         now.saturating_sub(self.started).as_millis() as u64
     }
 
-    /// Start a new candidacy; returns its id.
-    pub fn start(&mut self) -> u64 {
+    /// Start a new candidacy at `now`; returns its id.
+    pub fn start(&mut self, now: Duration) -> u64 {
+        self.voted_age_ms = self.age_ms(now);
         self.id += 1;
         self.running = true;
         self.no_votes.clear();
@@ -75,6 +80,16 @@ impl Election {
     pub fn no_vote(&mut self, from: &str, id: u64) {
         if self.running && id == self.id {
             self.no_votes.insert(from.to_string());
+        }
+    }
+
+    /// The uptime to compare a vote with: the one we voted with while we
+    /// are a candidate, our uptime now otherwise.
+    pub fn compare_age_ms(&self, now: Duration) -> u64 {
+        if self.running {
+            self.voted_age_ms
+        } else {
+            self.age_ms(now)
         }
     }
 
@@ -107,14 +122,14 @@ mod tests {
         let members: Vec<String> = ["n1", "n2", "n3"].iter().map(|s| s.to_string()).collect();
         let mut e = Election::new(Duration::ZERO);
         assert!(!e.won("n1", &members));
-        let id = e.start();
+        let id = e.start(Duration::ZERO);
         e.no_vote("n2", id);
         assert!(!e.won("n1", &members));
         e.no_vote("n3", id - 1); // stale
         assert!(!e.won("n1", &members));
         e.no_vote("n3", id);
         assert!(e.won("n1", &members));
-        let id2 = e.start();
+        let id2 = e.start(Duration::ZERO);
         assert!(id2 > id && !e.won("n1", &members));
         e.stop();
         e.no_vote("n2", id2);

@@ -214,16 +214,23 @@ fn a_younger_node_loses_to_the_dcs_offer_then_joins() {
             to("n1", Message::JoinConfirm { join_id: 4 }),
         ]
     );
-    // A younger candidate gets our vote back (and loses).
+    // The DC leaves: we are alone and elect ourselves.
+    let mut alone = c.clone();
+    let cmds = alone.handle(Event::Membership(view(6, &["n2"])), secs(40));
+    assert_eq!(cmds[0], sc(S::NotDc, S::Election, I::Election));
+    assert_eq!(alone.state(), S::PolicyEngine);
+    assert_eq!(alone.dc(), Some("n2"));
+    // A candidate we beat (n1 restarted, or its DC stepped down) makes us
+    // run, as in Pacemaker: our vote to all makes it lose.
     assert_eq!(
         c.handle(msg("n1", Message::Vote { election_id: 9, age_ms: 0 }), secs(33)),
-        vec![to("n1", Message::Vote { election_id: 1, age_ms: 3000 })]
+        vec![
+            sc(S::NotDc, S::Election, I::Election),
+            C::Send { to: Destination::All, msg: Message::Vote { election_id: 2, age_ms: 3000 } },
+            set(Timer::Election, 2),
+        ]
     );
-    // The DC leaves: we are alone and elect ourselves.
-    let cmds = c.handle(Event::Membership(view(6, &["n2"])), secs(40));
-    assert_eq!(cmds[0], sc(S::NotDc, S::Election, I::Election));
-    assert_eq!(c.state(), S::PolicyEngine);
-    assert_eq!(c.dc(), Some("n2"));
+    assert_eq!(c.dc(), None);
 }
 
 #[test]
