@@ -67,12 +67,13 @@ impl Scheduler<'_> {
     pub(crate) fn create_recurring_monitors(&mut self, r: RscId) {
         let Some(prim) = self.ws.rsc(r).primitive() else { return };
         let ops = prim.ops.clone();
-        let mut seen = Vec::new();
         for op in &ops {
-            if op.interval_ms == 0 || op.enabled == Some(false) || seen.contains(&(op.name.clone(), op.interval_ms)) {
+            // A name and interval configured twice is a configuration
+            // error: Pacemaker schedules neither (`is_op_dup`).
+            let dups = ops.iter().filter(|o| o.name == op.name && o.interval_ms == op.interval_ms).count();
+            if op.interval_ms == 0 || op.enabled == Some(false) || dups > 1 {
                 continue;
             }
-            seen.push((op.name.clone(), op.interval_ms));
             if op.role == Some(Role::Stopped) {
                 self.recurring_for_inactive(r, &op.name, op.interval_ms);
             } else {
