@@ -56,7 +56,9 @@ impl Scheduler<'_> {
         let mut a = Action { id: self.actions.len(), rsc, task: task.to_string(), interval_ms, node, optional, runnable: true, pseudo, reason: None, stonith_action: None, stopped_monitor: false, cancel_task: None };
         self.update_runnability(&mut a);
         if let Some(r) = rsc {
-            if !self.ws.rsc(r).flags.managed {
+            // Unmanaged resources get no one-shot actions; their
+            // recurring monitors still run.
+            if !self.ws.rsc(r).flags.managed && interval_ms == 0 {
                 a.optional = true;
             }
         }

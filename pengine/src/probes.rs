@@ -91,7 +91,13 @@ impl Scheduler<'_> {
         if next == Role::Stopped || (role != Role::Unknown && role != Role::Started && role != next) {
             return;
         }
-        let start = self.find_action(r, "start", Some(node));
+        // The start there; one nothing scheduled is created optional
+        // (`start_action(rsc, node, TRUE)`), except for a blocked
+        // resource, which gets no start at all.
+        let start = match self.find_action(r, "start", Some(node)) {
+            None if !self.ws.rsc(r).flags.blocked => Some(self.custom_action(Some(r), "start", 0, Some(node), true)),
+            found => found,
+        };
         let mut optional = start.is_none_or(|s| self.actions[s].optional);
         if !self.ws.active_recurring.contains(&(r, node, name.to_string(), interval_ms)) {
             optional = false;
