@@ -126,23 +126,24 @@ impl Scheduler<'_> {
         for m in &members {
             let m = *m;
             self.internal_orderings(m);
-            let mut stop = OrderFlags { none: true, ..Default::default() };
+            // The group's own stop and start bracket every member (its
+            // pseudo-actions take their flags from the members, see
+            // `update_group_pseudo_actions`).
             let mut stopped = OrderFlags::default();
             if last.is_none() && ordered {
-                stop = OrderFlags { optional: true, ..Default::default() };
                 stopped = OrderFlags { implies_then: true, ..Default::default() };
             }
-            let stop = OrderFlags { implies_first: true, ..stop };
-            self.order_tasks(g, "stop", m, "stop", stop);
+            self.order_tasks(g, "stop", m, "stop", OrderFlags { optional: true, ..Default::default() });
             self.order_tasks(m, "stop", g, "stopped", stopped);
             self.order_tasks(m, "start", g, "running", MANDATORY_RUNNABLE);
             if !ordered {
                 self.order_tasks(g, "start", m, "start", OrderFlags { implies_first: true, ..MANDATORY_RUNNABLE });
-            } else if let Some(prev) = last {
-                self.order_tasks(prev, "start", m, "start", MANDATORY_RUNNABLE);
-                self.order_tasks(m, "stop", prev, "stop", OrderFlags { optional: true, ..Default::default() });
             } else {
                 self.order_tasks(g, "start", m, "start", OrderFlags { optional: true, ..Default::default() });
+                if let Some(prev) = last {
+                    self.order_tasks(prev, "start", m, "start", MANDATORY_RUNNABLE);
+                    self.order_tasks(m, "stop", prev, "stop", OrderFlags { optional: true, ..Default::default() });
+                }
             }
             last = Some(m);
         }

@@ -67,6 +67,18 @@ impl Scheduler<'_> {
     pub(crate) fn create_recurring_monitors(&mut self, r: RscId) {
         let Some(prim) = self.ws.rsc(r).primitive() else { return };
         let ops = prim.ops.clone();
+        let res = self.ws.rsc(r);
+        if res.flags.blocked || res.flags.maintenance {
+            return;
+        }
+        // The start the active-role monitors follow; created optional if
+        // nothing scheduled one.
+        let mut start = None;
+        if let Some(node) = self.assign[r.0].allocated_to {
+            if !self.ws.node(node).maintenance && (res.next_role != Role::Stopped || !res.flags.managed) {
+                start = Some(self.custom_action(Some(r), "start", 0, Some(node), true));
+            }
+        }
         for op in &ops {
             // A name and interval configured twice is a configuration
             // error: Pacemaker schedules neither (`is_op_dup`).
@@ -76,39 +88,27 @@ impl Scheduler<'_> {
             }
             if op.role == Some(Role::Stopped) {
                 self.recurring_for_inactive(r, &op.name, op.interval_ms);
-            } else {
-                self.recurring_for_active(r, &op.name, op.interval_ms, op.role.unwrap_or(Role::Unknown));
+            } else if let Some(s) = start {
+                self.recurring_for_active(r, s, &op.name, op.interval_ms, op.role.unwrap_or(Role::Unknown));
             }
         }
     }
 
-    fn recurring_for_active(&mut self, r: RscId, name: &str, interval_ms: u64, role: Role) {
-        let Some(node) = self.assign[r.0].allocated_to else { return };
-        if !self.ws.rsc(r).flags.managed && self.ws.rsc(r).running_on.is_empty() {
-            return;
-        }
+    fn recurring_for_active(&mut self, r: RscId, start: usize, name: &str, interval_ms: u64, role: Role) {
+        let Some(node) = self.actions[start].node else { return };
         let next = self.ws.rsc(r).next_role;
-        if next == Role::Stopped || (role != Role::Unknown && role != Role::Started && role != next) {
+        if role != Role::Unknown && role != Role::Started && role != next {
             return;
         }
-        // The start there; one nothing scheduled is created optional
-        // (`start_action(rsc, node, TRUE)`), except for a blocked
-        // resource, which gets no start at all.
-        let start = match self.find_action(r, "start", Some(node)) {
-            None if !self.ws.rsc(r).flags.blocked => Some(self.custom_action(Some(r), "start", 0, Some(node), true)),
-            found => found,
-        };
-        let mut optional = start.is_none_or(|s| self.actions[s].optional);
+        let mut optional = self.actions[start].optional;
         if !self.ws.active_recurring.contains(&(r, node, name.to_string(), interval_ms)) {
             optional = false;
         }
         let mon = self.custom_action(Some(r), name, interval_ms, Some(node), optional);
-        if start.is_none_or(|s| !self.actions[s].runnable) || !self.node_available(node, None) {
+        if !self.actions[start].runnable || !self.node_available(node, None) {
             self.actions[mon].runnable = false;
         }
-        if let Some(s) = start {
-            self.order(Side::Action(s), Side::Action(mon), OrderFlags { implies_then: true, runnable_left: true, ..Default::default() });
-        }
+        self.order(Side::Action(start), Side::Action(mon), OrderFlags { implies_then: true, runnable_left: true, ..Default::default() });
     }
 
     /// `role="Stopped"` monitors: cancelled where the resource will run,
