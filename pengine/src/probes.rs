@@ -154,3 +154,103 @@ impl Scheduler<'_> {
         }
     }
 }
+
+impl Scheduler<'_> {
+    /// `pcmk__order_probes`: once orderings are resolved, a probe also
+    /// comes before the stops that a restart its start implies would need
+    /// (following mandatory orderings from its start, and into groups),
+    /// and before whatever a stop of its resource is ordered before.
+    pub(crate) fn order_probes(&mut self) {
+        let opt = OrderFlags { optional: true, ..Default::default() };
+        let mut added: Vec<(usize, usize)> = Vec::new();
+        let probes: Vec<usize> = self.actions.iter().filter(|a| a.task == "monitor" && a.interval_ms == 0 && a.rsc.is_some_and(|r| self.ws.rsc(r).is_primitive())).map(|a| a.id).collect();
+        for &probe in &probes {
+            let afters: Vec<usize> = self.edges.iter().filter(|e| e.first == probe && !e.flags.none && !e.flags.derived).map(|e| e.then).collect();
+            for after in afters {
+                let mut seen = std::collections::BTreeSet::new();
+                self.restart_orderings_for_probe(probe, after, &mut seen, &mut added);
+            }
+        }
+        // "Stop X then Y" implies "probe X then Y".
+        for o in self.orderings.clone() {
+            if o.flags.none || o.flags.derived {
+                continue;
+            }
+            let first_rsc = match &o.first {
+                Side::Action(a) if self.actions[*a].task == "stop" => self.actions[*a].rsc,
+                Side::Task(r, t) if t == "stop" => Some(*r),
+                _ => None,
+            };
+            let Some(first_rsc) = first_rsc else { continue };
+            let then_rsc = match &o.then {
+                Side::Action(a) => self.actions[*a].rsc,
+                Side::Task(r, _) => Some(*r),
+            };
+            if then_rsc == Some(first_rsc) {
+                continue;
+            }
+            let rsc_probes: Vec<usize> = probes.iter().copied().filter(|p| self.actions[*p].rsc == Some(first_rsc)).collect();
+            if rsc_probes.is_empty() {
+                continue;
+            }
+            let thens: Vec<usize> = match &o.then {
+                Side::Action(a) => vec![*a],
+                Side::Task(r, t) => self.actions.iter().filter(|a| a.rsc == Some(*r) && a.task == *t && a.interval_ms == 0).map(|a| a.id).collect(),
+            };
+            for p in &rsc_probes {
+                for t in &thens {
+                    let then = &self.actions[*t];
+                    if then.task == "do_shutdown" && then.node.is_some() && then.node != self.actions[*p].node {
+                        continue;
+                    }
+                    if then.task == "stonith" && then.node == self.actions[*p].node && then.stonith_action.as_deref() == Some("on") {
+                        continue;
+                    }
+                    added.push((*p, *t));
+                }
+            }
+        }
+        for (f, t) in added {
+            if f != t {
+                self.edges.push(crate::orderings::Edge { first: f, then: t, flags: opt });
+            }
+        }
+    }
+
+    /// `add_restart_orderings_for_probe`.
+    fn restart_orderings_for_probe(&self, probe: usize, after: usize, seen: &mut std::collections::BTreeSet<usize>, added: &mut Vec<(usize, usize)>) {
+        if !seen.insert(after) {
+            return;
+        }
+        let probe_rsc = self.actions[probe].rsc.expect("a resource probe");
+        let a = &self.actions[after];
+        if let Some(ar) = a.rsc {
+            if self.ws.rsc(ar).is_primitive() && ar != probe_rsc {
+                let task = match a.task.as_str() {
+                    "start" => Some("stop"),
+                    "promote" => Some("demote"),
+                    _ => None,
+                };
+                if let Some(task) = task {
+                    for then in self.actions.iter().filter(|x| x.rsc == Some(ar) && x.task == task && x.interval_ms == 0 && !x.pseudo) {
+                        added.push((probe, then.id));
+                    }
+                }
+            }
+        }
+        let next: Vec<(usize, bool)> = self.edges.iter().filter(|e| e.first == after && !e.flags.none && !e.flags.derived).map(|e| (e.then, e.flags.implies_then)).collect();
+        for (then, implies_then) in next {
+            if !implies_then {
+                // Only into the members of a group (or clone) from its own
+                // action.
+                let Some(ar) = self.actions[after].rsc else { continue };
+                let collective = !self.ws.rsc(ar).is_primitive();
+                let Some(tr) = self.actions[then].rsc else { continue };
+                if !collective || self.ws.rsc(probe_rsc).parent == Some(ar) || self.ws.rsc(tr).parent != Some(ar) || self.ws.rsc(tr).clone_info().is_some() {
+                    continue;
+                }
+            }
+            self.restart_orderings_for_probe(probe, then, seen, added);
+        }
+    }
+}

@@ -133,6 +133,7 @@ pub fn schedule(cib: &Cib, ws: WorkingSet) -> Schedule {
     s.schedule_fencing_and_shutdowns();
     s.create_orderings();
     s.resolve_orderings();
+    s.order_probes();
     s.propagate();
     let summary = s.summarize();
     Schedule {
