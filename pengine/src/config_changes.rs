@@ -89,13 +89,13 @@ impl Scheduler<'_> {
         }
     }
 
-    /// `pcmk__schedule_cancel`: cancel a recurring operation before the
-    /// resource stops there.
+    /// `pcmk__schedule_cancel`: cancel a recurring operation (after the
+    /// resource stops there, if it does).
     fn schedule_cancel(&mut self, rsc: RscId, node: NodeId, task: &str, interval_ms: u64) {
         let cancel = self.custom_action(Some(rsc), "cancel", interval_ms, Some(node), false);
         self.actions[cancel].cancel_task = Some(task.to_string());
         self.actions[cancel].optional = false;
-        self.order(Side::Action(cancel), Side::Task(rsc, "stop".into()), OrderFlags { optional: true, ..Default::default() });
+        self.order(Side::Task(rsc, "stop".into()), Side::Action(cancel), OrderFlags { optional: true, ..Default::default() });
     }
 }
 

@@ -24,11 +24,18 @@ impl Schedule {
             let n = act.node.map(|n| format!(" {}", self.ws.node(n).uname)).unwrap_or_default();
             return format!("Cancel {key}{n}");
         }
-        match (act.pseudo, act.node) {
-            (false, Some(n)) => format!("{key} {}", self.ws.node(n).uname),
-            (false, None) => format!("{key} <none>"),
-            _ => key,
+        match (act.node, act.pseudo) {
+            (Some(n), _) => format!("{key} {}", self.ws.node(n).uname),
+            (None, true) => key,
+            (None, false) => format!("{key} <none>"),
         }
+    }
+
+    /// Whether DOT shows an action: in the graph, or required but unable
+    /// to run (unmanaged resources' and optional actions are left out).
+    fn dot_shown(&self, a: usize) -> bool {
+        let act = &self.actions[a];
+        self.in_graph(a) || !(act.rsc.is_some_and(|r| !self.ws.rsc(r).flags.managed) || act.optional)
     }
 
     pub fn to_dot(&self) -> String {
@@ -45,12 +52,15 @@ impl Schedule {
             };
             out.push_str(&format!("\"{}\" [ style={style} color=\"{color}\" fontcolor=\"{font}\"]\n", self.dot_name(a)));
         }
+        // Orderings between shown actions: bold when the graph has them
+        // as inputs, dashed otherwise.
         let mut seen = std::collections::BTreeSet::new();
         for e in &self.edges {
-            if e.flags.none || e.flags.derived || !self.in_graph(e.first) || !self.in_graph(e.then) || !seen.insert((e.first, e.then)) {
+            if e.flags.none || e.flags.derived || !self.dot_shown(e.first) || !self.dot_shown(e.then) || !seen.insert((e.first, e.then)) {
                 continue;
             }
-            out.push_str(&format!("\"{}\" -> \"{}\" [ style = bold]\n", self.dot_name(e.first), self.dot_name(e.then)));
+            let style = if self.in_graph(e.first) && self.in_graph(e.then) { "bold" } else { "dashed" };
+            out.push_str(&format!("\"{}\" -> \"{}\" [ style = {style}]\n", self.dot_name(e.first), self.dot_name(e.then)));
         }
         out.push_str("}\n");
         out

@@ -155,11 +155,17 @@ impl Scheduler<'_> {
             if !res.is_primitive() || !res.flags.managed {
                 continue;
             }
-            // Starts of resources that need fencing wait for it.
-            if res.flags.needs_fencing {
-                let starts: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && (a.task == "start" || a.task == "promote") && a.interval_ms == 0).map(|a| a.id).collect();
-                for s in starts {
+            // Starts of resources that need fencing wait for it; so do
+            // starts of resources needing quorum whose state on the
+            // fenced node is unknown (it may be active there).
+            let starts: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && (a.task == "start" || a.task == "promote") && a.interval_ms == 0).map(|a| a.id).collect();
+            let needs_fencing = res.flags.needs_fencing;
+            let unknown_there = res.flags.needs_quorum && res.allowed_nodes.contains_key(&target) && !res.known_on.contains(&target);
+            for s in starts {
+                if needs_fencing {
                     self.order(Side::Action(fence), Side::Action(s), OrderFlags { optional: true, ..Default::default() });
+                } else if unknown_there && self.actions[s].task == "start" {
+                    self.order(Side::Action(fence), Side::Action(s), OrderFlags { optional: true, runnable_left: true, ..Default::default() });
                 }
             }
             // A stop on the fenced node will never complete: fencing

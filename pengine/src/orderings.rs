@@ -261,22 +261,25 @@ impl Scheduler<'_> {
                 }
             }
         }
+        // A "first" that will not happen still orders: it is created,
+        // unrunnable (no node), so what depends on it cannot run either
+        // (`rsc_order_first`). Stopping something already stopped is no
+        // such case. Created before any ordering is resolved, so the
+        // resource's own orderings reach it too.
         for i in 0..self.orderings.len() {
             let o = self.orderings[i].clone();
-            let mut firsts = self.side_actions(&o.first);
-            let thens = self.side_actions(&o.then);
-            if firsts.is_empty() {
-                if let (Side::Task(fr, task), Side::Task(tr, _)) = (&o.first, &o.then) {
-                    // A "first" that will not happen still orders: it is
-                    // created, unrunnable (no node), so what depends on
-                    // it cannot run either (`rsc_order_first`). Stopping
-                    // something already stopped is no such case.
-                    let stopped = self.ws.current_role(*fr) <= cib::model::Role::Stopped;
-                    if fr != tr && !(stopped && task == "stop") {
-                        firsts.push(self.custom_action(Some(*fr), task, 0, None, true));
-                    }
+            if let (Side::Task(fr, task), Side::Task(tr, _)) = (&o.first, &o.then) {
+                let stopped = self.ws.current_role(*fr) <= cib::model::Role::Stopped;
+                let into_parent = self.ws.rsc(*fr).parent == Some(*tr);
+                if fr != tr && !into_parent && !(stopped && task == "stop") && self.side_actions(&o.first).is_empty() {
+                    self.custom_action(Some(*fr), task, 0, None, true);
                 }
             }
+        }
+        for i in 0..self.orderings.len() {
+            let o = self.orderings[i].clone();
+            let firsts = self.side_actions(&o.first);
+            let thens = self.side_actions(&o.then);
             for f in &firsts {
                 for t in &thens {
                     if f != t {
@@ -401,7 +404,9 @@ impl Scheduler<'_> {
             for (mine, member_task) in [("start", "start"), ("running", "start"), ("stop", "stop"), ("stopped", "stop")] {
                 let Some(a) = self.find_action(g, mine, None) else { continue };
                 let member_actions: Vec<Option<usize>> = members.iter().map(|m| self.find_action_any_node(*m, member_task)).collect();
-                if self.actions[a].optional && member_actions.iter().flatten().any(|m| !self.actions[*m].optional) {
+                // Placeholders without a node (a start ordered before
+                // something but never scheduled) do not make the group act.
+                if self.actions[a].optional && member_actions.iter().flatten().any(|m| !self.actions[*m].optional && self.actions[*m].node.is_some()) {
                     self.actions[a].optional = false;
                     changed = true;
                 }

@@ -145,6 +145,10 @@ impl Scheduler<'_> {
                     self.order(Side::Action(stop), Side::Action(mon), OrderFlags { implies_then: true, runnable_left: true, ..Default::default() });
                 }
             }
+            // After finding out the resource is not running there.
+            if let Some(probe) = self.find_action(r, "monitor", Some(node)) {
+                self.order(Side::Action(probe), Side::Action(mon), OrderFlags { optional: true, ..Default::default() });
+            }
             let n = self.ws.node(node);
             if !n.online || n.unclean {
                 self.actions[mon].runnable = false;
