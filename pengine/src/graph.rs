@@ -47,6 +47,7 @@ impl Schedule {
             (Some(r), _, _) => format!("{}_{}_{}", self.ws.rsc(r).id, act.task, act.interval_ms),
             (None, "stonith", Some(n)) => format!("stonith-{}-{}", self.ws.node(n).uname, act.stonith_action.as_deref().unwrap_or("reboot")),
             (None, "do_shutdown", Some(n)) => format!("do_shutdown-{}", self.ws.node(n).uname),
+            (None, "probe_again", Some(n)) => format!("probe_again-{}", self.ws.node(n).uname),
             _ => act.task.clone(),
         }
     }
@@ -99,7 +100,7 @@ impl Schedule {
         let act = &self.actions[a];
         let kind = if act.pseudo {
             ActionKind::PseudoEvent
-        } else if act.rsc.is_some() && act.task != "clear_failcount" {
+        } else if (act.rsc.is_some() && act.task != "clear_failcount") || act.task == "probe_again" {
             ActionKind::RscOp
         } else {
             ActionKind::CrmEvent
@@ -167,7 +168,7 @@ impl Schedule {
             attrs.set("CRM_meta_stonith_action", how.clone());
             ga.downed = Some(vec![self.ws.node(n).id.clone()]);
         }
-        if act.task == "do_shutdown" || act.task == "clear_failcount" {
+        if act.task == "do_shutdown" || act.task == "clear_failcount" || act.task == "probe_again" {
             attrs.set("CRM_meta_op_no_wait", "true");
         }
         if act.rsc.is_some() || act.pseudo {

@@ -21,11 +21,31 @@ impl Scheduler<'_> {
         }
         for n in 0..self.ws.nodes.len() {
             let node = self.ws.node(NodeId(n));
-            // Pending nodes get probes that cannot run yet.
-            if !(node.online || node.pending) || node.unclean {
+            // Online but pending nodes get probes that cannot run yet.
+            if !node.online || node.unclean {
                 continue;
             }
             if node.attr("resource-discovery-enabled").is_some_and(|v| !crate::nvsets::is_true(Some(v))) {
+                continue;
+            }
+            // Old CIBs (before Pacemaker 1.1.14) could ask for every
+            // resource to be probed again.
+            if node.attr("probe_complete").is_some_and(|v| !crate::nvsets::is_true(Some(v))) {
+                let i = self.actions.len();
+                self.actions.push(crate::actions::Action {
+                    id: i,
+                    rsc: None,
+                    task: "probe_again".into(),
+                    interval_ms: 0,
+                    node: Some(NodeId(n)),
+                    optional: false,
+                    runnable: true,
+                    pseudo: false,
+                    reason: None,
+                    stonith_action: None,
+                    stopped_monitor: false,
+                    cancel_task: None,
+                });
                 continue;
             }
             for top in self.ws.top_level.clone() {
