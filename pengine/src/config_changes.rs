@@ -23,8 +23,7 @@ use crate::working_set::{NodeId, RscId};
 impl Scheduler<'_> {
     pub(crate) fn handle_config_changes(&mut self) {
         for (rsc, node) in self.ws.clear_failcounts.clone() {
-            let a = self.custom_action(Some(rsc), "clear_failcount", 0, Some(node), false);
-            self.actions[a].optional = false;
+            self.clear_failcount(rsc, node);
         }
         let status = &self.cib.status;
         for n in 0..self.ws.nodes.len() {
@@ -79,12 +78,51 @@ impl Scheduler<'_> {
         let maintenance = res.flags.maintenance || self.ws.node(node).maintenance;
         let configured: Vec<(String, u64)> = res.primitive().map(|p| p.ops.iter().filter(|o| o.enabled != Some(false)).map(|o| (o.name.clone(), o.interval_ms)).collect()).unwrap_or_default();
         for (i, op) in sorted.iter().enumerate() {
-            if (i as i64) < start || op.interval_ms == 0 {
+            if (i as i64) < start {
                 continue;
             }
-            let orphaned = !configured.contains(&(op.operation.clone(), op.interval_ms));
-            if maintenance || (orphaned && self.ws.options.stop_orphan_actions) {
-                self.schedule_cancel(rsc, node, &op.operation, op.interval_ms);
+            let task = op.operation.as_str();
+            if op.interval_ms > 0 && maintenance {
+                self.schedule_cancel(rsc, node, task, op.interval_ms);
+            } else if op.interval_ms == 0 || matches!(task, "monitor" | "start" | "promote" | "migrate_from") {
+                // `pcmk__check_action_config`: a recurring operation no
+                // longer configured is orphaned (parameter digests are not
+                // compared yet). A changed definition clears the fail
+                // count, so the operation is retried fresh.
+                let changed = op.interval_ms > 0 && !configured.contains(&(op.operation.clone(), op.interval_ms));
+                if changed && self.ws.options.stop_orphan_actions {
+                    self.schedule_cancel(rsc, node, task, op.interval_ms);
+                }
+                if changed && crate::unpack::failcount::fail_count(&self.ws, node, rsc, true).count.value() != 0 {
+                    self.clear_failcount(rsc, node);
+                }
+            }
+        }
+    }
+
+    fn clear_failcount(&mut self, rsc: RscId, node: NodeId) -> usize {
+        let a = self.custom_action(Some(rsc), "clear_failcount", 0, Some(node), false);
+        self.actions[a].optional = false;
+        a
+    }
+
+    /// `clear_failcounts_if_orphaned`: an orphan's fail counts are
+    /// cleared on every online node that has one, before it stops.
+    pub(crate) fn clear_orphan_failcounts(&mut self) {
+        if !self.ws.options.stop_orphan_resources {
+            return;
+        }
+        for top in self.ws.top_level.clone() {
+            if !self.ws.rsc(top).flags.orphan {
+                continue;
+            }
+            for n in 0..self.ws.nodes.len() {
+                let node = NodeId(n);
+                if !self.ws.node(node).online || crate::unpack::failcount::fail_count(&self.ws, node, top, true).count.value() == 0 {
+                    continue;
+                }
+                let clear = self.clear_failcount(top, node);
+                self.order(Side::Action(clear), Side::Task(top, "stop".into()), OrderFlags { optional: true, ..Default::default() });
             }
         }
     }

@@ -129,6 +129,7 @@ pub fn schedule(cib: &Cib, ws: WorkingSet) -> Schedule {
     s.create_unpack_fencing();
     s.handle_config_changes();
     s.schedule_probes();
+    s.clear_orphan_failcounts();
     s.create_all_actions();
     s.schedule_fencing_and_shutdowns();
     s.create_orderings();
