@@ -17,10 +17,15 @@
 //! - [`view`]: the agreed membership handed to crmd and cib.
 //! - [`config`]: node name, configured nodes, retry interval.
 //!
-//! The daemon shell (heartbeat client API, persistence, the ccm client
-//! socket) is not written yet; docs/CCM.md says what it must do. The core
-//! is exercised by a deterministic simulation in `tests/` (fake clock, fake
-//! network with drops, delays, partitions and crashes, from seeds).
+//! - [`shell`]: the daemon's tokio shell: heartbeat's client API in,
+//!   persistence, one timer, views out on `ccm.sock` (binaries `ccm` and
+//!   `ccm_tool`).
+//! - [`client`]: the `ccm.sock` protocol and [`client::watch`], how crmd
+//!   and cib follow the membership.
+//!
+//! The core is exercised by a deterministic simulation in `tests/` (fake
+//! clock, fake network with drops, delays, partitions and crashes, from
+//! seeds); the shell by real daemons on loopback (`tests/t70_loopback.rs`).
 //!
 //! # Example
 //!
@@ -36,11 +41,13 @@
 //! assert_eq!(view.to_string(), "instance 1: n1 (quorum, leader n1)");
 //! ```
 
+pub mod client;
 pub mod config;
 pub mod engine;
 mod error;
 pub mod message;
 pub mod quorum;
+pub mod shell;
 pub mod view;
 
 pub use config::Config;
