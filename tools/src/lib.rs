@@ -9,6 +9,7 @@
 
 pub mod attribute;
 pub mod cib_file;
+pub mod cib_live;
 pub mod cibadmin;
 pub mod exit;
 pub mod haresources2cib;

@@ -115,11 +115,7 @@ fn execute(mut opts: Options, io: &mut dyn Io, valid: Validator<'_>) -> ExitCode
 
     let path = match io.cib_source() {
         Ok(CibSource::File(path)) => path,
-        Ok(CibSource::Live { .. }) => {
-            // No client for the cib daemon exists yet: answer as
-            // Pacemaker's cibadmin does when no cluster is running.
-            return not_connected(io, "Transport endpoint is not connected", ExitCode::Disconnect);
-        }
+        Ok(CibSource::Live { socket }) => return live(&socket, opts, io),
         Err(e) => {
             io.stderr(&format!("cibadmin: {e}\n"));
             return ExitCode::InvalidParam;
@@ -140,21 +136,64 @@ fn execute(mut opts: Options, io: &mut dyn Io, valid: Validator<'_>) -> ExitCode
             ExitCode::Ok
         }
         Err(Refusal::Connect(e)) => not_connected(io, &e.to_string(), e.exit_code()),
-        Err(Refusal::Operation(f)) => {
-            if let Some(rejected) = &f.rejected {
-                io.stderr(&output::numbered(&rejected.to_xml()));
-            }
-            io.stderr(&format!("Call failed: {}\n", f.error));
-            if let Some(out) = &f.output {
-                io.stdout(&output::xml_or_paths(out, node_path));
-            }
-            f.error.exit_code()
-        }
+        Err(Refusal::Operation(f)) => report_failure(io, &f, node_path),
         Err(Refusal::Write(e)) => {
             io.stderr(&format!("cibadmin: could not write the CIB: {e}\n"));
             ExitCode::Error
         }
     }
+}
+
+/// Live mode: the request goes to the node's cib daemon, which applies it
+/// on the cluster's master copy (docs/CIB_DAEMON.md). Output, messages and
+/// exit codes are those of file mode; a daemon that is not running is
+/// Pacemaker's "not connected" (102), one that does not answer in time its
+/// "Timer expired" (124).
+fn live(socket: &Path, opts: Options, io: &mut dyn Io) -> ExitCode {
+    use crate::cib_live::{Answer, Call, LiveCib, LiveError, Op, DEFAULT_TIMEOUT};
+    let node_path = opts.request.node_path;
+    let op = Op::Cib(opts.request.command.unwrap_or(Command::Query));
+    let user = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_else(|| nix::unistd::getuid().to_string());
+    let call = Call { op, request: opts.request, client: "cibadmin".into(), user };
+    let answer = LiveCib::connect(socket, DEFAULT_TIMEOUT).and_then(|mut c| c.call(&call));
+    match answer {
+        Ok(Answer::Ok(out)) => {
+            if let Some(out) = &out {
+                io.stdout(&output::xml_or_paths(out, node_path));
+            }
+            ExitCode::Ok
+        }
+        Ok(Answer::Failed(f)) => report_failure(io, &f, node_path),
+        Ok(Answer::Unavailable(why)) => {
+            io.stderr(&format!("Call failed: {why}\n"));
+            ExitCode::Disconnect
+        }
+        Err(e @ LiveError::NotConnected(_)) => not_connected(io, &e.to_string(), ExitCode::Disconnect),
+        Err(LiveError::Timeout) => {
+            io.stderr("Call failed: Timer expired\n");
+            ExitCode::Timeout
+        }
+        Err(e @ LiveError::Protocol(_)) => {
+            io.stderr(&format!("Call failed: {e}\n"));
+            ExitCode::Protocol
+        }
+    }
+}
+
+/// Prints a refused operation as Pacemaker's cibadmin does.
+fn report_failure(io: &mut dyn Io, f: &Failure, node_path: bool) -> ExitCode {
+    if let Some(rejected) = &f.rejected {
+        io.stderr(&output::numbered(&rejected.to_xml()));
+    }
+    io.stderr(&format!("Call failed: {}\n", f.error));
+    if let Some(out) = &f.output {
+        io.stdout(&output::xml_or_paths(out, node_path));
+    }
+    f.error.exit_code()
 }
 
 /// Why a command did not succeed.

@@ -48,7 +48,7 @@ pub enum Command {
 }
 
 /// One operation, with the options that change how it works.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Request {
     pub command: Option<Command>,
     /// `-o SECTION` or, with `xpath`, the `-A EXPR` expression.
