@@ -405,3 +405,242 @@ fn strip_blank_text(e: &mut Element) {
         strip_blank_text(c);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cib::xml::parse_element;
+    use tools::cibadmin::ops::Request;
+
+    fn core(me: &str) -> Core {
+        Core::new(me, ops::empty_cib(0), false, Box::new(|_| true))
+    }
+
+    fn write(command: CibCommand, section: &str, xml: &str) -> Box<Call> {
+        Box::new(Call {
+            op: Op::Cib(command),
+            request: Request {
+                command: Some(command),
+                section: Some(section.into()),
+                input: Some(parse_element(xml).unwrap()),
+                ..Request::default()
+            },
+            client: "cibadmin".into(),
+            user: "root".into(),
+        })
+    }
+
+    fn create_r1() -> Box<Call> {
+        write(CibCommand::Create, "resources", r#"<primitive id="r1" class="ocf" provider="heartbeat" type="Dummy"/>"#)
+    }
+
+    fn announce(v: Version, digest: &str, reply: bool) -> PeerMsg {
+        PeerMsg::Announce { version: v, digest: digest.into(), reply }
+    }
+
+    /// A core that has heard `peers` announce themselves at its own version.
+    fn with_peers(me: &str, peers: &[&str]) -> Core {
+        let mut c = core(me);
+        for p in peers {
+            let (v, d) = (Version::of(c.cib()), on_disk_digest(c.cib()));
+            c.handle(Input::Peer { from: p.to_string(), msg: announce(v, &d, true) }, 0);
+        }
+        c
+    }
+
+    #[test]
+    fn start_announces_and_persists_a_new_cib() {
+        let mut c = core("n1");
+        let out = c.handle(Input::Start, 0);
+        let d = on_disk_digest(c.cib());
+        assert_eq!(
+            out,
+            vec![
+                Command::Send { dest: None, msg: announce(Version::new(0, 0, 0), &d, false) },
+                Command::Persist(c.cib().clone()),
+            ]
+        );
+        // Loaded from the store: nothing to write.
+        let mut loaded = Core::new("n1", ops::empty_cib(0), true, Box::new(|_| true));
+        assert_eq!(loaded.handle(Input::Start, 0).len(), 1);
+    }
+
+    #[test]
+    fn the_lowest_announced_node_is_master() {
+        let mut c = with_peers("n2", &["n3"]);
+        assert!(c.is_master());
+        let (v, d) = (Version::of(c.cib()), on_disk_digest(c.cib()));
+        let out = c.handle(Input::Peer { from: "n1".into(), msg: announce(v, &d, false) }, 0);
+        assert_eq!(c.master(), "n1");
+        // An announcement that is not itself a reply is answered directly.
+        assert!(out.contains(&Command::Send { dest: Some("n1".into()), msg: announce(v, &d, true) }));
+        c.handle(Input::NodeDown("n1".into()), 0);
+        assert_eq!(c.master(), "n2");
+    }
+
+    #[test]
+    fn master_applies_broadcasts_persists_and_answers() {
+        let mut c = with_peers("n1", &["n2"]);
+        let before = c.cib().clone();
+        let out = c.handle(Input::Client { client: 5, call_id: 1, call: create_r1() }, 86_400 * 365);
+        let after = c.cib().clone();
+        assert_eq!(Version::of(&after), Version::new(0, 1, 0));
+        assert_eq!(after.attr("cib-last-written"), Some("Fri Jan  1 00:00:00 1971"));
+        assert_eq!(after.attr("update-origin"), Some("n1"));
+        assert_eq!(
+            out,
+            vec![
+                Command::Send { dest: None, msg: PeerMsg::Diff { patch: patchset::diff(&before, &after) } },
+                Command::Persist(after.clone()),
+                Command::Reply { client: 5, call_id: 1, answer: Answer::Ok(None) },
+            ]
+        );
+        // The same create again is refused, changes nothing, sends nothing.
+        let out = c.handle(Input::Client { client: 5, call_id: 2, call: create_r1() }, 0);
+        assert!(matches!(&out[..], [Command::Reply { answer: Answer::Failed(f), .. }] if f.error == ops::CibError::Exists));
+        assert_eq!(c.cib(), &after);
+    }
+
+    #[test]
+    fn replica_forwards_writes_and_relays_the_answer() {
+        let mut c = with_peers("n2", &["n1"]);
+        let out = c.handle(Input::Client { client: 7, call_id: 3, call: create_r1() }, 0);
+        assert_eq!(out, vec![Command::Send { dest: Some("n1".into()), msg: PeerMsg::Request { call: 1, call_data: create_r1() } }]);
+        assert_eq!(Version::of(c.cib()), Version::new(0, 0, 0), "a replica never applies a write itself");
+        let out = c.handle(Input::Peer { from: "n1".into(), msg: PeerMsg::Reply { call: 1, answer: Answer::Ok(None) } }, 0);
+        assert_eq!(out, vec![Command::Reply { client: 7, call_id: 3, answer: Answer::Ok(None) }]);
+        // Queries are local.
+        let q = Box::new(Call { op: Op::Cib(CibCommand::Query), request: Request { command: Some(CibCommand::Query), ..Request::default() }, client: "x".into(), user: "root".into() });
+        let out = c.handle(Input::Client { client: 7, call_id: 4, call: q }, 0);
+        assert_eq!(out, vec![Command::Reply { client: 7, call_id: 4, answer: Answer::Ok(Some(c.cib().clone())) }]);
+    }
+
+    #[test]
+    fn a_write_in_flight_fails_when_the_master_goes() {
+        let mut c = with_peers("n2", &["n1"]);
+        c.handle(Input::Client { client: 7, call_id: 3, call: create_r1() }, 0);
+        let out = c.handle(Input::NodeDown("n1".into()), 0);
+        assert!(matches!(&out[..], [Command::Log(_), Command::Reply { client: 7, call_id: 3, answer: Answer::Unavailable(_) }]));
+        assert!(c.is_master());
+    }
+
+    #[test]
+    fn replicas_apply_diffs_and_resync_on_a_gap() {
+        let mut master = with_peers("n1", &["n2"]);
+        let mut replica = with_peers("n2", &["n1"]);
+        let diffs: Vec<PeerMsg> = ["r1", "r2"]
+            .iter()
+            .flat_map(|id| {
+                let call = write(CibCommand::Create, "resources", &format!(r#"<primitive id="{id}" class="ocf" provider="heartbeat" type="Dummy"/>"#));
+                master.handle(Input::Client { client: 1, call_id: 1, call }, 0)
+            })
+            .filter_map(|c| match c {
+                Command::Send { msg: m @ PeerMsg::Diff { .. }, .. } => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(diffs.len(), 2);
+        // The first diff is lost: the second does not apply, a full copy is asked for.
+        let out = replica.handle(Input::Peer { from: "n1".into(), msg: diffs[1].clone() }, 0);
+        assert_eq!(out.last(), Some(&Command::Send { dest: Some("n1".into()), msg: PeerMsg::SyncRequest }));
+        let out = master.handle(Input::Peer { from: "n2".into(), msg: PeerMsg::SyncRequest }, 0);
+        let [Command::Send { msg: full, .. }] = &out[..] else { panic!("{out:?}") };
+        replica.handle(Input::Peer { from: "n1".into(), msg: full.clone() }, 0);
+        assert_eq!(replica.cib(), master.cib());
+        // Diffs already contained in the copy are stale and ignored.
+        let out = replica.handle(Input::Peer { from: "n1".into(), msg: diffs[0].clone() }, 0);
+        assert!(matches!(&out[..], [Command::Log(_)]));
+        assert_eq!(replica.cib(), master.cib());
+    }
+
+    #[test]
+    fn a_node_pulls_from_a_peer_with_a_higher_version_only() {
+        let mut c = with_peers("n1", &[]);
+        let newer = Version::new(0, 5, 0);
+        let out = c.handle(Input::Peer { from: "n3".into(), msg: announce(newer, "x", false) }, 0);
+        assert_eq!(out.last(), Some(&Command::Send { dest: Some("n3".into()), msg: PeerMsg::SyncRequest }));
+        // An older copy offered without force is not taken, even by a non-master.
+        let old = parse_element(r#"<cib epoch="0" num_updates="0" admin_epoch="0"><configuration/><status/></cib>"#).unwrap();
+        let mine = c.cib().clone();
+        c.handle(Input::Peer { from: "n3".into(), msg: PeerMsg::Full { cib: old, force: false } }, 0);
+        assert_eq!(c.cib(), &mine);
+        let new = parse_element(r#"<cib epoch="5" num_updates="0" admin_epoch="0"><configuration><resources/></configuration><status/></cib>"#).unwrap();
+        let out = c.handle(Input::Peer { from: "n3".into(), msg: PeerMsg::Full { cib: new.clone(), force: false } }, 0);
+        assert_eq!(c.cib(), &new);
+        assert!(out.contains(&Command::Persist(new)));
+        // As master it tells everyone that a newer copy exists.
+        assert!(out.iter().any(|c| matches!(c, Command::Send { dest: None, msg: PeerMsg::Announce { .. } })));
+    }
+
+    #[test]
+    fn status_only_changes_are_not_written_to_disk() {
+        let mut c = with_peers("n1", &[]);
+        c.handle(Input::Start, 0);
+        let call = write(CibCommand::Modify, "status", r#"<status><node_state id="n1" uname="n1"/></status>"#);
+        let mut call = call;
+        call.request.allow_create = true;
+        let out = c.handle(Input::Client { client: 1, call_id: 1, call }, 0);
+        assert_eq!(Version::of(c.cib()), Version::new(0, 0, 1));
+        assert!(!out.iter().any(|c| matches!(c, Command::Persist(_))), "{out:?}");
+        assert!(out.iter().any(|c| matches!(c, Command::Send { msg: PeerMsg::Diff { .. }, .. })));
+    }
+
+    #[test]
+    fn subscribers_get_every_applied_diff() {
+        let mut c = with_peers("n1", &[]);
+        let sub = Box::new(Call { op: Op::Notify, request: Request::default(), client: "crmd".into(), user: "root".into() });
+        c.handle(Input::Client { client: 9, call_id: 1, call: sub }, 0);
+        let out = c.handle(Input::Client { client: 2, call_id: 1, call: create_r1() }, 0);
+        assert!(out.iter().any(|c| matches!(c, Command::Notify { clients, .. } if clients == &[9])));
+        c.handle(Input::ClientGone(9), 0);
+        let out = c.handle(Input::Client { client: 2, call_id: 2, call: write(CibCommand::Delete, "resources", r#"<primitive id="r1"/>"#) }, 0);
+        assert!(!out.iter().any(|c| matches!(c, Command::Notify { .. })));
+    }
+
+    #[test]
+    fn ctime_matches_the_c_library() {
+        assert_eq!(ctime(0), "Thu Jan  1 00:00:00 1970");
+        assert_eq!(ctime(1_700_000_000), "Tue Nov 14 22:13:20 2023");
+        assert_eq!(ctime(951_782_400), "Tue Feb 29 00:00:00 2000");
+    }
+
+    /// Three cores and a perfect network: whatever node a write is made
+    /// on, every copy ends up identical.
+    #[test]
+    fn three_nodes_converge() {
+        let names = ["n1", "n2", "n3"];
+        let mut nodes: Vec<Core> = names.iter().map(|n| core(n)).collect();
+        let mut queue: Vec<(usize, Command)> = Vec::new();
+        for (i, n) in nodes.iter_mut().enumerate() {
+            queue.extend(n.handle(Input::Start, 0).into_iter().map(|c| (i, c)));
+        }
+        let run = |nodes: &mut Vec<Core>, mut queue: Vec<(usize, Command)>| {
+            let mut replies = Vec::new();
+            while !queue.is_empty() {
+                let (from, c) = queue.remove(0);
+                match c {
+                    Command::Send { dest, msg } => {
+                        for (j, n) in nodes.iter_mut().enumerate() {
+                            if j != from && dest.as_deref().is_none_or(|d| d == names[j]) {
+                                let input = Input::Peer { from: names[from].into(), msg: msg.clone() };
+                                queue.extend(n.handle(input, 0).into_iter().map(|c| (j, c)));
+                            }
+                        }
+                    }
+                    Command::Reply { answer, .. } => replies.push(answer),
+                    _ => {}
+                }
+            }
+            replies
+        };
+        run(&mut nodes, queue);
+        assert!(nodes.iter().all(|n| n.master() == "n1"));
+        for (i, id) in [(2usize, "a"), (1, "b"), (0, "c")] {
+            let call = write(CibCommand::Create, "resources", &format!(r#"<primitive id="{id}" class="ocf" provider="heartbeat" type="Dummy"/>"#));
+            let q = nodes[i].handle(Input::Client { client: 1, call_id: 1, call }, 0).into_iter().map(|c| (i, c)).collect();
+            assert_eq!(run(&mut nodes, q), vec![Answer::Ok(None)]);
+        }
+        assert_eq!(Version::of(nodes[0].cib()), Version::new(0, 3, 0));
+        assert!(nodes.iter().all(|n| n.cib() == nodes[0].cib()));
+    }
+}
