@@ -188,6 +188,28 @@ impl Ccm {
         out
     }
 
+    /// Several node statuses at once, evaluated once: the shell's start,
+    /// with everything heartbeat reported during initdead. Fed one by one,
+    /// a leader would run one round per node (and install a view of itself
+    /// alone first); together, it proposes the whole up-set in one round.
+    pub fn handle_statuses(
+        &mut self,
+        statuses: impl IntoIterator<Item = (String, NodeStatus)>,
+        now: Duration,
+    ) -> Vec<Command> {
+        for (node, status) in statuses {
+            if node != self.config.me {
+                match status {
+                    NodeStatus::Up => self.up.insert(node),
+                    NodeStatus::Dead => self.up.remove(&node),
+                };
+            }
+        }
+        let mut out = Vec::new();
+        self.evaluate(now, &mut out);
+        out
+    }
+
     fn leader(&self) -> &str {
         // `up` always holds this node, so it is never empty.
         self.up.first().map(String::as_str).unwrap_or(&self.config.me)

@@ -150,6 +150,7 @@ fn three_nodes_agree_lose_one_and_take_it_back() {
     let tmp = tempfile::tempdir().unwrap();
     let n: Vec<Node> = (1..=3).map(|i| Node::new(tmp.path(), i)).collect();
     let mut guard = Guard::default();
+    heartbeat_bin();
     let started = Instant::now();
     for node in &n {
         let (hb, ccm) = node.start();

@@ -320,3 +320,18 @@ fn events_about_ourselves_are_ignored() {
     assert_eq!(n1.handle(dead("n1"), ms(1)), vec![]);
     assert_eq!(n1.up(), &set("n1"));
 }
+
+#[test]
+fn statuses_at_start_make_one_round() {
+    let mut n1 = node("n1", "n1 n2 n3");
+    let statuses = ["n1", "n2", "n3"].map(|n| (n.to_string(), NodeStatus::Up));
+    assert_eq!(
+        n1.handle_statuses(statuses, ms(0)),
+        vec![persist(1), to_all(propose(1, "n1 n2 n3")), timer(RETRY)]
+    );
+    // A follower proposes nothing; it waits for its leader.
+    let mut n2 = node("n2", "n1 n2 n3");
+    let statuses = [("n1".to_string(), NodeStatus::Up), ("n3".to_string(), NodeStatus::Dead)];
+    assert_eq!(n2.handle_statuses(statuses, ms(0)), vec![timer(RETRY)]);
+    assert_eq!(n2.up(), &set("n1 n2"));
+}

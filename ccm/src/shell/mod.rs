@@ -13,8 +13,9 @@
 //!
 //! Start-up: the core hears nothing until heartbeat's `initdead` has passed
 //! since the shell started, or until every configured node is up, whichever
-//! comes first; then it gets the node statuses heartbeat reports, a `Tick`,
-//! and the ccm messages that arrived meanwhile. So a booting node does not
+//! comes first; then it gets the node statuses heartbeat reports, all at
+//! once ([`Ccm::handle_statuses`]), and the ccm messages that arrived
+//! meanwhile. So a booting node does not
 //! install a view of itself alone before it could hear its peers.
 //!
 //! [`run`] takes its connections and its shutdown signal from the caller
@@ -157,7 +158,6 @@ pub async fn run(
                     sh.deadline = None;
                     sh.feed(Input::Tick).await?;
                 } else {
-                    tracing::info!("initdead passed: starting membership");
                     sh.start().await?;
                 }
             }
@@ -195,14 +195,17 @@ impl Shell {
     /// that arrived meanwhile.
     async fn start(&mut self) -> Result<(), ShellError> {
         self.started = true;
-        let statuses: Vec<(String, String)> = self.statuses.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        for (node, status) in statuses {
-            if !self.is_ping(&node) && is_up(&status) {
-                self.feed(Input::NodeStatus { node, status: NodeStatus::Up }).await?;
-            }
-        }
         self.update_connectivity().await?;
-        self.feed(Input::Tick).await?;
+        let up: Vec<(String, NodeStatus)> = self
+            .statuses
+            .iter()
+            .filter(|(node, status)| !self.is_ping(node) && is_up(status))
+            .map(|(node, _)| (node.clone(), NodeStatus::Up))
+            .collect();
+        let why = if self.all_up() { "every configured node is up" } else { "initdead passed" };
+        tracing::info!("starting membership ({why}): up {:?}", up.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>());
+        let commands = self.core.handle_statuses(up, self.now());
+        self.execute(commands).await?;
         for (from, msg) in std::mem::take(&mut self.early) {
             self.feed(Input::Received { from, msg }).await?;
         }
@@ -232,7 +235,6 @@ impl Shell {
                 self.statuses.insert(node.clone(), status.clone());
                 if !self.started {
                     if self.all_up() {
-                        tracing::info!("every configured node is up: starting membership");
                         self.start().await?;
                     }
                     return Ok(());
@@ -283,8 +285,13 @@ impl Shell {
 
     /// One input through the core, and its commands carried out in order.
     async fn feed(&mut self, input: Input) -> Result<(), ShellError> {
-        let now = self.now();
-        let commands = self.core.handle(input, now);
+        let commands = self.core.handle(input, self.now());
+        self.execute(commands).await
+    }
+
+    /// Carries out the core's commands, in order: a `Persist` is on disk
+    /// before anything after it happens.
+    async fn execute(&mut self, commands: Vec<Command>) -> Result<(), ShellError> {
         for c in commands {
             match c {
                 Command::Persist { instance } => {
