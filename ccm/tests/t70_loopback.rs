@@ -9,6 +9,8 @@
 //!   instance than any before, and n3's persisted instance survived;
 //! - a `watch` subscriber on n1 saw the views in increasing order.
 //!
+//! A node started alone installs nothing before initdead (2 s), then a
+//! view of itself without quorum, above the instance it had persisted.
 //! `ccm_tool` with no daemon exits 2. Every process is killed by a guard.
 
 use std::path::{Path, PathBuf};
@@ -45,7 +47,7 @@ struct Node {
 }
 
 impl Node {
-    fn new(root: &Path, i: u32) -> Node {
+    fn new(root: &Path, i: u32, port: u16) -> Node {
         let dir = root.join(format!("n{i}"));
         let node = Node {
             name: format!("n{i}"),
@@ -61,7 +63,7 @@ impl Node {
         let ucast: String = (1..=3).map(|j| format!("ucast lo 127.0.0.{j}\n")).collect();
         let hacf = format!(
             "logfile {}\nuse_logd no\nkeepalive {KEEPALIVE_MS}ms\ndeadtime {}\nwarntime 500ms\ninitdead 2\n\
-             udpport {PORT}\n{ucast}auto_failback on\nnode n1 n2 n3\ncrm no\n",
+             udpport {port}\n{ucast}auto_failback on\nnode n1 n2 n3\ncrm no\n",
             node.log.display(),
             DEADTIME_MS / 1000
         );
@@ -148,7 +150,7 @@ fn agreed(nodes: &[&Node], members: &[&str]) -> Option<ccm::View> {
 #[test]
 fn three_nodes_agree_lose_one_and_take_it_back() {
     let tmp = tempfile::tempdir().unwrap();
-    let n: Vec<Node> = (1..=3).map(|i| Node::new(tmp.path(), i)).collect();
+    let n: Vec<Node> = (1..=3).map(|i| Node::new(tmp.path(), i, PORT)).collect();
     let mut guard = Guard::default();
     heartbeat_bin();
     let started = Instant::now();
@@ -241,8 +243,35 @@ fn three_nodes_agree_lose_one_and_take_it_back() {
 #[test]
 fn ccm_tool_without_a_daemon_exits_2() {
     let tmp = tempfile::tempdir().unwrap();
-    let node = Node::new(tmp.path(), 9);
+    let node = Node::new(tmp.path(), 9, PORT + 2);
     let o = node.command(env!("CARGO_BIN_EXE_ccm_tool")).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("ccm.sock"), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn a_lone_node_waits_for_initdead_then_has_no_quorum() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n1 = Node::new(tmp.path(), 1, PORT + 1);
+    std::fs::write(n1.var.join("ccm_instance"), "41\n").unwrap();
+    heartbeat_bin();
+    let mut guard = Guard::default();
+    let started = Instant::now();
+    let (hb, ccm) = n1.start();
+    guard.children.extend([hb, ccm]);
+    wait_for("ccm's socket", Duration::from_secs(5), || n1.ccm_tool(&[]).1 != 2);
+    let mut last = (String::new(), 0);
+    let took = wait_for("a lone view", Duration::from_secs(6), || {
+        last = n1.ccm_tool(&[]);
+        if last.1 != 0 {
+            assert_eq!(last, ("no view".to_string(), 1), "before the first view");
+        }
+        last.1 == 0
+    });
+    let waited = started.elapsed();
+    eprintln!("lone view {last:?} {waited:?} after start");
+    assert!(waited >= Duration::from_millis(2_000), "a view after {waited:?}, before initdead");
+    assert!(took > Duration::ZERO);
+    assert_eq!(last.0, "instance 42: n1 (no quorum, leader n1)");
+    assert_eq!(n1.persisted(), 42);
 }
