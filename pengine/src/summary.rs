@@ -8,9 +8,9 @@
 //! ```
 //!
 //! The change is left-aligned in 8 columns; the resource name and the
-//! details are padded to widths that only grow while lines are printed
-//! (Pacemaker keeps them in static variables), so [`format_items`] takes
-//! the whole list.
+//! details are padded to widths that only grow (Pacemaker keeps them in
+//! static variables, and formats the list for its log first), so
+//! [`format_items`] takes the whole list.
 
 use cib::model::Role;
 
@@ -31,22 +31,31 @@ pub struct SummaryItem {
     pub node_action: Option<String>,
 }
 
-/// Formats the items with Pacemaker's growing column widths.
+/// Formats the items with Pacemaker's column widths. The widths grow
+/// as lines are formatted (static variables in Pacemaker), and Pacemaker
+/// formats the whole list once for its log before printing it, so the
+/// printed lines all use the widths the first pass ended with.
 pub fn format_items(items: &[SummaryItem]) -> Vec<String> {
     let mut rsc_width = 5usize;
     let mut detail_width = 5usize;
+    let grow = |it: &SummaryItem, rw: &mut usize, dw: &mut usize| {
+        if it.rsc.len() > *rw {
+            *rw = it.rsc.len() + 2;
+        }
+        if it.details.len() > *dw {
+            *dw = it.details.len();
+        }
+    };
+    for it in items.iter().filter(|it| it.node_action.is_none()) {
+        grow(it, &mut rsc_width, &mut detail_width);
+    }
     let mut out = Vec::new();
     for it in items {
         if let Some(text) = &it.node_action {
             out.push(format!("  * {text}"));
             continue;
         }
-        if it.rsc.len() > rsc_width {
-            rsc_width = it.rsc.len() + 2;
-        }
-        if it.details.len() > detail_width {
-            detail_width = it.details.len();
-        }
+        grow(it, &mut rsc_width, &mut detail_width);
         let reason = it.reason.as_deref().map(|r| format!("  {r}")).unwrap_or_default();
         out.push(format!("  * {:<8}   {:<rw$}   ( {:>dw$} ){}", it.change, it.rsc, it.details, reason, rw = rsc_width, dw = detail_width));
     }
@@ -58,7 +67,8 @@ impl Scheduler<'_> {
         let mut out = Vec::new();
         // Node actions first: fencing (shutdowns carry no reason and are
         // not listed).
-        for a in &self.actions {
+        // Pacemaker keeps its action list newest first.
+        for a in self.actions.iter().rev() {
             if a.rsc.is_some() || a.optional || a.task != "stonith" {
                 continue;
             }

@@ -120,3 +120,64 @@ fn tiers_t1_t2_ratchet() {
     }
     assert!(failures.is_empty(), "cases that used to pass fail now (pcmk-compare.py -v NAME shows why):\n{}", failures.join("\n"));
 }
+
+/// The "Transition Summary" lines of a crm_simulate output, as printed.
+fn summary_section(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with("Transition Summary:") {
+            inside = true;
+            continue;
+        }
+        if inside {
+            if !line.is_empty() && !line.starts_with(' ') {
+                break;
+            }
+            if !line.trim().is_empty() {
+                out.push(line.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// pcmk-compare.py collapses whitespace; this checks the columns too:
+/// for every case whose summary passes, our lines are Pacemaker's byte
+/// for byte (widths that grow with the longest name and details).
+#[test]
+fn transition_summary_columns_are_exact() {
+    let suite = shared().join("pcmk-suite");
+    if !suite.join("tests.tsv").exists() {
+        eprintln!("SKIPPED: {} is absent", suite.display());
+        return;
+    }
+    let tsv = std::fs::read_to_string(suite.join("tests.tsv")).unwrap();
+    let args: std::collections::BTreeMap<&str, Vec<&str>> = tsv
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            (cols.len() >= 3).then(|| (cols[0], cols[2].split_whitespace().collect()))
+        })
+        .collect();
+    let mut wrong = Vec::new();
+    let listed = read_ratchet("summary");
+    assert!(!listed.is_empty());
+    for name in &listed {
+        let expected = std::fs::read_to_string(suite.join(format!("summary/{name}.summary"))).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_crm_simulate"))
+            .arg("-x")
+            .arg(suite.join(format!("xml/{name}.xml")))
+            .arg("-S")
+            .args(args.get(name.as_str()).cloned().unwrap_or_default())
+            .output()
+            .unwrap();
+        let ours = summary_section(&String::from_utf8_lossy(&out.stdout));
+        let theirs = summary_section(&expected);
+        if ours != theirs {
+            wrong.push(format!("{name}:\n  expected {theirs:?}\n  got      {ours:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{} summaries differ in layout:\n{}", wrong.len(), wrong.join("\n"));
+}

@@ -205,7 +205,9 @@ fn run(args: &Args) -> Result<()> {
     // -S without --execute-graph executes the graph the scheduler
     // computes, through execute_transition(.., spacer: true) after the
     // Transition Summary.
-    if args.execute_graph.is_none() {
+    // Pacemaker schedules only when asked to (-S, -R, -s, -G, -D).
+    let process = args.simulating() || args.run || args.show_scores || args.save_graph.is_some() || args.save_dotfile.is_some();
+    if args.execute_graph.is_none() && process {
         let scheduled_model = Cib::from_document(&doc).map_err(|e| anyhow!("{path}: {e}"))?;
         let schedule = pengine::schedule(&scheduled_model, ws.clone());
         print_schedule(args, &schedule);
