@@ -254,7 +254,10 @@ impl Scheduler<'_> {
             let o = self.orderings[i].clone();
             if let (Side::Task(g, task), Some(first_rsc)) = (&o.then, self.side_rsc(&o.first)) {
                 if matches!(self.ws.rsc(*g).variant, Variant::Group) && (task == "start" || task == "stop") && self.ws.rsc(first_rsc).parent != Some(*g) && first_rsc != *g {
-                    for m in self.ws.rsc(*g).children.clone() {
+                    // The first member; the rest follow it through the
+                    // group's own ordering chain.
+                    let members: Vec<RscId> = self.ws.rsc(*g).children.iter().copied().take(1).collect();
+                    for m in members {
                         let flags = OrderFlags { implies_first: false, derived: true, ..o.flags };
                         self.orderings.push(Ordering { first: o.first.clone(), then: Side::Task(m, task.clone()), flags });
                     }
@@ -333,7 +336,7 @@ impl Scheduler<'_> {
                     changed = true;
                 }
             }
-            for e in self.edges.clone() {
+            for e in self.edges.clone().into_iter().rev() {
                 if e.flags.none {
                     continue;
                 }
