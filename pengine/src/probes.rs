@@ -65,9 +65,6 @@ impl Scheduler<'_> {
         if res.flags.orphan || res.known_on.contains(&node) || res.is_remote_node || res.container.is_some() {
             return;
         }
-        if self.ws.node(node).maintenance {
-            return;
-        }
         let probe = self.custom_action(Some(r), "monitor", 0, Some(node), false);
         // Probes run even for unmanaged resources.
         self.actions[probe].optional = false;
