@@ -1,11 +1,16 @@
-//! The offline CIB the crm_* editing tools work on (`CIB_file` /
-//! `CIB_shadow`), and the tail every write goes through.
+//! The CIB the crm_* editing tools work on: a file (`CIB_file` /
+//! `CIB_shadow`) or the live cluster through the node's cib daemon, and
+//! the tail every write goes through.
 //!
 //! ```text
 //!  CibSource::File(path) --load--> Element (as Pacemaker's file back end holds it)
 //!                        --edit--> f(&mut Element) --commit--> version bump, schema check,
 //!                                                              atomic replace under the lock
-//!  CibSource::Live       --> Unavailable::NotConnected (no cib daemon client yet)
+//!  CibSource::Live       --load--> query over cib.sock (tools::cib_live)
+//!                        --edit--> query, f(&mut Element), bump + schema check locally,
+//!                                  replace the whole CIB (the master bumps the version;
+//!                                  an older epoch is refused with old_data: query again, retry)
+//!                        no daemon --> Unavailable::NotConnected (Pacemaker's 102)
 //! ```
 //!
 //! The version bump follows Pacemaker: a change under `configuration` moves
@@ -88,6 +93,9 @@ pub enum Unavailable {
     Env(EnvError),
     /// The file is missing, unreadable, malformed or schema-invalid.
     Load(String),
+    /// The live cluster did not carry a call out (timeout, no master,
+    /// concurrent changes on every retry): the reason and exit code.
+    Call(String, ExitCode),
 }
 
 impl Unavailable {
@@ -102,6 +110,7 @@ impl Unavailable {
             Unavailable::Load(why) => {
                 (format!("{tool}: Could not connect to the CIB: {why}\n"), ExitCode::NoSuch)
             }
+            Unavailable::Call(why, code) => (format!("{tool}: Call failed: {why}\n"), *code),
         }
     }
 }
@@ -117,16 +126,30 @@ pub enum WriteError<E> {
     Unavailable(Unavailable),
 }
 
-/// An offline CIB file.
+/// The CIB a tool works on: a file, or the live cluster.
 pub struct CibFile {
-    store: CibStore,
+    backend: Backend,
 }
 
+enum Backend {
+    /// An offline file, read and replaced under the store's lock.
+    File(CibStore),
+    /// The node's cib daemon, at this socket.
+    Live(std::path::PathBuf),
+}
+
+/// How many times a live edit is redone when another client changed the
+/// configuration between our query and our replace.
+const LIVE_RETRIES: usize = 5;
+
 impl CibFile {
-    /// Opens the CIB the environment names; only files are supported.
+    /// Opens the CIB the environment names: a file, or the live cluster
+    /// when the cib daemon's socket exists (else "not connected", as
+    /// Pacemaker's tools say with no cluster running).
     pub fn from_source(source: Result<CibSource, EnvError>) -> Result<CibFile, Unavailable> {
         match source {
             Ok(CibSource::File(path)) => Ok(CibFile::at(path)),
+            Ok(CibSource::Live { socket }) if socket.exists() => Ok(CibFile { backend: Backend::Live(socket) }),
             Ok(CibSource::Live { .. }) => Err(Unavailable::NotConnected),
             Err(e) => Err(Unavailable::Env(e)),
         }
@@ -135,12 +158,22 @@ impl CibFile {
     /// A CIB file at `path`, written as Pacemaker's tools write one (no
     /// XML declaration).
     pub fn at(path: impl Into<std::path::PathBuf>) -> CibFile {
-        CibFile { store: CibStore::plain_file(path).without_declaration() }
+        CibFile { backend: Backend::File(CibStore::plain_file(path).without_declaration()) }
     }
 
-    /// Reads the CIB as Pacemaker's file back end holds it.
+    /// Whether this is the live cluster.
+    pub fn is_live(&self) -> bool {
+        matches!(self.backend, Backend::Live(_))
+    }
+
+    /// Reads the CIB as Pacemaker's file back end holds it (live: the
+    /// local daemon's copy).
     pub fn load(&self) -> Result<Element, Unavailable> {
-        let loaded = self.store.load().map_err(|e| Unavailable::Load(load_reason(&e)))?;
+        let store = match &self.backend {
+            Backend::File(store) => store,
+            Backend::Live(socket) => return live::query(socket),
+        };
+        let loaded = store.load().map_err(|e| Unavailable::Load(load_reason(&e)))?;
         let doc = loaded.ok_or_else(|| Unavailable::Load("No such device or address".into()))?.doc;
         as_pacemaker_loads_it(doc.root, &schema_valid)
             .map_err(|_| Unavailable::Load("Update does not conform to the configured schema".into()))
@@ -149,8 +182,16 @@ impl CibFile {
     /// Read-modify-write under the store's lock. `f` edits the CIB and
     /// returns its own value; the version is bumped and the result
     /// validated (when the configuration changed) before it is written.
-    pub fn edit<T, E>(&self, f: impl FnOnce(&mut Element) -> Result<T, E>) -> Result<T, WriteError<E>> {
-        let committed = self.store.update(|doc| {
+    ///
+    /// Live, `f` may run more than once: when another client changed the
+    /// configuration between the query and the replace, the edit is redone
+    /// on the newer CIB.
+    pub fn edit<T, E>(&self, mut f: impl FnMut(&mut Element) -> Result<T, E>) -> Result<T, WriteError<E>> {
+        let store = match &self.backend {
+            Backend::File(store) => store,
+            Backend::Live(socket) => return live::edit(socket, &mut f),
+        };
+        let committed = store.update(|doc| {
             let current = as_pacemaker_loads_it(doc.root.clone(), &schema_valid)
                 .map_err(|_| WriteError::Unavailable(Unavailable::Load("Update does not conform to the configured schema".into())))?;
             let mut scratch = current.clone();
@@ -163,6 +204,94 @@ impl CibFile {
             Ok(c) => Ok(c.value),
             Err(UpdateError::Rejected(r)) => Err(r),
             Err(UpdateError::Store(e)) => Err(WriteError::Unavailable(Unavailable::Load(load_reason(&e)))),
+        }
+    }
+}
+
+/// The live back end: whole-CIB query and replace over the cib daemon's
+/// socket (docs/CIB_DAEMON.md, "Local IPC").
+mod live {
+    use std::path::Path;
+
+    use cib::Element;
+
+    use super::{finish, Unavailable, WriteError, LIVE_RETRIES};
+    use crate::cib_live::{Answer, Call, LiveCib, LiveError, Op, DEFAULT_TIMEOUT};
+    use crate::cibadmin::ops::{CibError, Command, Request};
+    use crate::cibadmin::{as_pacemaker_loads_it, schema_valid};
+    use crate::ExitCode;
+
+    /// The tool's name (recorded as `update-client`) and the user.
+    fn who() -> (String, String) {
+        let client = std::env::args()
+            .next()
+            .and_then(|a| std::path::Path::new(&a).file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "crm_resource".into());
+        let uid = nix::unistd::getuid();
+        let user = nix::unistd::User::from_uid(uid).ok().flatten().map(|u| u.name).unwrap_or_else(|| uid.to_string());
+        (client, user)
+    }
+
+    fn call(socket: &Path, command: Command, input: Option<Element>) -> Result<Answer, Unavailable> {
+        let (client, user) = who();
+        let request = Request { command: Some(command), input, ..Request::default() };
+        let call = Call { op: Op::Cib(command), request, client, user };
+        match LiveCib::connect(socket, DEFAULT_TIMEOUT).and_then(|mut c| c.call(&call)) {
+            Ok(a) => Ok(a),
+            Err(LiveError::NotConnected(_)) => Err(Unavailable::NotConnected),
+            Err(LiveError::Timeout) => Err(Unavailable::Call("Timer expired".into(), ExitCode::Timeout)),
+            Err(e @ LiveError::Protocol(_)) => Err(Unavailable::Call(e.to_string(), ExitCode::Protocol)),
+        }
+    }
+
+    pub(super) fn query(socket: &Path) -> Result<Element, Unavailable> {
+        match call(socket, Command::Query, None)? {
+            Answer::Ok(Some(cib)) => as_pacemaker_loads_it(cib, &schema_valid)
+                .map_err(|_| Unavailable::Load("Update does not conform to the configured schema".into())),
+            Answer::Ok(None) => Err(Unavailable::Load("No such device or address".into())),
+            Answer::Failed(f) => Err(Unavailable::Call(f.error.to_string(), f.error.exit_code())),
+            Answer::Unavailable(why) => Err(Unavailable::Call(why, ExitCode::Disconnect)),
+        }
+    }
+
+    /// Query, edit, check locally, replace; again on `old_data`.
+    pub(super) fn edit<T, E>(
+        socket: &Path,
+        f: &mut dyn FnMut(&mut Element) -> Result<T, E>,
+    ) -> Result<T, WriteError<E>> {
+        let mut attempt = 0;
+        loop {
+            let current = query(socket).map_err(WriteError::Unavailable)?;
+            let mut scratch = current.clone();
+            let value = f(&mut scratch).map_err(WriteError::Edit)?;
+            // The local bump tells whether anything changed and validates
+            // the result the way the file back end does; what is sent
+            // carries the version we read, so the master's replace refuses
+            // it if the configuration moved meanwhile, and bumps it itself.
+            let next = finish(&current, scratch, &schema_valid).map_err(WriteError::Invalid)?;
+            if next == current {
+                return Ok(value);
+            }
+            let mut input = next;
+            for v in ["admin_epoch", "epoch", "num_updates"] {
+                match current.attr(v) {
+                    Some(x) => input.set_attr(v, x),
+                    None => {
+                        input.remove_attr(v);
+                    }
+                }
+            }
+            match call(socket, Command::Replace, Some(input)).map_err(WriteError::Unavailable)? {
+                Answer::Ok(_) => return Ok(value),
+                Answer::Failed(fl) if fl.error == CibError::OldData && attempt < LIVE_RETRIES => attempt += 1,
+                Answer::Failed(fl) => match fl.rejected {
+                    Some(rejected) if fl.error == CibError::SchemaValidation => return Err(WriteError::Invalid(rejected)),
+                    _ => {
+                        return Err(WriteError::Unavailable(Unavailable::Call(fl.error.to_string(), fl.error.exit_code())))
+                    }
+                },
+                Answer::Unavailable(why) => return Err(WriteError::Unavailable(Unavailable::Call(why, ExitCode::Disconnect))),
+            }
         }
     }
 }

@@ -1,61 +1,13 @@
 //! `-M` (move), `-B` (ban) and `-U` (clear): the `cli-prefer-RSC` and
-//! `cli-ban-RSC-on-NODE` location constraints, and where a resource runs
-//! now, read from the status section's operation history.
+//! `cli-ban-RSC-on-NODE` location constraints (where a resource runs now
+//! comes from [`super::status::active_nodes`]).
 
+use super::status::active_nodes;
 use super::{fail, remove_where, Args};
 use crate::attribute::node_id;
 use crate::cib_file::{rejected_listing, CibFile, Outcome, WriteError};
 use crate::ExitCode;
 use cib::{Element, Node};
-
-/// Nodes where `rsc` (or, for a group or clone, any primitive inside it)
-/// is active according to its last non-recurring operation on each
-/// online node, in the status section's order.
-pub fn active_nodes(cib: &Element, rsc: &str) -> Vec<String> {
-    let mut ids = vec![rsc.to_string()];
-    if let Some(r) = super::find_resource(cib, rsc) {
-        ids.extend(r.descendants().filter(|e| e.name == "primitive").filter_map(|e| e.id()).map(str::to_string));
-    }
-    let mut out: Vec<String> = Vec::new();
-    let Some(status) = cib.child("status") else { return out };
-    for state in status.children_named("node_state") {
-        let online = state.attr("crmd") == Some("online") && state.attr("in_ccm") == Some("true");
-        let Some(uname) = state.attr("uname") else { continue };
-        if !online {
-            continue;
-        }
-        let lrm_resources = state.children_named("lrm").flat_map(|l| l.children_named("lrm_resources"));
-        let active = lrm_resources.flat_map(|l| l.children_named("lrm_resource")).any(|lr| {
-            let rid = lr.id().unwrap_or_default();
-            let base = rid.split_once(':').map(|(b, _)| b).unwrap_or(rid);
-            ids.iter().any(|i| i == base) && history_says_active(lr)
-        });
-        if active && !out.iter().any(|n| n == uname) {
-            out.push(uname.to_string());
-        }
-    }
-    out
-}
-
-/// The last one-shot operation (highest call-id, recurring monitors
-/// ignored) decides: a successful stop or a "not running" probe means
-/// stopped; a start, promote, demote, migrate_from or a probe that found
-/// it running, or a failed stop, means active.
-fn history_says_active(lr: &Element) -> bool {
-    let last = lr
-        .children_named("lrm_rsc_op")
-        .filter(|op| op.attr("interval").unwrap_or("0") == "0")
-        .filter(|op| !op.id().is_some_and(|i| i.contains("_last_failure_")))
-        .max_by_key(|op| op.attr("call-id").and_then(|c| c.parse::<i64>().ok()).unwrap_or(-1));
-    let Some(op) = last else { return false };
-    let rc = op.attr("rc-code").and_then(|r| r.parse::<i64>().ok()).unwrap_or(0);
-    match op.attr("operation").unwrap_or_default() {
-        "stop" | "migrate_to" => rc != 0,
-        "start" | "promote" | "demote" | "migrate_from" => true,
-        "monitor" => rc != 7,
-        _ => false,
-    }
-}
 
 fn ban_id(rsc: &str, node: &str) -> String {
     format!("cli-ban-{rsc}-on-{node}")

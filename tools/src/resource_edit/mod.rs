@@ -8,12 +8,15 @@
 //! - `-D -t primitive|group`, and `-q` / Heartbeat's `-x` (the resource's
 //!   XML).
 //!
-//! The status views (`-L`, `-W`, `-C`) belong to the status printer.
-//! `-M`/`-B` without a node read where the resource runs from the
-//! operation history ([`location::active_nodes`]).
+//! The status views read the working set `pengine::unpack` builds
+//! ([`status`]): `-L` (the status printer's resource list), `-W [-Q]`, and
+//! where a resource runs for `-M`/`-B` without a node and `-q`. History
+//! edits ([`cleanup`]): `-C`, `-R`, Heartbeat's `-P [-H NODE]`.
 
+pub mod cleanup;
 pub mod location;
 pub mod params;
+pub mod status;
 
 use clap::Parser;
 
@@ -74,6 +77,27 @@ pub struct Args {
     pub heartbeat_xml: bool,
     #[arg(short = 'Q', long = "quiet")]
     pub quiet: bool,
+    /// List all cluster resources with status
+    #[arg(short = 'L', long = "list")]
+    pub list: bool,
+    /// Show node(s) currently running the resource
+    #[arg(short = 'W', long = "locate")]
+    pub locate: bool,
+    /// Clear the resource's failures (and fail counts)
+    #[arg(short = 'C', long = "cleanup")]
+    pub cleanup: bool,
+    /// Delete the resource's history (failures included)
+    #[arg(short = 'R', long = "refresh")]
+    pub refresh: bool,
+    /// Heartbeat 2.x: reprobe (forget the operation history of -H NODE, or of every node)
+    #[arg(short = 'P', long = "reprobe")]
+    pub reprobe: bool,
+    /// Operation to clear instead of all (with -C -r)
+    #[arg(short = 'n', long = "operation")]
+    pub operation: Option<String>,
+    /// Interval of the operation to clear (with -C -r -n)
+    #[arg(short = 'I', long = "interval")]
+    pub interval: Option<String>,
     #[arg(short = 'f', long = "force")]
     pub force: bool,
     #[arg(short = 'V', long = "verbose", action = clap::ArgAction::Count)]
@@ -179,6 +203,9 @@ pub fn execute(a: &Args, ctx: &Context) -> Outcome {
     if let Some(spec) = &a.show_metadata {
         return from_local(lrmd::local::show_metadata(spec, &agent_dirs()));
     }
+    if a.list || a.cleanup || a.refresh || a.reprobe || (a.locate && a.resource.is_some()) {
+        return status_command(a, ctx);
+    }
     let Some(rsc) = a.resource.clone() else {
         let mut o = o;
         o.err("crm_resource: Must supply a resource id with -r\n");
@@ -235,6 +262,52 @@ pub fn execute(a: &Args, ctx: &Context) -> Outcome {
     let mut o = o;
     o.err("crm_resource: this command is not supported offline by this implementation\n");
     o.exit(ExitCode::Unimplemented)
+}
+
+/// The forms that read the working set or edit the history.
+fn status_command(a: &Args, ctx: &Context) -> Outcome {
+    let o = Outcome::default();
+    let (file, current) = match ctx.cib().and_then(|f| f.load().map(|c| (f, c))) {
+        Ok(x) => x,
+        Err(u) => {
+            let (msg, code) = u.report("crm_resource");
+            return fail(o, &msg, code);
+        }
+    };
+    if a.reprobe {
+        return cleanup::reprobe(&file, a.node.as_deref());
+    }
+    let ws = match status::working_set(&current) {
+        Ok(ws) => ws,
+        Err(e) => return fail(o, &format!("crm_resource: {e}\n"), ExitCode::Config),
+    };
+    if a.list {
+        return status::list(&ws);
+    }
+    let found = match &a.resource {
+        Some(name) => match status::find(&ws, name) {
+            Some(r) => Some(r),
+            None => return fail(o, &format!("crm_resource: Resource '{name}' not found\n"), ExitCode::NoSuch),
+        },
+        None => None,
+    };
+    if a.locate {
+        let (r, name) = (found.expect("-W needs -r"), a.resource.as_deref().unwrap_or_default());
+        return status::locate(&ws, r, name, a.quiet);
+    }
+    let forget = if a.refresh { cleanup::Forget::History } else { cleanup::Forget::Failures };
+    let interval = match &a.interval {
+        Some(i) => match crate::attribute::failcount::parse_interval(i) {
+            Some(ms) => ms,
+            None => return fail(o, &format!("crm_resource: Invalid interval specification '{i}'\n"), ExitCode::InvalidParam),
+        },
+        None => 0,
+    };
+    let op = a.operation.as_deref();
+    match found {
+        Some(r) => cleanup::resource(&file, &ws, r, a.node.as_deref(), op, interval, forget, a.quiet),
+        None => cleanup::all(&file, &ws, a.node.as_deref(), op, interval, forget, a.quiet),
+    }
 }
 
 /// The resource element with this id (primitive, group, clone...).
@@ -294,7 +367,7 @@ fn query_xml(cib: &Element, rsc: &str) -> Outcome {
             Some(p) => format!("{}:{p}:{}", e.attr("class").unwrap_or_default(), e.attr("type").unwrap_or_default()),
             None => format!("{}:{}", e.attr("class").unwrap_or_default(), e.attr("type").unwrap_or_default()),
         };
-        let nodes = location::active_nodes(cib, rsc);
+        let nodes = status::active_nodes(cib, rsc);
         let state = match nodes.as_slice() {
             [] => "Stopped".to_string(),
             [n] => format!("Started {n}"),

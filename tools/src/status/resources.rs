@@ -39,7 +39,7 @@ pub fn print_resource(out: &mut Out, ws: &WorkingSet, r: RscId, level: usize, op
             if ws.rsc(r).meta("internal_rsc").is_some_and(|v| v == "true") {
                 return false;
             }
-            out.item(level, &primitive_line(ws, r, opts));
+            out.item(level, &primitive_text(ws, r, opts, out.shows_nodes()));
             true
         }
         Variant::Group => print_group(out, ws, r, level, opts),
@@ -147,7 +147,9 @@ pub fn primitive_text(ws: &WorkingSet, r: RscId, opts: ShowOptions, show_node: b
     if node.is_none() {
         node = res.lock_node;
     }
-    if multiple {
+    // Listed without nodes (pcmk_show_rsc_only) or on several: no one node
+    // to name, flag as unclean or locked.
+    if multiple || !show_node {
         node = None;
     }
     let provider = if p.class == AgentClass::Ocf { p.provider.as_deref() } else { None };
@@ -207,10 +209,12 @@ pub fn primitive_text(ws: &WorkingSet, r: RscId, opts: ShowOptions, show_node: b
     if !flags.is_empty() {
         s.push_str(&format!(" ({})", flags.join(", ")));
     }
-    if multiple {
+    if multiple || !show_node {
         if let Some(d) = &res.description {
             s.push_str(&format!(" ({d})"));
         }
+    }
+    if multiple && show_node {
         let names: Vec<&str> = res.running_on.iter().map(|n| ws.node(*n).uname.as_str()).collect();
         s.push_str(&format!(" [ {} ]", names.join(" ")));
     }

@@ -5,11 +5,24 @@
 #[derive(Debug, Default)]
 pub struct Out {
     buf: String,
+    /// Leave node names off primitive lines (Pacemaker's
+    /// `pcmk_show_rsc_only`, which crm_resource -L uses).
+    rsc_only: bool,
 }
 
 impl Out {
     pub fn new() -> Out {
         Out::default()
+    }
+
+    /// A writer whose primitive lines leave out the node (crm_resource -L).
+    pub fn resources_only() -> Out {
+        Out { rsc_only: true, ..Out::default() }
+    }
+
+    /// Whether primitive lines name the node they run on.
+    pub fn shows_nodes(&self) -> bool {
+        !self.rsc_only
     }
 
     fn prefix(&mut self, level: usize) {
