@@ -33,6 +33,22 @@ use crate::wire::{Message, Value};
 pub const T_REXMIT: &str = "NS_rexmit";
 /// "I no longer have those": the receiver gives them up at once.
 pub const T_NAK_REXMIT: &str = "NS_nak_rexmit";
+/// Flow-control acknowledgement: `dest`, `ackseq` (hex), "I have
+/// everything you sent up to here". Heartbeat 3.0.6 keeps every message
+/// in its history until all live nodes acknowledged it; without acks its
+/// queue fills ("Message hist queue is filling up") and it pauses its
+/// clients.
+pub const T_ACKMSG: &str = "NS_ackmsg";
+/// A starting Heartbeat asks one peer for the node list (sequenced,
+/// `dest` set); it declares its communication up ("Comm_now_up") and
+/// becomes `active` only when the `repnodes` answer comes.
+pub const T_REQNODES: &str = "reqnodes";
+/// The answer: `nodelist` and `delnodelist`, names each followed by a
+/// space (`"n1 n2 "`, and `" "` for no deleted node), as captured.
+pub const T_REPNODES: &str = "repnodes";
+/// Acknowledge a sender every this many in-order messages (Heartbeat's
+/// ACK_MSG_DIV: the captures show one ack per 10 sequence numbers).
+pub const ACK_EVERY: u64 = 10;
 
 /// Times and sizes the core works with (from ha.cf).
 #[derive(Debug, Clone)]
@@ -127,6 +143,10 @@ struct Peer {
     recv: RecvWindow,
     /// A gap being asked for: when last requested, how many times.
     rexmit: Option<(u64, u32)>,
+    /// Its uuid (from `srcuuid`), for `destuuid` on messages to it.
+    uuid: Option<Vec<u8>>,
+    /// `(generation, seq)` last acknowledged with `NS_ackmsg`.
+    acked: Option<(u64, u64)>,
 }
 
 /// One node's view of the cluster.
@@ -168,6 +188,8 @@ impl Engine {
                     links,
                     recv: RecvWindow::new(cfg.window),
                     rexmit: None,
+                    uuid: None,
+                    acked: None,
                 };
                 (n.clone(), peer)
             })
@@ -232,11 +254,15 @@ impl Engine {
         out
     }
 
-    /// Adds `src`, `srcuuid`, `seq`, `hg`, `ts`, `ttl`, keeps a copy for
-    /// retransmission and sends.
+    /// Adds `destuuid` (when `dest` names a node heard from, as
+    /// Heartbeat does), `src`, `srcuuid`, `seq`, `hg`, `ts`, `ttl`, keeps a
+    /// copy for retransmission and sends.
     fn send_sequenced(&mut self, mut m: Message, now: Now, out: &mut Vec<Command>) {
-        for f in ["src", "srcuuid", "seq", "hg", "ts", "ttl"] {
+        for f in ["destuuid", "src", "srcuuid", "seq", "hg", "ts", "ttl"] {
             m.remove(f);
+        }
+        if let Some(uuid) = m.get_str("dest").and_then(|d| self.peers.get(d)).and_then(|p| p.uuid.clone()) {
+            m.push("destuuid", Value::Binary(uuid));
         }
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -261,6 +287,63 @@ impl Engine {
             .with_str("hg", &format!("{:x}", self.cfg.generation))
             .with_str("ts", &format!("{:x}", now.unix_s))
             .with_str("ttl", "3")
+    }
+
+    /// `NS_ackmsg` for `node` up to `seq`, in the captured field order:
+    /// `t dest ackseq destuuid src srcuuid hg ts ttl` (no `seq`: NS_
+    /// messages are unsequenced).
+    fn ack(&self, node: &str, seq: u64, now: Now) -> Message {
+        let mut m = Message::new().with_str("t", T_ACKMSG).with_str("dest", node).with_str("ackseq", &format!("{seq:x}"));
+        if let Some(uuid) = self.peers.get(node).and_then(|p| p.uuid.clone()) {
+            m.push("destuuid", Value::Binary(uuid));
+        }
+        m.with_str("src", &self.cfg.me)
+            .with("srcuuid", Value::Binary(self.cfg.uuid.as_bytes().to_vec()))
+            .with_str("hg", &format!("{:x}", self.cfg.generation))
+            .with_str("ts", &format!("{:x}", now.unix_s))
+            .with_str("ttl", "3")
+    }
+
+    /// Acknowledges `node` once ACK_EVERY more of its messages are in
+    /// order with no gap (Heartbeat acks only below its first missing
+    /// message, so the sender keeps what we still lack).
+    fn maybe_ack(&mut self, node: &str, now: Now, out: &mut Vec<Command>) {
+        let Some(p) = self.peers.get(node) else { return };
+        let (Some(hg), None) = (p.recv.generation(), p.recv.gap()) else { return };
+        let upto = p.recv.delivered();
+        let due = match p.acked {
+            Some((g, s)) if g == hg => upto >= s + ACK_EVERY,
+            _ => upto > 0,
+        };
+        if due {
+            let m = self.ack(node, upto, now);
+            self.peers.get_mut(node).expect("checked above").acked = Some((hg, upto));
+            out.push(Command::Send(m));
+        }
+    }
+
+    /// Heartbeat-internal sequenced messages: `reqnodes` for us is
+    /// answered with the node list; neither goes to local clients.
+    fn internal(&mut self, src: &str, ready: Vec<Message>, now: Now, out: &mut Vec<Command>) -> Vec<Message> {
+        let mut rest = Vec::with_capacity(ready.len());
+        for m in ready {
+            match m.get_str("t") {
+                Some(T_REQNODES) => {
+                    if m.get_str("dest") == Some(self.cfg.me.as_str()) {
+                        let nodelist: String = self.cfg.nodes.iter().map(|n| format!("{n} ")).collect();
+                        let reply = Message::new()
+                            .with_str("dest", src)
+                            .with_str("t", T_REPNODES)
+                            .with_str("nodelist", &nodelist)
+                            .with_str("delnodelist", " ");
+                        self.send_sequenced(reply, now, out);
+                    }
+                }
+                Some(T_REPNODES) => {}
+                _ => rest.push(m),
+            }
+        }
+        rest
     }
 
     /// This node is stopping: a last keepalive with `st=dead` so the
@@ -378,6 +461,7 @@ impl Engine {
         let peer = self.peers.get_mut(&src).expect("checked above");
         let restarted = peer.recv.generation().is_some_and(|g| hg > g);
         let status_msg = if t == "status" { Status::from_message(&m).ok() } else { None };
+        let m_uuid = m.get_binary("srcuuid").filter(|u| u.len() == 16).map(<[u8]>::to_vec);
         let arrival = peer.recv.arrive(hg, seq, link, m);
         let is_new = matches!(arrival, Arrival::New { .. });
         let ready = match arrival {
@@ -395,6 +479,9 @@ impl Engine {
         if restarted {
             peer.rexmit = None;
             out.push(Command::Log(Level::Info, format!("node {src}: restarted with generation {hg}")));
+        }
+        if let Some(u) = m_uuid {
+            peer.uuid = Some(u);
         }
         let t_ms = now.mono_ms;
         peer.last_heard = Some(t_ms);
@@ -425,7 +512,11 @@ impl Engine {
                 out.push(Command::NodeStatus { node: src.clone(), status: st.st });
             }
         }
+        let ready = self.internal(&src, ready, now, out);
         deliver(&self.cfg.me, ready, out);
+        if is_new {
+            self.maybe_ack(&src, now, out);
+        }
     }
 
     fn control_message(&mut self, src: &str, t: &str, m: &Message, now: Now, out: &mut Vec<Command>) {
@@ -556,6 +647,71 @@ mod tests {
             .collect()
     }
 
+    /// The ack n1 sends n2, field by field as in the captures.
+    fn ack_to_n2(seq: u64, now: Now) -> Message {
+        Message::new()
+            .with_str("t", "NS_ackmsg")
+            .with_str("dest", N2)
+            .with_str("ackseq", &format!("{seq:x}"))
+            .with("destuuid", Value::Binary(vec![2; 16]))
+            .with_str("src", "n1")
+            .with("srcuuid", Value::Binary(cfg().uuid.as_bytes().to_vec()))
+            .with_str("hg", "64")
+            .with_str("ts", &format!("{:x}", now.unix_s))
+            .with_str("ttl", "3")
+    }
+
+    fn acks(cmds: &[Command]) -> Vec<String> {
+        sent(cmds)
+            .into_iter()
+            .filter(|m| m.get_str("t") == Some(T_ACKMSG))
+            .map(|m| format!("{}:{}", m.get_str("dest").unwrap(), m.get_str("ackseq").unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn acks_the_first_message_then_every_tenth_in_order_and_none_over_a_gap() {
+        let mut e = Engine::new(cfg(), at(0));
+        let mut got = Vec::new();
+        for seq in 1..=21 {
+            got.extend(acks(&e.handle(pkt("eth0", from_n2("status", seq, 7)), at(seq * 10))));
+        }
+        assert_eq!(got, ["n2:1", "n2:b", "n2:15"]);
+        // 30 late: nothing is acknowledged past 29 until it is filled.
+        let mut got = Vec::new();
+        for seq in (22..=29).chain([31, 32]) {
+            got.extend(acks(&e.handle(pkt("eth0", from_n2("status", seq, 7)), at(seq * 10))));
+        }
+        assert!(got.is_empty(), "{got:?}");
+        let c = e.handle(pkt("eth0", from_n2("status", 30, 7)), at(400));
+        assert_eq!(acks(&c), ["n2:20"]);
+        // A restart (higher generation) acknowledges its first message.
+        let c = e.handle(pkt("eth0", from_n2("status", 1, 8)), at(500));
+        assert_eq!(acks(&c), ["n2:1"]);
+    }
+
+    #[test]
+    fn reqnodes_is_answered_with_the_node_list_and_kept_from_clients() {
+        let mut e = Engine::new(cfg(), at(0));
+        e.handle(pkt("eth0", from_n2("status", 1, 7)), at(10));
+        let mut req = from_n2("reqnodes", 2, 7);
+        req.push("dest", Value::Str("n1".into()));
+        let c = e.handle(pkt("eth0", req), at(20));
+        assert!(!c.iter().any(|c| matches!(c, Command::Deliver(_))), "{c:?}");
+        let rep: Vec<&Message> = sent(&c).into_iter().filter(|m| m.get_str("t") == Some(T_REPNODES)).collect();
+        assert_eq!(rep.len(), 1, "{c:?}");
+        let names: Vec<&str> = rep[0].fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["dest", "t", "nodelist", "delnodelist", "destuuid", "src", "srcuuid", "seq", "hg", "ts", "ttl"]);
+        assert_eq!(rep[0].get_str("nodelist"), Some("n1 n2 "));
+        assert_eq!(rep[0].get_str("delnodelist"), Some(" "));
+        assert_eq!(rep[0].get_binary("destuuid"), Some(&[2u8; 16][..]));
+        // Our own repnodes from n2 (or one for another node) is not delivered either.
+        let mut rep2 = from_n2("repnodes", 3, 7);
+        rep2.push("dest", Value::Str("n1".into()));
+        let c = e.handle(pkt("eth0", rep2), at(30));
+        assert!(!c.iter().any(|c| matches!(c, Command::Deliver(_) | Command::Send(_))), "{c:?}");
+    }
+
     #[test]
     fn keepalive_every_interval_with_sequence_and_generation() {
         let mut e = Engine::new(cfg(), at(0));
@@ -581,6 +737,7 @@ mod tests {
                 Command::LinkStatus { node: N2.into(), link: "eth0".into(), up: true },
                 Command::Log(Level::Info, "Status update for node n2: status active".into()),
                 Command::NodeStatus { node: N2.into(), status: "active".into() },
+                Command::Send(ack_to_n2(1, at(10))),
             ]
         );
         // The same packet on the second medium brings that link up only.

@@ -6,6 +6,8 @@
 //!   addresses derived from it, and each node's ha.cf/authkeys.
 //! - `sys`: the `ip`/`nft`/`nsenter` calls and `/proc` reads.
 //! - `node_init`: pid 1 of a node's PID namespace.
+//! - `foreign`: Debian's heartbeat 3.0.6 inside a node (its own /etc/ha.d
+//!   and /var/lib/heartbeat bind-mounted in the node's mount namespace).
 //! - this module: [`Lab`], the operations (create, boot, start, stop,
 //!   kill, pause, cut, partition, loss, exec, destroy), and [`LabGuard`],
 //!   which destroys a lab when dropped (also while a test panics).
@@ -22,6 +24,7 @@
 //! (cut, partition, loss), never by taking links down: IPaddr2 brings an
 //! interface up when it takes over, which would silently heal a cut.
 
+pub mod foreign;
 pub mod node_init;
 pub mod spec;
 pub mod sys;
