@@ -17,9 +17,14 @@
 //! previous one logs "Late heartbeat". Nodes never heard from are declared
 //! dead `initdead` after start. Sequencing is in [`crate::sequence`].
 //!
-//! Control messages (`NS_rexmit`, `NS_nak_rexmit`) carry no sequence
-//! number and never refresh liveness, so a replayed one costs at most a
-//! retransmission.
+//! Control messages (`NS_rexmit`, `NS_nak_rexmit`, `NS_ackmsg`) carry no
+//! sequence number and never refresh liveness, so a replayed one costs at
+//! most a retransmission.
+//!
+//! For Heartbeat 3.0.6 peers (docs/TRANSPORT.md, Interoperability) the
+//! core also acknowledges every sender (`NS_ackmsg`, or a real node's
+//! history fills and it pauses its clients) and answers a starting node's
+//! `reqnodes` with `repnodes` (or it never declares its communication up).
 
 use std::collections::BTreeMap;
 
