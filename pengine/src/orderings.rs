@@ -324,9 +324,20 @@ impl Scheduler<'_> {
                 any_of.entry(e.then).or_default().push(e.first);
             }
         }
+        // Edges into and out of each action, newest first (Pacemaker
+        // prepends to its before/after lists).
+        let mut befores: Vec<Vec<usize>> = vec![Vec::new(); self.actions.len()];
+        let mut afters: Vec<Vec<usize>> = vec![Vec::new(); self.actions.len()];
+        for (i, e) in self.edges.iter().enumerate().rev() {
+            if e.flags.none {
+                continue;
+            }
+            befores[e.then].push(i);
+            afters[e.first].push(i);
+        }
         let mut changed = true;
         let mut rounds = 0;
-        while changed && rounds < 1000 {
+        while changed && rounds < 100 {
             changed = false;
             rounds += 1;
             changed |= self.update_group_pseudo_actions();
@@ -336,60 +347,99 @@ impl Scheduler<'_> {
                     changed = true;
                 }
             }
-            for e in self.edges.clone().into_iter().rev() {
-                if e.flags.none {
-                    continue;
-                }
-                let (f, t) = (e.first, e.then);
-                // A one-way mandatory order blocks only what would happen
-                // anyway; a resource staying where it is keeps running.
-                let blocks = e.flags.runnable_left || (e.flags.asymmetrical && !self.actions[t].optional);
-                if blocks && !self.actions[f].runnable && self.actions[t].runnable {
-                    self.actions[t].runnable = false;
-                    let why = self.because("unrunnable", f);
-                    self.set_reason_from(t, f, why);
-                    changed = true;
-                }
-                if e.flags.implies_then && !self.actions[f].optional && self.actions[t].optional {
-                    self.actions[t].optional = false;
-                    let why = self.because("required", f);
-                    self.set_reason_from(t, f, why);
-                    changed = true;
-                }
-                if e.flags.restart {
-                    // A required start needs its stop; a resource that
-                    // should restart but cannot start is still stopped.
-                    let managed = self.actions[t].rsc.is_some_and(|r| self.ws.rsc(r).flags.managed);
-                    let then_unrunnable = !self.actions[t].runnable && managed;
-                    if self.actions[f].optional && (!self.actions[t].optional || (then_unrunnable && self.actions[f].runnable)) {
-                        self.actions[f].optional = false;
-                        changed = true;
-                    }
-                    if !self.actions[f].optional && !self.actions[f].runnable && self.actions[t].runnable {
-                        self.actions[t].runnable = false;
-                        changed = true;
-                    }
-                }
-                // Stopping something ordered before the stop of a
-                // resource the cluster may not touch cannot happen
-                // either.
-                if e.flags.implies_first
-                    && !self.actions[f].runnable
-                    && self.actions[t].runnable
-                    && self.actions[t].task == "stop"
-                    && self.actions[f].rsc.is_some_and(|r| !self.ws.rsc(r).flags.managed)
-                {
-                    self.actions[t].runnable = false;
-                    changed = true;
-                }
-                if e.flags.implies_first && !self.actions[t].optional && self.actions[f].optional {
-                    self.actions[f].optional = false;
-                    let why = self.because("required", t);
-                    self.set_reason_from(f, t, why);
-                    changed = true;
-                }
+            // Depth first from each action, newest first, as Pacemaker's
+            // `update_action` walks: the first cause to change an action
+            // names it.
+            for a in (0..self.actions.len()).rev() {
+                changed |= self.update_action(a, &befores, &afters, 0);
             }
         }
+    }
+
+    /// Applies the orderings into `then`; on a change, updates what
+    /// follows it (and what precedes it, when a first changed).
+    fn update_action(&mut self, then: usize, befores: &[Vec<usize>], afters: &[Vec<usize>], depth: usize) -> bool {
+        if depth > 200 {
+            return false;
+        }
+        let mut any = false;
+        for &i in &befores[then] {
+            let e = self.edges[i];
+            let (then_changed, first_changed) = self.apply_edge(e);
+            if first_changed {
+                any = true;
+                for &j in &afters[e.first] {
+                    let t = self.edges[j].then;
+                    if t != then {
+                        self.update_action(t, befores, afters, depth + 1);
+                    }
+                }
+            }
+            if then_changed {
+                any = true;
+            }
+        }
+        if any {
+            for &j in &afters[then] {
+                let t = self.edges[j].then;
+                self.update_action(t, befores, afters, depth + 1);
+            }
+        }
+        any
+    }
+
+    /// What one ordering does to its two actions; returns whether then
+    /// and first changed.
+    fn apply_edge(&mut self, e: Edge) -> (bool, bool) {
+        let (f, t) = (e.first, e.then);
+        let (mut then_changed, mut first_changed) = (false, false);
+        // A one-way mandatory order blocks only what would happen
+        // anyway; a resource staying where it is keeps running.
+        let blocks = e.flags.runnable_left || (e.flags.asymmetrical && !self.actions[t].optional);
+        if blocks && !self.actions[f].runnable && self.actions[t].runnable {
+            self.actions[t].runnable = false;
+            let why = self.because("unrunnable", f);
+            self.set_reason_from(t, f, why);
+            then_changed = true;
+        }
+        if e.flags.implies_then && !self.actions[f].optional && self.actions[t].optional {
+            self.actions[t].optional = false;
+            let why = self.because("required", f);
+            self.set_reason_from(t, f, why);
+            then_changed = true;
+        }
+        if e.flags.restart {
+            // A required start needs its stop; a resource that should
+            // restart but cannot start is still stopped.
+            let managed = self.actions[t].rsc.is_some_and(|r| self.ws.rsc(r).flags.managed);
+            let then_unrunnable = !self.actions[t].runnable && managed;
+            if self.actions[f].optional && (!self.actions[t].optional || (then_unrunnable && self.actions[f].runnable)) {
+                self.actions[f].optional = false;
+                first_changed = true;
+            }
+            if !self.actions[f].optional && !self.actions[f].runnable && self.actions[t].runnable {
+                self.actions[t].runnable = false;
+                then_changed = true;
+            }
+        }
+        // Stopping something ordered before the stop of a resource the
+        // cluster may not touch cannot happen either.
+        if e.flags.implies_first
+            && !self.actions[f].runnable
+            && self.actions[t].runnable
+            && self.actions[t].task == "stop"
+            && self.actions[f].rsc.is_some_and(|r| !self.ws.rsc(r).flags.managed)
+        {
+            self.actions[t].runnable = false;
+            then_changed = true;
+        }
+        if e.flags.implies_first && !self.actions[t].optional && self.actions[f].optional {
+            self.actions[f].optional = false;
+            let why = self.because("required", t);
+            self.set_reason_from(f, t, why);
+            first_changed = true;
+        }
+        (then_changed, first_changed)
     }
 
     /// A group's pseudo-actions summarise its members'
