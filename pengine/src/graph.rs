@@ -132,12 +132,24 @@ impl Schedule {
                     agent: Some(p.agent.clone()),
                 });
                 let op_name = act.cancel_task.as_deref().unwrap_or(&act.task);
+                if let Some(t) = op_default_timeout(cib, self.ws.now) {
+                    timeout = t;
+                }
+                // A configured operation's own settings travel as meta.
                 if let Some(op) = p.ops.iter().find(|o| o.name == op_name && o.interval_ms == act.interval_ms) {
                     if let Some(t) = op.timeout_ms {
                         timeout = t;
                     }
-                } else if let Some(t) = op_default_timeout(cib, self.ws.now) {
-                    timeout = t;
+                    attrs.set("CRM_meta_name", op.name.clone());
+                    if let Some(d) = op.start_delay_ms {
+                        attrs.set("CRM_meta_start_delay", d.to_string());
+                    }
+                    if let Some(r) = op.role {
+                        attrs.set("CRM_meta_role", r.as_str());
+                    }
+                    if let Some(f) = &op.on_fail {
+                        attrs.set("CRM_meta_on_fail", format!("{f:?}").to_ascii_lowercase().replace("restartcontainer", "restart-container"));
+                    }
                 }
                 let node_attrs = act.node.map(|n| &self.ws.node(n).attrs);
                 for (k, v) in instance_params(cib, &res.xml_id, self.ws.now, node_attrs) {
@@ -170,6 +182,11 @@ impl Schedule {
         }
         if act.task == "do_shutdown" || act.task == "clear_failcount" || act.task == "probe_again" {
             attrs.set("CRM_meta_op_no_wait", "true");
+        }
+        if act.pseudo {
+            if let Some(t) = op_default_timeout(cib, self.ws.now) {
+                timeout = t;
+            }
         }
         if act.rsc.is_some() || act.pseudo {
             attrs.set("CRM_meta_timeout", timeout.to_string());
