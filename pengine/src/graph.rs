@@ -122,8 +122,10 @@ impl Schedule {
         let mut timeout = DEFAULT_TIMEOUT_MS;
         if let Some(r) = act.rsc {
             let res = self.ws.rsc(r);
-            if let (Variant::Primitive(p), false) = (&res.variant, act.pseudo) {
-                ga.resource = Some(GraphResource {
+            if let Variant::Primitive(p) = &res.variant {
+                // Pseudo-actions of primitives (stops implied by fencing)
+                // keep the attributes but name no resource.
+                ga.resource = (!act.pseudo).then(|| GraphResource {
                     element: "primitive".into(),
                     id: if res.flags.unique || res.parent.is_none_or(|p| self.ws.rsc(p).clone_info().is_none()) { res.id.clone() } else { res.xml_id.clone() },
                     long_id: (res.id != res.xml_id && !res.flags.unique).then(|| res.id.clone()),
@@ -135,8 +137,17 @@ impl Schedule {
                 if let Some(t) = op_default_timeout(cib, self.ws.now) {
                     timeout = t;
                 }
-                // A configured operation's own settings travel as meta.
-                if let Some(op) = p.ops.iter().find(|o| o.name == op_name && o.interval_ms == act.interval_ms) {
+                // A configured operation's own settings travel as meta. A
+                // probe without one of its own takes the timeout of the
+                // most frequent recurring monitor.
+                let probe = act.task == "monitor" && act.interval_ms == 0;
+                let own = p.ops.iter().find(|o| o.name == op_name && o.interval_ms == act.interval_ms);
+                if own.is_none() && probe {
+                    if let Some(t) = p.ops.iter().filter(|o| o.name == "monitor" && o.interval_ms > 0 && o.enabled != Some(false)).min_by_key(|o| o.interval_ms).and_then(|o| o.timeout_ms) {
+                        timeout = t;
+                    }
+                }
+                if let Some(op) = own {
                     if let Some(t) = op.timeout_ms {
                         timeout = t;
                     }
