@@ -57,8 +57,9 @@ pub fn find(ws: &WorkingSet, name: &str) -> Option<RscId> {
 
 /// Where a resource runs, as `cli_resource_search` lists it: for a clone
 /// (or an anonymous instance asked for by the name its history uses) the
-/// nodes of every instance, newest first; otherwise the resource's own
-/// nodes. `true` marks a promoted one.
+/// nodes of every instance; otherwise the resource's own nodes. Pacemaker
+/// prepends each entry, so the list comes out in reverse. `true` marks a
+/// promoted one.
 pub fn search(ws: &WorkingSet, r: RscId, requested: &str) -> Vec<(String, bool)> {
     let res = ws.rsc(r);
     let top = ws.top(r);
@@ -68,7 +69,6 @@ pub fn search(ws: &WorkingSet, r: RscId, requested: &str) -> Vec<(String, bool)>
         let promotable = ws.rsc(clone).flags.promotable;
         for &child in &ws.rsc(clone).children {
             for &n in &ws.rsc(child).running_on {
-                // Pacemaker prepends each entry: the list comes out reversed.
                 v.insert(0, (ws.node(n).uname.clone(), promotable && ws.current_role(child) == Role::Promoted));
             }
         }
@@ -81,7 +81,7 @@ pub fn search(ws: &WorkingSet, r: RscId, requested: &str) -> Vec<(String, bool)>
         return instances_of(top);
     }
     let promoted = ws.current_role(r) == Role::Promoted;
-    res.running_on.iter().map(|&n| (ws.node(n).uname.clone(), promoted)).collect()
+    res.running_on.iter().rev().map(|&n| (ws.node(n).uname.clone(), promoted)).collect()
 }
 
 /// `-W [-Q]`: `resource X is running on: NODE[ Promoted]` per node, or
