@@ -47,7 +47,8 @@ impl Scheduler<'_> {
     pub(crate) fn custom_action(&mut self, rsc: Option<RscId>, task: &str, interval_ms: u64, node: Option<NodeId>, optional: bool) -> usize {
         let key = (rsc, format!("{task}_{interval_ms}"), node);
         if let Some(i) = self.action_index.get(&key).copied() {
-            if !optional {
+            let unmanaged_one_shot = interval_ms == 0 && rsc.is_some_and(|r| !self.ws.rsc(r).flags.managed);
+            if !optional && !unmanaged_one_shot {
                 self.actions[i].optional = false;
             }
             return i;

@@ -17,7 +17,7 @@ use crate::actions::Action;
 use crate::orderings::{OrderFlags, Side};
 use crate::schedule::Scheduler;
 use crate::unpack::nodes::can_fence;
-use crate::working_set::{NodeId, NodeKind, RscId};
+use crate::working_set::{EarlyAction, NodeId, NodeKind, RscId};
 
 impl Scheduler<'_> {
     /// The fencing action of a node, created on first use
@@ -59,14 +59,28 @@ impl Scheduler<'_> {
         i
     }
 
-    /// Fencing actions for the nodes unpacking found unclean (Pacemaker
-    /// creates them while unpacking, so they come first).
-    pub(crate) fn create_unpack_fencing(&mut self) {
-        for n in 0..self.ws.nodes.len() {
-            let node = NodeId(n);
-            if self.ws.node(node).unclean && can_fence(&self.ws, node) {
-                let reason = self.ws.node(node).fence_reasons.first().cloned().unwrap_or_else(|| "node is unclean".into());
-                self.fence_op(node, &reason, true);
+    /// The actions Pacemaker creates while unpacking, in its order, so
+    /// they get the lowest ids: active recurring operations (optional),
+    /// stops the history implies, fencing of nodes found unclean
+    /// (optional until scheduled; the first reason is kept).
+    pub(crate) fn create_early_actions(&mut self) {
+        for early in self.ws.early_actions.clone() {
+            match early {
+                EarlyAction::Recurring(r, n, task, interval) => {
+                    self.custom_action(Some(r), &task, interval, Some(n), true);
+                }
+                EarlyAction::Implied(i) => {
+                    let imp = self.ws.implied_actions[i].clone();
+                    if imp.task == "stop" {
+                        self.custom_action(Some(imp.rsc), "stop", 0, Some(imp.node), false);
+                    }
+                }
+                EarlyAction::Fence(node) => {
+                    if self.ws.node(node).unclean {
+                        let reason = self.ws.node(node).fence_reasons.first().cloned().unwrap_or_else(|| "node is unclean".into());
+                        self.fence_op(node, &reason, true);
+                    }
+                }
             }
         }
     }

@@ -126,7 +126,7 @@ pub fn schedule(cib: &Cib, ws: WorkingSet) -> Schedule {
     s.apply_node_criteria();
     s.create_group_internal_colocations();
     s.assign_all();
-    s.create_unpack_fencing();
+    s.create_early_actions();
     s.handle_config_changes();
     s.schedule_probes();
     s.clear_orphan_failcounts();

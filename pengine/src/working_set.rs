@@ -279,6 +279,18 @@ pub struct ImpliedAction {
     pub task: &'static str,
 }
 
+/// An action Pacemaker creates while unpacking, in creation order (they
+/// get the lowest action ids, so the scheduler creates them first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EarlyAction {
+    /// A recurring operation active since the last start (optional).
+    Recurring(RscId, NodeId, String, u64),
+    /// A stop or demote the history implies (`implied_actions[i]`).
+    Implied(usize),
+    /// A node's fencing (optional until scheduled), first reason given.
+    Fence(NodeId),
+}
+
 /// The unpacked cluster.
 #[derive(Debug, Clone)]
 pub struct WorkingSet {
@@ -315,6 +327,8 @@ pub struct WorkingSet {
     pub active_recurring: Vec<(RscId, NodeId, String, u64)>,
     /// Fail counts whose failures expired: to be cleared on the node.
     pub clear_failcounts: Vec<(RscId, NodeId)>,
+    /// Actions unpacking implies, in the order Pacemaker creates them.
+    pub early_actions: Vec<EarlyAction>,
 }
 
 impl WorkingSet {

@@ -98,6 +98,7 @@ fn record_active_recurring(ws: &mut WorkingSet, rsc: RscId, node: NodeId, ops: &
         }
         let entry = (rsc, node, op.operation.clone(), op.interval_ms);
         if !ws.active_recurring.contains(&entry) {
+            ws.early_actions.push(crate::working_set::EarlyAction::Recurring(entry.0, entry.1, entry.2.clone(), entry.3));
             ws.active_recurring.push(entry);
         }
     }
@@ -192,8 +193,10 @@ fn unpack_lrm_resource(ws: &mut WorkingSet, cib: &Cib, node: NodeId, lrm: &LrmRe
     for op in &ops {
         unpack_rsc_op(ws, cib, rsc, node, op, &mut state);
     }
-    process_rsc_state(ws, rsc, node, state.on_fail);
+    // Pacemaker creates the active recurring operations before the
+    // actions the resource's state implies.
     record_active_recurring(ws, rsc, node, &ops);
+    process_rsc_state(ws, rsc, node, state.on_fail);
 
     if let Some(req) = target_role(ws, rsc) {
         let r = &mut ws.resources[rsc.0];
@@ -824,7 +827,7 @@ fn process_rsc_state(ws: &mut WorkingSet, rsc: RscId, node: NodeId, mut on_fail:
         OnFailAction::Ignore => {}
         OnFailAction::Demote => {
             ws.resources[rsc.0].flags.failed = true;
-            ws.implied_actions.push(ImpliedAction { rsc, node, task: "demote" });
+            { ws.early_actions.push(crate::working_set::EarlyAction::Implied(ws.implied_actions.len())); ws.implied_actions.push(ImpliedAction { rsc, node, task: "demote" }); }
         }
         OnFailAction::Fence => {
             let reason = format!("{} failed there", ws.rsc(rsc).id);
@@ -847,7 +850,7 @@ fn process_rsc_state(ws: &mut WorkingSet, rsc: RscId, node: NodeId, mut on_fail:
                 let r = &mut ws.resources[rsc.0];
                 r.flags.failed = true;
                 r.flags.stop = true;
-                ws.implied_actions.push(ImpliedAction { rsc, node, task: "stop" });
+                { ws.early_actions.push(crate::working_set::EarlyAction::Implied(ws.implied_actions.len())); ws.implied_actions.push(ImpliedAction { rsc, node, task: "stop" }); }
             }
         }
         OnFailAction::RestartContainer => {
@@ -857,7 +860,7 @@ fn process_rsc_state(ws: &mut WorkingSet, rsc: RscId, node: NodeId, mut on_fail:
             if let Some(c) = r.container {
                 ws.stop_needed.push(c);
             } else if role != Role::Stopped && role != Role::Unknown {
-                ws.implied_actions.push(ImpliedAction { rsc, node, task: "stop" });
+                { ws.early_actions.push(crate::working_set::EarlyAction::Implied(ws.implied_actions.len())); ws.implied_actions.push(ImpliedAction { rsc, node, task: "stop" }); }
             }
         }
         OnFailAction::ResetRemote => {
@@ -873,7 +876,7 @@ fn process_rsc_state(ws: &mut WorkingSet, rsc: RscId, node: NodeId, mut on_fail:
                 }
             }
             if role > Role::Stopped {
-                ws.implied_actions.push(ImpliedAction { rsc, node, task: "stop" });
+                { ws.early_actions.push(crate::working_set::EarlyAction::Implied(ws.implied_actions.len())); ws.implied_actions.push(ImpliedAction { rsc, node, task: "stop" }); }
             }
             if ws.rsc(rsc).remote_reconnect_ms > 0 {
                 ws.resources[rsc.0].next_role = Role::Stopped;

@@ -53,6 +53,7 @@ pub fn unpack(cib: &Cib, now: i64) -> WorkingSet {
         legacy_failcounts: failcount::is_legacy(cib.crm_feature_set.as_deref()),
         active_recurring: Vec::new(),
         clear_failcounts: Vec::new(),
+        early_actions: Vec::new(),
     };
     nodes::unpack_nodes(&mut ws, cib);
     resources::unpack_resources(&mut ws, cib);

@@ -164,12 +164,14 @@ pub(crate) fn fence_node(ws: &mut WorkingSet, node: NodeId, reason: String) {
         NodeKind::Remote => {
             n.unclean = true;
             n.fence_reasons.push(reason);
+            ws.early_actions.push(crate::working_set::EarlyAction::Fence(node));
         }
         _ => {
             if !n.unclean {
                 n.unclean = true;
             }
             n.fence_reasons.push(reason);
+            ws.early_actions.push(crate::working_set::EarlyAction::Fence(node));
         }
     }
 }
