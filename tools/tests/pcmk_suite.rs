@@ -254,3 +254,59 @@ fn random_cibs_agree_with_pacemaker() {
         println!("raise RANDOM_MIN_AGREE to {agree}");
     }
 }
+
+/// `-G` against the suite's .exp files: the graph read back through
+/// tengine must equal Pacemaker's (action ids, synapse order, inputs,
+/// attributes). `pcmk_suite.pass.graph` lists the cases that must keep
+/// matching; `PCMK_SUITE_BLESS=1` rewrites it.
+#[test]
+fn transition_graphs_match_the_suite() {
+    let suite = shared().join("pcmk-suite");
+    if !suite.join("tests.tsv").exists() {
+        eprintln!("SKIPPED: {} is absent", suite.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tsv = std::fs::read_to_string(suite.join("tests.tsv")).unwrap();
+    let mut matching = BTreeSet::new();
+    let mut total = 0;
+    for line in tsv.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() < 3 || !(cols[1] == "T1" || cols[1] == "T2") {
+            continue;
+        }
+        let name = cols[0];
+        total += 1;
+        let out = dir.path().join(format!("{name}.xml"));
+        let run = Command::new(env!("CARGO_BIN_EXE_crm_simulate"))
+            .arg("-x")
+            .arg(suite.join(format!("xml/{name}.xml")))
+            .arg("-S")
+            .args(cols[2].split_whitespace())
+            .arg("-G")
+            .arg(&out)
+            .output()
+            .unwrap();
+        if !run.status.success() {
+            continue;
+        }
+        let (Ok(ours), Ok(theirs)) = (std::fs::read_to_string(&out), std::fs::read_to_string(suite.join(format!("exp/{name}.exp")))) else { continue };
+        let (Ok(ours), Ok(theirs)) = (tengine::TransitionGraph::from_xml(&ours), tengine::TransitionGraph::from_xml(&theirs)) else { continue };
+        if ours == theirs {
+            matching.insert(name.to_string());
+        }
+    }
+    println!("graph: {}/{total} equal Pacemaker's", matching.len());
+    if std::env::var_os("PCMK_SUITE_BLESS").is_some() {
+        let text: String = matching.iter().map(|n| format!("{n}\n")).collect();
+        std::fs::write(ratchet_path("graph"), text).unwrap();
+        return;
+    }
+    let listed = read_ratchet("graph");
+    let lost: Vec<&String> = listed.difference(&matching).collect();
+    let new: Vec<&String> = matching.difference(&listed).collect();
+    if !new.is_empty() {
+        println!("graph: newly matching, add to {}: {}", ratchet_path("graph").display(), new.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "));
+    }
+    assert!(lost.is_empty(), "graphs that matched Pacemaker's no longer do: {lost:?}");
+}
