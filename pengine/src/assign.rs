@@ -46,9 +46,14 @@ impl Scheduler<'_> {
             Variant::Clone(_) | Variant::Bundle => {
                 // Clones are tier T3: their instances are assigned as
                 // independent primitives for now.
+                if !self.assign[r.0].provisional || self.assign[r.0].allocating {
+                    return None;
+                }
+                self.assign[r.0].allocating = true;
                 for c in self.ws.rsc(r).children.clone() {
                     self.assign(c, prefer);
                 }
+                self.assign[r.0].allocating = false;
                 self.assign[r.0].provisional = false;
                 None
             }
