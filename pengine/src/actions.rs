@@ -151,6 +151,13 @@ impl Scheduler<'_> {
                 }
                 self.group_actions(r);
             }
+            Variant::Clone(_) => {
+                for c in self.ws.rsc(r).children.clone() {
+                    self.create_actions(c);
+                }
+                // Clones bracket their instances like groups do.
+                self.group_actions(r);
+            }
             _ => {
                 for c in self.ws.rsc(r).children.clone() {
                     self.create_actions(c);

@@ -105,6 +105,21 @@ impl Scheduler<'_> {
                 self.order_tasks(r, "stop", r, "start", f);
             }
             Variant::Group => self.group_orderings(r),
+            Variant::Clone(_) => {
+                // The clone's pseudo-actions bracket every instance (no
+                // ordering between instances: tier T3 is not done).
+                let opt = OrderFlags { optional: true, ..Default::default() };
+                self.order_tasks(r, "stopped", r, "start", opt);
+                self.order_tasks(r, "stop", r, "stopped", MANDATORY_RUNNABLE);
+                self.order_tasks(r, "start", r, "running", MANDATORY_RUNNABLE);
+                for c in self.ws.rsc(r).children.clone() {
+                    self.internal_orderings(c);
+                    self.order_tasks(r, "start", c, "start", opt);
+                    self.order_tasks(c, "start", r, "running", OrderFlags { implies_then: true, ..Default::default() });
+                    self.order_tasks(r, "stop", c, "stop", opt);
+                    self.order_tasks(c, "stop", r, "stopped", OrderFlags { implies_then: true, ..Default::default() });
+                }
+            }
             _ => {
                 for c in self.ws.rsc(r).children.clone() {
                     self.internal_orderings(c);
@@ -450,7 +465,8 @@ impl Scheduler<'_> {
         let mut changed = false;
         for g in 0..self.ws.resources.len() {
             let g = RscId(g);
-            if !matches!(self.ws.rsc(g).variant, Variant::Group) {
+            let clone = matches!(self.ws.rsc(g).variant, Variant::Clone(_));
+            if !matches!(self.ws.rsc(g).variant, Variant::Group) && !clone {
                 continue;
             }
             let members = self.ws.rsc(g).children.clone();
@@ -463,7 +479,11 @@ impl Scheduler<'_> {
                     self.actions[a].optional = false;
                     changed = true;
                 }
-                if mine == "running" && self.actions[a].runnable && member_actions.iter().any(|m| m.is_none_or(|m| !self.actions[m].runnable)) {
+                // A group runs once every member does; a clone once any
+                // instance does.
+                let blocked = |m: &Option<usize>| m.is_none_or(|m| !self.actions[m].runnable);
+                let unrunnable = if clone { member_actions.iter().all(blocked) } else { member_actions.iter().any(blocked) };
+                if mine == "running" && self.actions[a].runnable && unrunnable {
                     self.actions[a].runnable = false;
                     changed = true;
                 }

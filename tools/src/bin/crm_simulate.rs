@@ -178,13 +178,16 @@ fn run(args: &Args) -> Result<()> {
     }
     let inj = args.injections();
     if inj.any() {
-        let (text, errors) = simulate::inject_stage(&mut doc, &ws, &inj, args.set_datetime.as_deref(), args.quiet)?;
+        let stage = simulate::inject_stage(&mut doc, &ws, &inj, args.set_datetime.as_deref(), args.quiet);
         if !args.quiet {
             println!();
-            print!("{text}");
+            print!("{}", stage.text);
         }
-        for e in errors {
+        for e in stage.errors {
             eprintln!("{e}");
+        }
+        if let Some(e) = stage.fatal {
+            return Err(e.into());
         }
         ws = simulate::unpack(&doc, now)?;
     }
