@@ -56,6 +56,21 @@ impl Scheduler<'_> {
 
     fn probe_on_node(&mut self, r: RscId, node: NodeId) {
         let res = self.ws.rsc(r);
+        if let Variant::Clone(_) = res.variant {
+            if !res.flags.unique {
+                // An anonymous clone is probed once per node, through the
+                // instance active there, else one active nowhere.
+                let kids = res.children.clone();
+                if kids.iter().any(|k| self.ws.subtree(*k).iter().any(|x| self.ws.rsc(*x).known_on.contains(&node))) {
+                    return;
+                }
+                let pick = kids.iter().copied().find(|k| self.assign[k.0].allocated_to == Some(node)).or_else(|| kids.iter().copied().find(|k| self.ws.locations(*k, false).is_empty())).or(kids.first().copied());
+                if let Some(k) = pick {
+                    self.probe_on_node(k, node);
+                }
+                return;
+            }
+        }
         if !matches!(res.variant, Variant::Primitive(_)) {
             for c in res.children.clone() {
                 self.probe_on_node(c, node);
