@@ -262,6 +262,10 @@ pub fn record_op(lrm_resource: &mut Element, op: &OpResult) {
         ids.push(format!("{}_{}_notify_{}_0", op.rsc_id, kind, what));
         // Notification failures are ignored.
         rc = 0;
+    } else if matches!(task, "migrate_to" | "migrate_from") {
+        // Migration history is kept apart: it spans two nodes and later
+        // transitions need it.
+        ids.push(key.clone());
     } else if rc != op.target_rc {
         ids.push(op_key(&op.rsc_id, "last_failure", 0));
         if op.interval_ms == 0 {
@@ -308,6 +312,42 @@ pub fn record_op(lrm_resource: &mut Element, op: &OpResult) {
         }
         if let Some(d) = &op.digest {
             entry.set_attr("op-digest", d.clone());
+        }
+    }
+}
+
+/// Collapses same-named siblings with the same id (or, without ids, the
+/// same name) the way the CIB merges every status update Pacemaker makes
+/// with a copy of the node's state: each child of the copy is merged into
+/// the *first* matching child, so the first of several duplicates ends
+/// with the attributes of the last, and the others stay as they were.
+pub fn merge_like_cib_update(e: &mut Element) {
+    let n = e.elements().count();
+    for i in 0..n {
+        let child = e.elements().nth(i).expect("index below count");
+        let (name, id) = (child.name.clone(), child.id().map(String::from));
+        let first = e.element_position(|c| c.name == name && c.id().map(String::from) == id).expect("the child itself matches");
+        if first < i {
+            let dup = e.elements().nth(i).expect("index below count").clone();
+            merge_into(nth_mut(e, first), &dup);
+        }
+    }
+    for child in e.elements_mut() {
+        merge_like_cib_update(child);
+    }
+}
+
+/// `add_xml_object`: attributes copied, children merged into their first
+/// match by name and id, unmatched children appended.
+fn merge_into(target: &mut Element, update: &Element) {
+    for (k, v) in update.attrs() {
+        target.set_attr(k, v);
+    }
+    for child in update.elements() {
+        let id = child.id();
+        match target.element_position(|c| c.name == child.name && c.id() == id) {
+            Some(pos) => merge_into(nth_mut(target, pos), child),
+            None => target.children.push(cib::xml::Node::Element(child.clone())),
         }
     }
 }
@@ -416,6 +456,14 @@ mod tests {
         assert_eq!(mon.id(), Some("r_monitor_10000"));
         assert_eq!(mon.attr("exit-reason"), Some(""));
         assert_eq!(mon.attr("interval"), Some("10000"));
+    }
+
+    #[test]
+    fn duplicate_ids_collapse_into_the_first() {
+        let mut set = parse_element(r#"<s><nvpair id="a" name="x5" value="5"/><nvpair id="a" name="x1" value="1"/><nvpair id="b" name="y" value="2"/></s>"#).unwrap();
+        merge_like_cib_update(&mut set);
+        let pairs: Vec<_> = set.elements().map(|e| (e.id().unwrap(), e.attr("name").unwrap())).collect();
+        assert_eq!(pairs, [("a", "x1"), ("a", "x1"), ("b", "y")]);
     }
 
     #[test]

@@ -54,19 +54,29 @@ impl Injections {
 }
 
 /// What applying the injections printed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Applied {
     /// "Performing Requested Modifications:" and its items.
     pub lines: Vec<String>,
     /// Problems crm_simulate reports and carries on after (stderr).
     pub errors: Vec<String>,
+    /// What stopped the injections (Pacemaker aborts there); the lines
+    /// printed up to that point are kept.
+    pub fatal: Option<Error>,
 }
 
 /// Applies `inj` to the CIB rooted at `root`. `ws` is the cluster as
 /// unpacked before, where `--op-inject` looks its resource up; `now`
 /// (epoch seconds) stamps injected results and failures.
-pub fn apply(root: &mut Element, ws: &WorkingSet, inj: &Injections, now: i64) -> Result<Applied, Error> {
-    let mut out = Applied { lines: vec!["Performing Requested Modifications:".to_string()], errors: Vec::new() };
+pub fn apply(root: &mut Element, ws: &WorkingSet, inj: &Injections, now: i64) -> Applied {
+    let mut out = Applied { lines: vec!["Performing Requested Modifications:".to_string()], errors: Vec::new(), fatal: None };
+    if let Err(e) = apply_all(root, ws, inj, now, &mut out) {
+        out.fatal = Some(e);
+    }
+    out
+}
+
+fn apply_all(root: &mut Element, ws: &WorkingSet, inj: &Injections, now: i64, out: &mut Applied) -> Result<(), Error> {
     let add_config = inj.adds_node_config();
     if let Some(q) = &inj.quorum {
         out.lines.push(format!("  * Setting quorum: {q}"));
@@ -79,13 +89,16 @@ pub fn apply(root: &mut Element, ws: &WorkingSet, inj: &Injections, now: i64) ->
     for node in &inj.node_up {
         out.lines.push(format!("  * Bringing node {node} online"));
         let pos = history::inject_node(root, node, None, add_config)?;
-        history::set_node_up(history::node_state_mut(root, pos), true);
+        let state = history::node_state_mut(root, pos);
+        history::set_node_up(state, true);
+        history::merge_like_cib_update(state);
     }
     for node in &inj.node_down {
         out.lines.push(format!("  * Taking node {node} offline"));
         let pos = history::inject_node(root, node, None, add_config)?;
         let state = history::node_state_mut(root, pos);
         history::set_node_up(state, false);
+        history::merge_like_cib_update(state);
         history::clear_node_history(state);
     }
     for node in &inj.node_fail {
@@ -95,6 +108,7 @@ pub fn apply(root: &mut Element, ws: &WorkingSet, inj: &Injections, now: i64) ->
         // Up as far as the controller knows, gone from the membership.
         history::set_node_up(state, true);
         state.set_attr("in_ccm", "false");
+        history::merge_like_cib_update(state);
     }
     let tickets: [(&Vec<String>, &str, &str, bool); 4] = [
         (&inj.ticket_grant, "Granting ticket {}", "granted", true),
@@ -110,9 +124,9 @@ pub fn apply(root: &mut Element, ws: &WorkingSet, inj: &Injections, now: i64) ->
     }
     for spec in &inj.op_inject {
         out.lines.push(format!("  * Injecting {spec} into the configuration"));
-        inject_op(root, ws, spec, now, add_config, &mut out)?;
+        inject_op(root, ws, spec, now, add_config, out)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// `have-watchdog`: an existing nvpair of that name among the cluster
@@ -199,5 +213,6 @@ fn inject_op(root: &mut Element, ws: &WorkingSet, spec: &str, now: i64, add_conf
         notify: None,
     };
     history::record_op(lrm_rsc, &op);
+    history::merge_like_cib_update(history::node_state_mut(root, pos));
     Ok(())
 }

@@ -21,7 +21,7 @@
 //!   (`--op-fail` failures included).
 //! - [`history`]: the status-section edits both share (node states,
 //!   `lrm_rsc_op` entries, fail counts).
-//! - [`opspec`]: `RSC_TASK_INTERVAL@NODE=RC`.
+//! - [`opspec`]: the `RSC_TASK_INTERVAL@NODE=RC` specifications.
 //!
 //! No clock is read here: `now` is an argument. docs/SIMULATE.md has the
 //! behaviour, tests and decisions.
@@ -134,6 +134,46 @@ pub fn date_notice(set_datetime: Option<&str>, execution_date: Option<i64>) -> O
         "Using the original execution date of: {:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
         c.year, c.month, c.monthday, c.hour, c.minute, c.second
     ))
+}
+
+/// What applying the injections printed: the text for stdout (empty when
+/// quiet), the problems for stderr, and what stopped them, if anything.
+pub struct InjectStage {
+    pub text: String,
+    pub errors: Vec<String>,
+    pub fatal: Option<Error>,
+}
+
+/// Applies the injections to `cib` (see [`inject::apply`]) and renders
+/// what crm_simulate prints for them: "Performing Requested
+/// Modifications:" with its items, then the date notice again (the
+/// modified CIB is re-read) unless an injection failed. `ws` is the
+/// cluster before.
+pub fn inject_stage(cib: &mut Document, ws: &WorkingSet, inj: &Injections, set_datetime: Option<&str>, quiet: bool) -> InjectStage {
+    let applied = inject::apply(&mut cib.root, ws, inj, ws.now);
+    let mut stage = InjectStage { text: String::new(), errors: applied.errors, fatal: applied.fatal };
+    if quiet {
+        return stage;
+    }
+    stage.text = applied.lines.iter().map(|l| format!("{l}\n")).collect();
+    if stage.fatal.is_none() {
+        match Cib::from_document(cib) {
+            Ok(model) => {
+                if let Some(notice) = date_notice(set_datetime, model.execution_date) {
+                    stage.text.push_str(&notice);
+                    stage.text.push('\n');
+                }
+            }
+            Err(e) => stage.fatal = Some(Error::Model(e.to_string())),
+        }
+    }
+    stage
+}
+
+/// crm_simulate works on a copy of its input with a status section,
+/// adding an empty one when the input has none.
+pub fn ensure_status(cib: &mut Document) {
+    history::status_mut(&mut cib.root);
 }
 
 /// What `crm_simulate -S` prints from "Executing Cluster Transition:" to

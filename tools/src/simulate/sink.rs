@@ -143,6 +143,7 @@ impl<'a> CibSink<'a> {
         let state = history::node_state_mut(self.cib, pos);
         let lrm_rsc = history::inject_resource_history(state, name, config_name, agent)?;
         history::record_op(lrm_rsc, &op);
+        history::merge_like_cib_update(history::node_state_mut(self.cib, pos));
         Ok(outcome)
     }
 }
