@@ -254,6 +254,10 @@ impl Scheduler<'_> {
         if self.assign[primary.0].provisional {
             return;
         }
+        if self.ws.rsc(primary).clone_info().is_some() {
+            self.apply_clone_coloc(&col, primary, dep);
+            return;
+        }
         if col.dependent_role != Role::Unknown && col.dependent_role != self.ws.rsc(dep).next_role {
             return;
         }
@@ -277,6 +281,27 @@ impl Scheduler<'_> {
                 }
             } else if col.score.is_infinity() {
                 *score += Score::MINUS_INFINITY;
+            }
+        }
+        if col.score.is_infinite() || self.any_available(&work) {
+            self.ws.resources[dep.0].allowed_nodes = work;
+        }
+    }
+
+    /// Colocation with a clone: with INFINITY only nodes hosting an
+    /// instance stay allowed; otherwise each instance's node gets the
+    /// score.
+    fn apply_clone_coloc(&mut self, col: &Colocation, clone: RscId, dep: RscId) {
+        let hosts: Vec<NodeId> = self.ws.rsc(clone).children.iter().filter_map(|i| self.assign[i.0].allocated_to).collect();
+        let mut work = self.ws.rsc(dep).allowed_nodes.clone();
+        for (node, score) in work.iter_mut() {
+            let hosted = hosts.contains(node);
+            if col.score.is_infinity() {
+                if !hosted {
+                    *score += Score::MINUS_INFINITY;
+                }
+            } else if hosted {
+                *score += col.score;
             }
         }
         if col.score.is_infinite() || self.any_available(&work) {

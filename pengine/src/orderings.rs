@@ -406,7 +406,24 @@ impl Scheduler<'_> {
     /// What one ordering does to its two actions; returns whether then
     /// and first changed.
     fn apply_edge(&mut self, e: Edge) -> (bool, bool) {
-        let (f, t) = (e.first, e.then);
+        let (mut f, t) = (e.first, e.then);
+        // A clone's action counts, for an action on a node, as its
+        // instance's action there (Pacemaker's node-specific clone flags).
+        if let (Some(cr), Some(node)) = (self.actions[f].rsc, self.actions[t].node) {
+            if self.ws.rsc(cr).clone_info().is_some() && self.actions[t].rsc != Some(cr) {
+                let task = match self.actions[f].task.as_str() {
+                    "running" => "start",
+                    "stopped" => "stop",
+                    other => other,
+                };
+                let task = task.to_string();
+                let inst = self.ws.rsc(cr).children.iter().find_map(|i| self.find_action(*i, &task, Some(node)));
+                match inst {
+                    Some(i) => f = i,
+                    None => return (false, false),
+                }
+            }
+        }
         let (mut then_changed, mut first_changed) = (false, false);
         // A one-way mandatory order blocks only what would happen
         // anyway; a resource staying where it is keeps running.
