@@ -268,10 +268,12 @@ impl Scheduler<'_> {
         for i in 0..self.orderings.len() {
             let o = self.orderings[i].clone();
             if let (Side::Task(g, task), Some(first_rsc)) = (&o.then, self.side_rsc(&o.first)) {
-                if matches!(self.ws.rsc(*g).variant, Variant::Group) && (task == "start" || task == "stop") && self.ws.rsc(first_rsc).parent != Some(*g) && first_rsc != *g {
-                    // The first member; the rest follow it through the
-                    // group's own ordering chain.
-                    let members: Vec<RscId> = self.ws.rsc(*g).children.iter().copied().take(1).collect();
+                let collective = matches!(self.ws.rsc(*g).variant, Variant::Group | Variant::Clone(_));
+                if collective && (task == "start" || task == "stop") && self.ws.rsc(first_rsc).parent != Some(*g) && first_rsc != *g {
+                    // A group's first member (the rest follow it through
+                    // the group's own chain); every instance of a clone.
+                    let take = if matches!(self.ws.rsc(*g).variant, Variant::Group) { 1 } else { usize::MAX };
+                    let members: Vec<RscId> = self.ws.rsc(*g).children.iter().copied().take(take).collect();
                     for m in members {
                         let flags = OrderFlags { implies_first: false, derived: true, ..o.flags };
                         self.orderings.push(Ordering { first: o.first.clone(), then: Side::Task(m, task.clone()), flags });
@@ -407,6 +409,8 @@ impl Scheduler<'_> {
     /// and first changed.
     fn apply_edge(&mut self, e: Edge) -> (bool, bool) {
         let (mut f, t) = (e.first, e.then);
+        // Reasons name the ordering's own first action.
+        let cause = e.first;
         // A clone's action counts, for an action on a node, as its
         // instance's action there (Pacemaker's node-specific clone flags).
         if let (Some(cr), Some(node)) = (self.actions[f].rsc, self.actions[t].node) {
@@ -430,14 +434,14 @@ impl Scheduler<'_> {
         let blocks = e.flags.runnable_left || (e.flags.asymmetrical && !self.actions[t].optional);
         if blocks && !self.actions[f].runnable && self.actions[t].runnable {
             self.actions[t].runnable = false;
-            let why = self.because("unrunnable", f);
-            self.set_reason_from(t, f, why);
+            let why = self.because("unrunnable", cause);
+            self.set_reason_from(t, cause, why);
             then_changed = true;
         }
         if e.flags.implies_then && !self.actions[f].optional && self.actions[t].optional {
             self.actions[t].optional = false;
-            let why = self.because("required", f);
-            self.set_reason_from(t, f, why);
+            let why = self.because("required", cause);
+            self.set_reason_from(t, cause, why);
             then_changed = true;
         }
         if e.flags.restart {
