@@ -51,6 +51,7 @@ pub mod probes;
 pub mod rules;
 pub mod schedule;
 pub mod summary;
+pub mod tickets;
 pub mod unpack;
 pub mod working_set;
 

@@ -123,6 +123,7 @@ pub fn schedule(cib: &Cib, ws: WorkingSet) -> Schedule {
     s.apply_node_health();
     s.unpack_colocations();
     s.apply_locations();
+    s.apply_tickets();
     s.apply_node_criteria();
     s.create_group_internal_colocations();
     s.assign_all();
