@@ -100,7 +100,13 @@ impl Scheduler<'_> {
             return vec![r];
         }
         if let Some(tag) = self.cib.tags.iter().find(|t| t.id == name) {
-            return tag.refs.iter().filter_map(|n| self.find_configured(n)).collect();
+            return tag.refs.iter().flat_map(|n| self.expand_resource_ref(n)).collect();
+        }
+        // A template stands for every primitive made from it.
+        if self.cib.templates.iter().any(|t| t.id == name) {
+            let mut out = Vec::new();
+            collect_from_template(&self.cib.resources, name, &mut out);
+            return out.iter().filter_map(|id| self.find_configured(id)).collect();
         }
         Vec::new()
     }
@@ -200,5 +206,24 @@ impl Scheduler<'_> {
     /// A group's members are colocated unless `collocated=false`.
     pub(crate) fn group_colocated(&self, group: RscId) -> bool {
         self.ws.rsc(group).meta("collocated").is_none_or(|v| crate::nvsets::is_true(Some(v)))
+    }
+}
+
+/// Ids of the configured primitives made from a template.
+fn collect_from_template(rscs: &[cib::model::Resource], template: &str, out: &mut Vec<String>) {
+    use cib::model::Resource as R;
+    for r in rscs {
+        match r {
+            R::Primitive(p) if p.template.as_deref() == Some(template) => out.push(p.id.clone()),
+            R::Group(g) => {
+                for p in &g.children {
+                    if p.template.as_deref() == Some(template) {
+                        out.push(p.id.clone());
+                    }
+                }
+            }
+            R::Clone(c) => collect_from_template(std::slice::from_ref(&c.child), template, out),
+            _ => {}
+        }
     }
 }
