@@ -95,6 +95,7 @@ impl Scheduler<'_> {
             }
             if assigned >= info.clone_max {
                 self.ban_everywhere(i);
+                self.note(|s| format!("clone-max of {} reached", s.ws.rsc(clone).id));
                 self.assign(i, None);
                 continue;
             }
@@ -105,6 +106,7 @@ impl Scheduler<'_> {
                     }
                 }
             }
+            self.note(|s| format!("clone-node-max of {} reached", s.ws.rsc(clone).id));
             if let Some(n) = self.assign(i, None) {
                 per_node[n.0] += 1;
                 assigned += 1;
@@ -195,6 +197,10 @@ impl Scheduler<'_> {
                     self.ws.resources[r.0].allowed_nodes = saved;
                 }
             }
+            self.note(|s| {
+                let to = s.assign[col.primary.0].allocated_to.map_or("no node".to_string(), |n| s.ws.node(n).uname.clone());
+                format!("colocation {} with {} ({to}), score {}", col.id, s.ws.rsc(col.primary).id, col.score)
+            });
         }
         for c in self.assign[r.0].with_this.clone() {
             if !self.has_influence(c) {
@@ -205,15 +211,18 @@ impl Scheduler<'_> {
             let factor = col.score.value() as f32 / Score::INFINITY.value() as f32;
             self.add_colocated_node_scores(col.dependent, &mut nodes, col.node_attribute.as_deref(), factor, MergeFlags { rollback: true, positive: false });
             self.ws.resources[r.0].allowed_nodes = nodes;
+            self.note(|s| format!("colocation {}: scores of {} x {factor}", col.id, s.ws.rsc(col.dependent).id));
         }
 
         let res = self.ws.rsc(r);
         if res.next_role == Role::Stopped {
             self.resource_location(r, None, Score::MINUS_INFINITY);
+            self.note(|_| "role Stopped (target-role, or nowhere to run)".to_string());
         } else if res.next_role > res.role && !self.ws.have_quorum && self.ws.options.no_quorum_policy == NoQuorumPolicy::Freeze {
             self.ws.resources[r.0].next_role = res.role;
         }
         self.show_scores("pcmk__primitive_assign", r);
+        self.record_explanations(r);
 
         if self.ws.options.stonith_enabled && !self.have_fencing_device() {
             self.ws.resources[r.0].flags.managed = false;

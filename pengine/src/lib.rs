@@ -38,6 +38,7 @@ pub mod colocation;
 pub mod config_changes;
 pub mod dot;
 pub mod error;
+pub mod explain;
 pub mod fencing;
 pub mod graph;
 pub mod iso8601;
@@ -56,6 +57,7 @@ pub mod unpack;
 pub mod working_set;
 
 pub use error::PengineError;
-pub use schedule::{schedule, Schedule, ScoreLine};
+pub use explain::{explain, Contribution, Explanation};
+pub use schedule::{schedule, schedule_explained, Schedule, ScoreLine};
 pub use unpack::unpack;
 pub use working_set::{Node, NodeId, NodeKind, Resource, RscId, Variant, WorkingSet};

@@ -19,6 +19,8 @@ use crate::working_set::{NodeId, RscId, Variant};
 
 /// A location constraint made concrete: scores per node.
 struct NodeScores {
+    /// What `--explain` calls it.
+    label: String,
     role: Option<Role>,
     scores: Vec<(NodeId, Score)>,
 }
@@ -56,8 +58,9 @@ impl Scheduler<'_> {
                 if health.value() < 0 && crate::nvsets::is_true(self.ws.rsc(top).meta("allow-unhealthy-nodes")) {
                     continue;
                 }
-                self.apply_location(top, &NodeScores { role: None, scores: vec![(NodeId(n), health)] });
+                self.apply_location(top, &NodeScores { label: String::new(), role: None, scores: vec![(NodeId(n), health)] });
             }
+            self.note(|s| format!("node health of {}", s.ws.nodes[n].uname));
         }
     }
 
@@ -72,6 +75,7 @@ impl Scheduler<'_> {
             for rsc in targets {
                 for ns in self.location_scores(loc) {
                     self.apply_location(rsc, &ns);
+                    self.note(|_| ns.label.clone());
                 }
             }
         }
@@ -125,7 +129,7 @@ impl Scheduler<'_> {
         let mut out = Vec::new();
         if let (Some(node), Some(score)) = (&loc.node, loc.score) {
             if let Some(n) = self.ws.node_by_uname(node) {
-                out.push(NodeScores { role: loc.role, scores: vec![(n, score)] });
+                out.push(NodeScores { label: format!("rsc_location {}", loc.id), role: loc.role, scores: vec![(n, score)] });
             }
             return out;
         }
@@ -148,7 +152,7 @@ impl Scheduler<'_> {
                 };
                 scores.push((NodeId(i), score));
             }
-            out.push(NodeScores { role: rule.role.or(loc.role), scores });
+            out.push(NodeScores { label: format!("rsc_location {} rule {}", loc.id, rule.id), role: rule.role.or(loc.role), scores });
         }
         out
     }
@@ -167,7 +171,7 @@ impl Scheduler<'_> {
                 self.apply_location_one(rsc, ns);
                 let colocated = self.group_colocated(rsc);
                 let members = self.ws.rsc(rsc).children.clone();
-                let zeroed = NodeScores { role: ns.role, scores: ns.scores.iter().map(|(n, _)| (*n, Score::ZERO)).collect() };
+                let zeroed = NodeScores { label: ns.label.clone(), role: ns.role, scores: ns.scores.iter().map(|(n, _)| (*n, Score::ZERO)).collect() };
                 for (i, m) in members.into_iter().enumerate() {
                     let use_zero = colocated && i > 0;
                     self.apply_location(m, if use_zero { &zeroed } else { ns });

@@ -85,6 +85,7 @@ impl Scheduler<'_> {
             let node = res.running_on[0];
             if self.ws.options.symmetric_cluster || res.allowed_nodes.contains_key(&node) {
                 self.resource_location(r, Some(node), stickiness);
+                self.note(|_| "stickiness".to_string());
             }
         }
         if let Some(fs) = self.failure_stickiness(r) {
@@ -93,6 +94,7 @@ impl Scheduler<'_> {
                     let count = fail_count(&self.ws, NodeId(n), r, true).count;
                     if count.value() > 0 {
                         self.resource_location(r, Some(NodeId(n)), fs.times(count.value() as i64));
+                        self.note(|_| format!("{count} failure(s) x resource-failure-stickiness {fs}"));
                     }
                 }
             }
@@ -111,12 +113,14 @@ impl Scheduler<'_> {
         let active: Vec<NodeId> = self.ws.locations(group, false);
         if stickiness.value() >= 1 && active.len() == 1 {
             self.add_node_score(first, active[0], stickiness);
+            self.note(|s| format!("stickiness of group {}", s.ws.rsc(group).id));
         }
         let fs = self.failure_stickiness(group).unwrap_or(Score::ZERO);
         for n in 0..self.ws.nodes.len() {
             let total: i64 = members.iter().map(|m| fail_count(&self.ws, NodeId(n), *m, true).count.value() as i64).sum();
             if total > 0 {
                 self.add_node_score(first, NodeId(n), fs.times(total));
+                self.note(|_| format!("{total} failure(s) of the group's members x resource-failure-stickiness {fs}"));
             }
         }
     }
@@ -149,6 +153,7 @@ impl Scheduler<'_> {
                 _ => r,
             };
             self.resource_location(failed, Some(node), Score::MINUS_INFINITY);
+            self.note(|s| format!("fail count {count} of {} reached migration-threshold {threshold}", s.ws.rsc(r).id));
         }
     }
 }

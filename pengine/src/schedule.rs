@@ -78,6 +78,11 @@ pub struct Scheduler<'c> {
     pub edges: Vec<crate::orderings::Edge>,
     /// Index of actions by (resource, task key, node) for lookups.
     pub action_index: BTreeMap<(Option<RscId>, String, Option<NodeId>), usize>,
+    /// Score changes and where they came from, when explaining
+    /// (`crate::explain`).
+    pub ledger: Option<crate::explain::Ledger>,
+    /// The contributions behind each primitive's printed scores.
+    pub explanations: Vec<crate::explain::Explanation>,
 }
 
 /// What scheduling produced.
@@ -92,6 +97,9 @@ pub struct Schedule {
     /// Orderings between actions.
     pub edges: Vec<crate::orderings::Edge>,
     pub summary: Vec<SummaryItem>,
+    /// With [`schedule_explained`]: the contributions to each
+    /// `pcmk__primitive_assign` score line.
+    pub explanations: Vec<crate::explain::Explanation>,
 }
 
 impl Schedule {
@@ -105,6 +113,16 @@ impl Schedule {
 
 /// Runs every scheduling stage on an unpacked working set.
 pub fn schedule(cib: &Cib, ws: WorkingSet) -> Schedule {
+    run(cib, ws, false)
+}
+
+/// [`schedule`], also recording what each allocation score is made of
+/// (`crm_simulate --explain`); the scores are the same.
+pub fn schedule_explained(cib: &Cib, ws: WorkingSet) -> Schedule {
+    run(cib, ws, true)
+}
+
+fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     let n_rsc = ws.resources.len();
     let n_nodes = ws.nodes.len();
     let mut s = Scheduler {
@@ -118,12 +136,17 @@ pub fn schedule(cib: &Cib, ws: WorkingSet) -> Schedule {
         action_index: BTreeMap::new(),
         orderings: Vec::new(),
         edges: Vec::new(),
+        ledger: explain.then(Default::default),
+        explanations: Vec::new(),
     };
+    // Scores set while unpacking: bans of orphans and failed resources.
+    s.note(|_| "status (failure handling while unpacking)".to_string());
     s.apply_target_roles();
     s.apply_node_health();
     s.unpack_colocations();
     s.apply_locations();
     s.apply_tickets();
+    s.note(|_| "rsc_ticket (ticket not granted or standby)".to_string());
     s.apply_node_criteria();
     s.create_group_internal_colocations();
     s.assign_all();
@@ -145,6 +168,7 @@ pub fn schedule(cib: &Cib, ws: WorkingSet) -> Schedule {
         scores: s.scores,
         actions: s.actions,
         summary,
+        explanations: s.explanations,
     }
 }
 
@@ -187,6 +211,14 @@ impl Scheduler<'_> {
 
     pub(crate) fn add_node_score(&mut self, rsc: RscId, node: NodeId, score: Score) {
         let base = self.ws.node(node).weight;
+        if self.ledger.is_some() && base != Score::ZERO && !self.ws.rsc(rsc).allowed_nodes.contains_key(&node) {
+            // A new entry starts from the node's weight: explain it apart
+            // from the score being added.
+            let label = format!("node {} weight (offline, shutting down or configured)", self.ws.node(node).uname);
+            if let Some(l) = self.ledger.as_mut() {
+                l.record_start(rsc, node, label, base);
+            }
+        }
         let e = self.ws.resources[rsc.0].allowed_nodes.entry(node).or_insert(base);
         *e += score;
     }

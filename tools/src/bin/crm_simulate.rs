@@ -35,6 +35,10 @@ struct Args {
     /// Process the supplied input and show what actions the cluster will take in response
     #[arg(short = 'R', long = "run")]
     run: bool,
+    /// Explain a resource's allocation scores: each contribution per node
+    /// (ours; Pacemaker has no such option)
+    #[arg(long = "explain", value_name = "RSC")]
+    explain: Option<String>,
     /// Show allocation scores
     #[arg(short = 's', long = "show-scores")]
     show_scores: bool,
@@ -209,11 +213,18 @@ fn run(args: &Args) -> Result<()> {
     // computes, through execute_transition(.., spacer: true) after the
     // Transition Summary.
     // Pacemaker schedules only when asked to (-S, -R, -s, -G, -D).
-    let process = args.simulating() || args.run || args.show_scores || args.save_graph.is_some() || args.save_dotfile.is_some();
+    let process = args.simulating() || args.run || args.show_scores || args.explain.is_some() || args.save_graph.is_some() || args.save_dotfile.is_some();
     if args.execute_graph.is_none() && process {
         let scheduled_model = Cib::from_document(&doc).map_err(|e| anyhow!("{path}: {e}"))?;
-        let schedule = pengine::schedule(&scheduled_model, ws.clone());
+        let schedule = if args.explain.is_some() { pengine::schedule_explained(&scheduled_model, ws.clone()) } else { pengine::schedule(&scheduled_model, ws.clone()) };
         print_schedule(args, &schedule);
+        if let Some(rsc) = &args.explain {
+            let lines = pengine::explain(&schedule, rsc).ok_or_else(|| anyhow!("no such resource: {rsc}"))?;
+            for line in lines {
+                println!("{line}");
+            }
+            println!();
+        }
         let graph = schedule.transition_graph(&scheduled_model);
         if let Some(file) = &args.save_graph {
             std::fs::write(file, graph.to_xml()).with_context(|| format!("could not write {file}"))?;
