@@ -45,6 +45,7 @@ pub mod haresources;
 pub mod identity;
 pub mod media;
 pub mod sequence;
+pub mod service;
 pub mod status;
 pub mod time;
 pub mod wire;
