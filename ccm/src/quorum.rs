@@ -12,7 +12,9 @@
 //! 3. Exactly half, in a two-node cluster with `two_node`: quorum if the
 //!    previous view had it (corosync's `two_node` with `wait_for_all`: a
 //!    survivor keeps quorum, a node booting alone does not get it; fencing
-//!    settles which survivor wins).
+//!    settles which survivor wins) and the node reaches its ping nodes
+//!    (seed 003's reference-address arbitration: the side cut off from
+//!    its ping nodes gives up).
 //! 4. Exactly half otherwise: the [`TieBreaker`] decides.
 //! 5. Less than half: no quorum.
 
@@ -83,7 +85,7 @@ impl QuorumRules {
         }
         // Exactly half.
         if total == 2 && self.two_node {
-            return ctx.had_quorum;
+            return ctx.had_quorum && ctx.connectivity;
         }
         let holds_lowest = self.configured.first().is_some_and(|n| members.contains(n));
         match self.tie_breaker {
@@ -139,6 +141,15 @@ mod tests {
         let mut strict = r.clone();
         strict.two_node = false;
         assert!(!strict.has_quorum(&set("a"), HAD));
+    }
+
+    #[test]
+    fn two_node_survivor_cut_off_from_its_ping_nodes_gives_up() {
+        let r = QuorumRules::new(set("a b"));
+        let cut_off = QuorumContext { had_quorum: true, connectivity: false };
+        assert!(!r.has_quorum(&set("a"), cut_off));
+        // Both nodes together need no ping node.
+        assert!(r.has_quorum(&set("a b"), cut_off));
     }
 
     #[test]
