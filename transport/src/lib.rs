@@ -29,12 +29,14 @@
 //! - [`engine`]: the core without I/O: liveness, links, retransmission.
 //! - [`media`]: ucast/bcast/mcast sockets (socket2) and receive checks.
 //! - [`api`]: the local client API (framing, requests, a sync client).
+//! - [`api_async`]: an async client of that API for daemons (ccm, crmd).
 //! - [`daemon`]: the tokio shell of `heartbeat`.
 //!
 //! Not yet here (docs/TRANSPORT.md lists them): ping nodes, respawn of
 //! children, fragmentation and compression, the lab, interoperability runs.
 
 pub mod api;
+pub mod api_async;
 pub mod authkeys;
 pub mod daemon;
 pub mod diag;

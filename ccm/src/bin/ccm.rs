@@ -12,9 +12,9 @@ use anyhow::{bail, Context};
 use clap::{Parser, ValueEnum};
 use haenv::{Daemon, HaEnv};
 
-use ccm::shell::{self, heartbeat, store::InstanceStore, Setup};
+use ccm::shell::{self, store::InstanceStore, Setup};
 use ccm::{Config, TieBreaker};
-use transport::{hacf, service};
+use transport::{api_async as heartbeat, hacf, service};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Tie {

@@ -1,7 +1,7 @@
 //! The `ccm` daemon's tokio shell around [`crate::Ccm`].
 //!
 //! ```text
-//!  heartbeat API (heartbeat.rs) --- t=nodestatus --> NodeStatus / Connectivity --+
+//!  heartbeat API (transport::api_async) --- t=nodestatus --> NodeStatus / Connectivity --+
 //!                               \-- t=msg ccm_* ---> Received ------------------+--> Ccm::handle
 //!  one timer (sleep_until) ------------------------> Tick ----------------------+        |
 //!                                                                                        v
@@ -21,7 +21,6 @@
 //! [`run`] takes its connections and its shutdown signal from the caller
 //! (the binary opens them before daemonizing).
 
-pub mod heartbeat;
 mod publish;
 pub mod store;
 
@@ -35,7 +34,7 @@ use tokio::time::Instant;
 use transport::wire::{Message as HbMessage, Value};
 
 use crate::{Ccm, Command, Config, Destination, Input, Message, NodeStatus, View};
-use heartbeat::Heartbeat;
+use transport::api_async::Heartbeat;
 use store::InstanceStore;
 
 /// Messages received before the core started are kept up to this many

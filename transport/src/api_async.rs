@@ -1,4 +1,4 @@
-//! ccm's connection to heartbeat's client API (`$HA_RUNDIR/heartbeat.sock`,
+//! An async client of heartbeat's client API (`$HA_RUNDIR/heartbeat.sock`,
 //! transport/src/api.rs: length-prefixed netstring frames).
 //!
 //! The sign-on is blocking ([`signon`]) so the binary can do it before it
@@ -17,8 +17,8 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::mpsc;
-use transport::api::{self, ApiError};
-use transport::wire::{Message, Value};
+use crate::api::{self, ApiError};
+use crate::wire::{Message, Value};
 
 /// What heartbeat said at sign-on.
 #[derive(Debug, Clone)]
