@@ -30,6 +30,7 @@
 //! docs/LRMD.md describes the behaviour, the protocol and what is left.
 
 pub mod agent;
+pub mod async_client;
 pub mod client;
 pub mod core;
 pub mod digest;
