@@ -92,6 +92,8 @@ pub enum Outcome {
     Signaled(i32),
     /// Killed by lrmd at its timeout (ms).
     TimedOut(u64),
+    /// Killed by lrmd because its operation was cancelled.
+    Cancelled,
     /// Could not be started: errno and message.
     SpawnFailed { errno: Option<i32>, message: String },
 }
@@ -302,6 +304,7 @@ pub fn map_outcome(mapping: ExitMapping, program: &std::path::Path, outcome: Out
             (rc::UNKNOWN_ERROR, OpStatus::Error, Some(format!("agent was killed by signal {sig} ({name})")))
         }
         Outcome::TimedOut(ms) => (rc::UNKNOWN_ERROR, OpStatus::Timeout, Some(format!("agent timed out after {ms}ms"))),
+        Outcome::Cancelled => (rc::OK, OpStatus::Cancelled, Some("operation cancelled: agent killed".to_string())),
         Outcome::SpawnFailed { errno, message } => {
             let path = program.display();
             match errno {

@@ -16,8 +16,11 @@
 //!   only when rc or op-status changes, so a monitor that keeps failing is
 //!   reported once;
 //! - cancelling reports the operation once with op-status Cancelled, at
-//!   once; a run already under way finishes (the resource stays busy until
-//!   it does) but its result is dropped;
+//!   once; a run already under way is killed ([`Command::Kill`]: the shell
+//!   kills its process group) and its result dropped; the resource stays
+//!   busy until the process is gone, so nothing else overlaps with it;
+//! - unregistering cancels everything of the resource, killing a run under
+//!   way; a new registration of the same id waits for that run to end;
 //! - the history keeps the latest record per operation key, with
 //!   `last-rc-change` carried over while the rc stays the same.
 
@@ -47,6 +50,10 @@ pub enum Command {
     Run { call_id: u32, spec: ResourceSpec, request: OpRequest },
     /// Report a finished or cancelled operation to the clients.
     Notify(OpRecord),
+    /// Kill the run of `call_id` (its process group): it was cancelled
+    /// while under way. Its result still comes back through
+    /// [`Core::finished`] (and is dropped there).
+    Kill { call_id: u32 },
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +103,9 @@ pub struct Core {
     /// Agents' meta-data as far as digests need it, fetched by the shell
     /// (`set_agent_info`); without it a record carries `op-digest` only.
     agent_info: BTreeMap<AgentKey, AgentInfo>,
+    /// Killed runs of unregistered resources, by resource id: a new
+    /// registration of the id must not run anything before they end.
+    dying: BTreeMap<String, Running>,
 }
 
 impl Core {
@@ -124,7 +134,7 @@ impl Core {
                 let rsc = Rsc {
                     spec,
                     queue: VecDeque::new(),
-                    running: None,
+                    running: self.dying.remove(&id),
                     recurring: BTreeMap::new(),
                     history: BTreeMap::new(),
                 };
@@ -134,15 +144,20 @@ impl Core {
     }
 
     /// Forgets a resource. Queued and recurring operations are reported
-    /// cancelled; refused while an operation is under way, because its
-    /// agent is still running against the resource.
+    /// cancelled; a run under way is reported cancelled and killed.
     pub fn unregister(&mut self, id: &str, now: Now) -> Result<Vec<Command>, LrmdError> {
-        let rsc = self.resources.get(id).ok_or_else(|| LrmdError::NoSuchResource(id.to_string()))?;
-        if rsc.running.is_some() {
-            return Err(LrmdError::Invalid(format!("resource {id:?} has an operation in flight")));
-        }
-        let rsc = self.resources.remove(id).expect("checked above");
+        let mut rsc = self.resources.remove(id).ok_or_else(|| LrmdError::NoSuchResource(id.to_string()))?;
         let mut out = Vec::new();
+        if let Some(mut run) = rsc.running.take() {
+            if !run.cancelled {
+                out.push(Command::Notify(cancelled_record(&run.request, run.call_id, now)));
+                out.push(Command::Kill { call_id: run.call_id });
+                run.cancelled = true;
+            }
+            // A recurring op under way is reported once, here.
+            rsc.recurring.retain(|_, r| r.call_id != run.call_id);
+            self.dying.insert(id.to_string(), run);
+        }
         for q in &rsc.queue {
             out.push(Command::Notify(cancelled_record(&q.request, q.call_id, now)));
         }
@@ -196,7 +211,8 @@ impl Core {
             (q.call_id, q.request)
         } else if let Some(r) = running {
             r.cancelled = true;
-            (r.call_id, r.request.clone())
+            let notify = Command::Notify(cancelled_record(&r.request, r.call_id, now));
+            return Ok(vec![notify, Command::Kill { call_id: r.call_id }]);
         } else if let Some(r) = recurring {
             (r.call_id, r.request)
         } else {
@@ -210,6 +226,7 @@ impl Core {
     pub fn finished(&mut self, call_id: u32, result: OpResult, now: Now) -> Vec<Command> {
         let Some(rsc) = self.resources.values_mut().find(|r| r.running.as_ref().is_some_and(|x| x.call_id == call_id))
         else {
+            self.dying.retain(|_, run| run.call_id != call_id);
             return Vec::new();
         };
         let run = rsc.running.take().expect("found above");

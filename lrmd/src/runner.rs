@@ -10,7 +10,11 @@
 //!   that daemon is usually the very service the agent started.
 //! - Output is kept up to a cap per stream; the rest is read and dropped so
 //!   the agent never blocks on a full pipe.
+//! - A run can be killed from outside (a cancelled operation): the same
+//!   SIGTERM, grace, SIGKILL to the group as a timeout, so a hung monitor
+//!   that was cancelled is not waited for.
 
+use std::future::Future;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -54,17 +58,33 @@ impl Default for RunnerConfig {
 
 /// Plans and runs one request.
 pub async fn execute(cfg: &RunnerConfig, spec: &ResourceSpec, req: &OpRequest) -> OpResult {
+    execute_killable(cfg, spec, req, std::future::pending()).await
+}
+
+/// Plans and runs one request; when `kill` completes first, the agent's
+/// process group is killed and the result is op-status Cancelled.
+pub async fn execute_killable(
+    cfg: &RunnerConfig,
+    spec: &ResourceSpec,
+    req: &OpRequest,
+    kill: impl Future<Output = ()>,
+) -> OpResult {
     match agent::plan(&cfg.dirs, &cfg.base_env, spec, req) {
         Plan::Immediate(r) => r,
         Plan::Run(inv) => {
             let timeout_ms = if req.timeout_ms == 0 { DEFAULT_TIMEOUT_MS } else { req.timeout_ms };
-            run(cfg, inv, timeout_ms).await
+            run_killable(cfg, inv, timeout_ms, kill).await
         }
     }
 }
 
 /// Runs one invocation to completion or timeout.
 pub async fn run(cfg: &RunnerConfig, inv: Invocation, timeout_ms: u64) -> OpResult {
+    run_killable(cfg, inv, timeout_ms, std::future::pending()).await
+}
+
+/// Runs one invocation to completion, timeout, or `kill`.
+pub async fn run_killable(cfg: &RunnerConfig, inv: Invocation, timeout_ms: u64, kill: impl Future<Output = ()>) -> OpResult {
     let mut cmd = tokio::process::Command::new(&inv.program);
     cmd.args(&inv.args)
         .env_clear()
@@ -97,23 +117,30 @@ pub async fn run(cfg: &RunnerConfig, inv: Invocation, timeout_ms: u64) -> OpResu
         child.stderr.take().map(|s| tokio::spawn(read_capped(s, cfg.output_cap, err_buf.clone()))),
     ];
 
-    let outcome = match tokio::time::timeout(Duration::from_millis(timeout_ms), child.wait()).await {
-        Ok(Ok(status)) => match (status.code(), status.signal()) {
+    enum Ended {
+        Exited(std::io::Result<std::process::ExitStatus>),
+        TimedOut,
+        Killed,
+    }
+    let ended = tokio::select! {
+        status = child.wait() => Ended::Exited(status),
+        _ = tokio::time::sleep(Duration::from_millis(timeout_ms)) => Ended::TimedOut,
+        _ = kill => Ended::Killed,
+    };
+    let outcome = match ended {
+        Ended::Exited(Ok(status)) => match (status.code(), status.signal()) {
             (Some(code), _) => Outcome::Exited(code),
             (None, Some(sig)) => Outcome::Signaled(sig),
             (None, None) => Outcome::Exited(1),
         },
-        Ok(Err(e)) => Outcome::SpawnFailed { errno: e.raw_os_error(), message: e.to_string() },
-        Err(_) => {
-            if let Some(pgid) = pgid {
-                let _ = killpg(pgid, Signal::SIGTERM);
-                let _ = tokio::time::timeout(cfg.kill_grace, child.wait()).await;
-                // Whatever is left of the group goes, even if the agent
-                // itself obeyed SIGTERM.
-                let _ = killpg(pgid, Signal::SIGKILL);
-            }
-            let _ = child.wait().await;
+        Ended::Exited(Err(e)) => Outcome::SpawnFailed { errno: e.raw_os_error(), message: e.to_string() },
+        Ended::TimedOut => {
+            kill_group(&mut child, pgid, cfg.kill_grace).await;
             Outcome::TimedOut(timeout_ms)
+        }
+        Ended::Killed => {
+            kill_group(&mut child, pgid, cfg.kill_grace).await;
+            Outcome::Cancelled
         }
     };
 
@@ -127,6 +154,18 @@ pub async fn run(cfg: &RunnerConfig, inv: Invocation, timeout_ms: u64) -> OpResu
     let stdout = String::from_utf8_lossy(&out_buf.lock().expect("reader never panics")).into_owned();
     let stderr = String::from_utf8_lossy(&err_buf.lock().expect("reader never panics")).into_owned();
     agent::map_outcome(inv.mapping, &inv.program, outcome, stdout, stderr)
+}
+
+/// SIGTERM to the agent's process group, `grace` for the agent to exit,
+/// then SIGKILL to whatever is left of the group (even if the agent itself
+/// obeyed SIGTERM, its children may not have).
+async fn kill_group(child: &mut tokio::process::Child, pgid: Option<Pid>, grace: Duration) {
+    if let Some(pgid) = pgid {
+        let _ = killpg(pgid, Signal::SIGTERM);
+        let _ = tokio::time::timeout(grace, child.wait()).await;
+        let _ = killpg(pgid, Signal::SIGKILL);
+    }
+    let _ = child.wait().await;
 }
 
 /// Reads a pipe to its end, keeping the first `cap` bytes in `into`

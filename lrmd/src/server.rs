@@ -4,7 +4,8 @@
 //! drive it in-process or as a binary). One task owns the core; connection
 //! tasks send it requests over a channel, agent tasks send it results, and
 //! it sleeps until the core's next wakeup. Every core command is carried
-//! out here: `Run` spawns an agent task, `Notify` goes to subscribers.
+//! out here: `Run` spawns an agent task, `Kill` tells that task to kill
+//! its agent, `Notify` goes to subscribers.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -13,7 +14,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use cib::op_digest::AgentInfo;
 
@@ -48,6 +49,8 @@ pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Futur
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     let mut core = Core::new();
     let mut subscribers: BTreeMap<u64, Outbox> = BTreeMap::new();
+    // One kill switch per agent run under way, by call id.
+    let mut kill_switches: BTreeMap<u32, oneshot::Sender<()>> = BTreeMap::new();
     let mut next_client = 0u64;
     tokio::pin!(shutdown);
 
@@ -83,6 +86,7 @@ pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Futur
                     if let Some((key, info)) = agent_info {
                         core.set_agent_info(key, info);
                     }
+                    kill_switches.remove(&call_id);
                     core.finished(call_id, result, now())
                 }
                 Event::Gone { client } => {
@@ -98,8 +102,17 @@ pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Futur
                     tracing::info!(call_id, key = %request.key(), "running {}", spec.standard_name());
                     let (cfg, tx) = (cfg.clone(), tx.clone());
                     let fetch_meta = core.wants_agent_info(&spec, &request);
+                    let (kill_tx, kill_rx) = oneshot::channel::<()>();
+                    kill_switches.insert(call_id, kill_tx);
                     tokio::spawn(async move {
-                        let result = runner::execute(&cfg, &spec, &request).await;
+                        // Only a sent kill kills: a dropped switch (lrmd
+                        // shutting down) leaves the agent alone.
+                        let kill = async {
+                            if kill_rx.await.is_err() {
+                                std::future::pending::<()>().await
+                            }
+                        };
+                        let result = runner::execute_killable(&cfg, &spec, &request, kill).await;
                         // As Pacemaker's controller does, read the agent's
                         // meta-data once, after the first *successful*
                         // operation whose record needs it (the restart/
@@ -111,6 +124,12 @@ pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Futur
                             if fetch_meta && succeeded { agent_info(&cfg, &spec).await } else { None };
                         let _ = tx.send(Event::Finished { call_id, result, agent_info });
                     });
+                }
+                Command::Kill { call_id } => {
+                    tracing::info!(call_id, "killing the agent of a cancelled operation");
+                    if let Some(switch) = kill_switches.remove(&call_id) {
+                        let _ = switch.send(());
+                    }
                 }
                 Command::Notify(record) => {
                     tracing::info!(call_id = record.call_id, key = %record.key, rc = record.rc, status = %record.status, "operation result");

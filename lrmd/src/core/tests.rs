@@ -147,13 +147,13 @@ fn cancel_between_runs_reports_once_and_stops_scheduling() {
 }
 
 #[test]
-fn cancel_while_running_drops_the_result_but_keeps_the_resource_busy() {
+fn cancel_while_running_kills_drops_the_result_and_keeps_the_resource_busy() {
     let mut c = core();
     let mon = OpRequest::new("d", "monitor", 1_000, 20_000);
     let stop = OpRequest::new("d", "stop", 0, 20_000);
     c.exec(mon.clone(), at(0)).unwrap();
     let cmds = c.cancel("d", "monitor", 1_000, at(100)).unwrap();
-    assert!(matches!(&cmds[..], [Command::Notify(r)] if r.status == OpStatus::Cancelled && r.call_id == 1));
+    assert!(matches!(&cmds[..], [Command::Notify(r), Command::Kill { call_id: 1 }] if r.status == OpStatus::Cancelled && r.call_id == 1));
     assert_eq!(c.exec(stop.clone(), at(200)).unwrap().1, vec![]);
     // The monitor's late result is not reported; the stop then runs.
     assert_eq!(c.finished(1, rc_result(rc::NOT_RUNNING), at(300)), vec![run(2, &stop)]);
@@ -187,13 +187,24 @@ fn same_recurring_key_replaces_the_old_one() {
 }
 
 #[test]
-fn unregister_cancels_what_is_queued_and_refuses_while_busy() {
+fn replacing_a_recurring_op_under_way_kills_its_run() {
+    let mut c = core();
+    let mon = OpRequest::new("d", "monitor", 1_000, 20_000);
+    c.exec(mon.clone(), at(0)).unwrap();
+    let (id, cmds) = c.exec(mon.clone(), at(20)).unwrap();
+    assert_eq!(id, 2);
+    assert!(matches!(&cmds[..], [Command::Notify(r), Command::Kill { call_id: 1 }] if r.call_id == 1 && r.status == OpStatus::Cancelled));
+    // The new one runs once the killed one is gone.
+    assert_eq!(c.finished(1, ok(), at(30)), vec![run(2, &mon)]);
+}
+
+#[test]
+fn unregister_cancels_what_is_queued() {
     let mut c = core();
     let start = OpRequest::new("d", "start", 0, 20_000);
     let mon = OpRequest::new("d", "monitor", 1_000, 20_000);
     c.exec(start, at(0)).unwrap();
     c.exec(mon, at(0)).unwrap();
-    assert!(c.unregister("d", at(1)).is_err());
     c.finished(1, ok(), at(2));
     c.finished(2, ok(), at(3));
     let cmds = c.unregister("d", at(4)).unwrap();
@@ -202,6 +213,34 @@ fn unregister_cancels_what_is_queued_and_refuses_while_busy() {
     assert_eq!(c.next_wakeup(), None);
     // A late result for a forgotten resource is ignored.
     assert_eq!(c.finished(2, ok(), at(5)), vec![]);
+}
+
+#[test]
+fn unregister_while_busy_kills_the_run_and_a_new_registration_waits_for_it() {
+    let mut c = core();
+    let start = OpRequest::new("d", "start", 0, 20_000);
+    let mon = OpRequest::new("d", "monitor", 1_000, 20_000);
+    c.exec(start, at(0)).unwrap();
+    c.exec(mon, at(0)).unwrap();
+    let cmds = c.unregister("d", at(1)).unwrap();
+    // The running start: reported cancelled and killed; the queued
+    // recurring monitor: reported cancelled once.
+    assert!(matches!(&cmds[..],
+        [Command::Notify(a), Command::Kill { call_id: 1 }, Command::Notify(b)]
+        if a.call_id == 1 && a.status == OpStatus::Cancelled && b.key == "d_monitor_1000" && b.status == OpStatus::Cancelled));
+    assert!(c.resource("d").is_none());
+    // Registered again while the killed agent is still exiting: a new
+    // operation waits for it.
+    c.register(dummy());
+    let probe = OpRequest::new("d", "monitor", 0, 20_000);
+    assert_eq!(c.exec(probe.clone(), at(2)).unwrap().1, vec![]);
+    assert_eq!(c.finished(1, rc_result(rc::UNKNOWN_ERROR), at(3)), vec![run(3, &probe)]);
+    assert!(c.history("d").unwrap().is_empty());
+    // Unregistered and finished: nothing is left behind.
+    c.finished(3, ok(), at(4));
+    c.unregister("d", at(5)).unwrap();
+    c.register(dummy());
+    assert_eq!(c.exec(probe.clone(), at(6)).unwrap().1, vec![run(4, &probe)]);
 }
 
 #[test]
