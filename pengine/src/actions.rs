@@ -206,9 +206,19 @@ impl Scheduler<'_> {
             }
         }
         let multiply_active = if res.flags.needs_fencing { num_all > 1 } else { num_clean > 1 };
+        // `multiple-active=stop_unexpected`: the copy on the node the
+        // resource is assigned to stays; only the others are stopped
+        // (docs/SPLIT_BRAIN.md).
+        let mut expected = None;
         if multiply_active {
             match res.meta("multiple-active").unwrap_or("stop_start") {
                 "block" | "stop_only" => {}
+                "stop_unexpected" => {
+                    need_stop = true;
+                    if res.next_role > Role::Stopped {
+                        expected = allocated;
+                    }
+                }
                 _ => need_stop = true,
             }
         }
@@ -221,24 +231,30 @@ impl Scheduler<'_> {
                 need_stop = true;
             }
         }
-        self.schedule_restart_actions(r, current, need_stop);
+        self.schedule_restart_actions(r, current, need_stop, expected);
         self.schedule_role_transition_actions(r);
         self.create_recurring_monitors(r);
     }
 
     /// Down to stopped on the current node, back up on the assigned one;
-    /// optional unless `need_stop`.
-    fn schedule_restart_actions(&mut self, r: RscId, current: Option<NodeId>, need_stop: bool) {
+    /// optional unless `need_stop`. `expected`: a multiply active
+    /// resource's node where it stays (`stop_unexpected`): no stop there,
+    /// and its start is a pseudo-action (Pacemaker's `is_expected_node`).
+    fn schedule_restart_actions(&mut self, r: RscId, current: Option<NodeId>, need_stop: bool, expected: Option<NodeId>) {
         let role = active_role(self.ws.rsc(r).role);
         let next = active_role(self.ws.rsc(r).next_role);
         let mut now = role;
         if now == Role::Started {
-            self.stop_resource(r, current, !need_stop);
+            self.stop_resource_except(r, current, !need_stop, expected);
             now = Role::Stopped;
         }
         if role <= next && now != role && !self.ws.rsc(r).flags.blocked {
             if let Some(node) = self.assign[r.0].allocated_to {
                 self.start_resource(r, node, !need_stop);
+                if expected == Some(node) {
+                    let start = self.custom_action(Some(r), "start", 0, Some(node), true);
+                    self.actions[start].pseudo = true;
+                }
             }
         }
     }
@@ -256,11 +272,20 @@ impl Scheduler<'_> {
         }
     }
 
-    fn stop_resource(&mut self, r: RscId, _node: Option<NodeId>, optional: bool) {
+    fn stop_resource(&mut self, r: RscId, node: Option<NodeId>, optional: bool) {
+        self.stop_resource_except(r, node, optional, None);
+    }
+
+    fn stop_resource_except(&mut self, r: RscId, _node: Option<NodeId>, optional: bool, expected: Option<NodeId>) {
         for current in self.ws.rsc(r).running_on.clone() {
+            if expected == Some(current) {
+                continue;
+            }
             let stop = self.custom_action(Some(r), "stop", 0, Some(current), optional);
             if self.assign[r.0].allocated_to.is_none() {
                 self.actions[stop].reason = Some("node availability".to_string());
+            } else if expected.is_some() {
+                self.actions[stop].reason = Some("being multiply active".to_string());
             }
             if !self.ws.rsc(r).flags.managed {
                 self.actions[stop].runnable = false;
