@@ -3,15 +3,17 @@
 //! HTML page every interval (`-h FILE`), and running in the background
 //! (`-d`, with `-h`).
 //!
-//! Offline only so far: the CIB comes from the file named by `CIB_file`
-//! and is re-read for every frame, so edits (cibadmin, crm_attribute...)
-//! show up on the next refresh.
+//! The CIB comes from `CIB_shadow` / `CIB_file` (re-read for every frame,
+//! so edits show up on the next refresh) or, without them, from the local
+//! cib daemon (queried for every frame; the console also redraws on the
+//! daemon's change notifications). See [`super::source`].
 
 use std::io::Write;
 use std::time::Duration;
 
 use clap::Parser;
 
+use super::source::{Source, SourceError};
 use super::{html, nagios, text, xml, Format, Options, Snapshot};
 
 #[derive(Parser, Debug, Clone)]
@@ -141,44 +143,66 @@ pub struct Frame {
     pub code: u8,
 }
 
-/// Renders one frame of `format` for the CIB at `path` (or the error
-/// Pacemaker prints when it cannot connect).
-pub fn frame(path: Option<&str>, args: &Args, format: Format, request: &str, now: i64) -> Frame {
+/// Renders one frame of `format` from `source` (or the error Pacemaker
+/// prints when it cannot look at the cluster).
+pub fn frame(source: &Source, args: &Args, format: Format, request: &str, now: i64) -> Frame {
+    match source.snapshot(now) {
+        Ok(snap) => render(&snap, args, format, request),
+        Err(e) => failure(&e, args, format, request),
+    }
+}
+
+/// A frame from a snapshot.
+pub fn render(snap: &Snapshot, args: &Args, format: Format, request: &str) -> Frame {
     let opts = args.options();
-    let snap = match path {
-        Some(p) => Snapshot::load(p, now),
-        None => Err(super::snapshot::LoadError::Model { path: String::new(), message: "no CIB_file".into() }),
-    };
-    let snap = match snap {
-        Ok(s) => s,
-        Err(e) => {
-            // Pacemaker reports a CIB it cannot read as a failed
-            // connection and still exits 0.
-            let msg = "Could not connect to the CIB: No such device or address";
-            if args.verbose > 0 {
-                eprintln!("crm_mon: {e}");
-            }
-            if format == Format::Xml {
-                let out = format!(
-                    "<pacemaker-result api-version=\"{}\" request=\"{}\">\n  <status code=\"0\" message=\"OK\">\n    <errors>\n      <error>{msg}</error>\n    </errors>\n  </status>\n</pacemaker-result>\n",
-                    xml::API_VERSION,
-                    escape(request)
-                );
-                return Frame { stdout: out, stderr: String::new(), code: 0 };
-            }
-            return Frame { stdout: String::new(), stderr: format!("{msg}\n"), code: 0 };
-        }
-    };
     if args.simple_status {
-        let (line, _) = nagios::render(&snap);
+        let (line, _) = nagios::render(snap);
         return Frame { stdout: format!("{line}\n"), stderr: String::new(), code: 0 };
     }
     let stdout = match format {
-        Format::Text => text::render(&snap, &opts),
-        Format::Xml => xml::render(&snap, &opts, request),
-        Format::Html => html::render(&snap, &opts, None),
+        Format::Text => text::render(snap, &opts),
+        Format::Xml => xml::render(snap, &opts, request),
+        Format::Html => html::render(snap, &opts, None),
     };
     Frame { stdout, stderr: String::new(), code: 0 }
+}
+
+/// What Pacemaker's crm_mon prints when it has nothing to show: a CIB
+/// file it cannot read is "Could not connect to the CIB" and still exit 0;
+/// a cluster it cannot reach is "Connection to cluster failed" and exit
+/// 102 (`CLUSTER CRIT`, Nagios' 2, with `-s`).
+pub fn failure(e: &SourceError, args: &Args, format: Format, request: &str) -> Frame {
+    if args.verbose > 0 {
+        eprintln!("crm_mon: {e}");
+    }
+    let (msg, code) = match e {
+        SourceError::File(_) => ("Could not connect to the CIB: No such device or address".to_string(), crate::ExitCode::Ok),
+        SourceError::Cluster(why) => (format!("crm_mon: Connection to cluster failed: {why}"), crate::ExitCode::Disconnect),
+        SourceError::Env(e) => (format!("crm_mon: {e}"), crate::ExitCode::InvalidParam),
+    };
+    if args.simple_status && code != crate::ExitCode::Ok {
+        let line = match e {
+            SourceError::Cluster(why) => format!("crm_mon: CLUSTER CRIT: Connection to cluster failed: {why}\n"),
+            _ => format!("crm_mon: CLUSTER CRIT: {msg}\n"),
+        };
+        return Frame { stdout: String::new(), stderr: line, code: nagios::NagiosCode::Critical as u8 };
+    }
+    if format == Format::Xml && !args.simple_status {
+        let out = format!(
+            "<pacemaker-result api-version=\"{}\" request=\"{}\">\n  <status code=\"{}\" message=\"{}\">\n    <errors>\n      <error>{}</error>\n    </errors>\n  </status>\n</pacemaker-result>\n",
+            xml::API_VERSION,
+            escape(request),
+            code.code(),
+            code.describe(),
+            escape_text(&msg)
+        );
+        return Frame { stdout: out, stderr: String::new(), code: code.code() };
+    }
+    Frame { stdout: String::new(), stderr: format!("{msg}\n"), code: code.code() }
+}
+
+fn escape_text(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 fn escape(s: &str) -> String {
@@ -203,7 +227,15 @@ pub fn run(args: &Args, request: &str) -> u8 {
             return crate::ExitCode::Usage.code();
         }
     };
-    let path = std::env::var("CIB_file").ok();
+    // CIB_shadow / CIB_file, else the local cib daemon.
+    let source = match cib::env::HaEnv::from_process() {
+        Ok(env) => Source::from_env(env.cib_source),
+        Err(e) => {
+            let f = failure(&SourceError::Env(e), args, format, request);
+            eprint!("{}", f.stderr);
+            return f.code;
+        }
+    };
     if args.daemonize && args.as_html.is_none() && args.output_to.is_none() {
         eprintln!("crm_mon: --daemonize requires at least one of --output-to and --as-html");
         return crate::ExitCode::Usage.code();
@@ -215,11 +247,11 @@ pub fn run(args: &Args, request: &str) -> u8 {
                 return crate::ExitCode::Error.code();
             }
         }
-        return html_loop(path.as_deref(), args, &file, interval);
+        return html_loop(&source, args, &file, interval);
     }
     let one_shot = args.one_shot || args.simple_status || format != Format::Text;
     if one_shot {
-        let f = frame(path.as_deref(), args, format, request, super::clock::now());
+        let f = frame(&source, args, format, request, super::clock::now());
         if let Err(e) = write_output(args.output_to.as_deref(), &f.stdout) {
             eprintln!("crm_mon: {e}");
             return crate::ExitCode::CantCreat.code();
@@ -227,16 +259,44 @@ pub fn run(args: &Args, request: &str) -> u8 {
         eprint!("{}", f.stderr);
         return f.code;
     }
-    // Refreshing console: clear the screen and redraw every interval.
+    console(&source, args, format, request, interval)
+}
+
+/// The refreshing console: clear the screen and redraw every interval, and
+/// live also as soon as the CIB changes (the daemon's notifications). An
+/// unreachable cluster is waited for, as Pacemaker's crm_mon does.
+fn console(source: &Source, args: &Args, format: Format, request: &str, interval: Duration) -> u8 {
+    let mut watch = None;
     loop {
-        let f = frame(path.as_deref(), args, format, request, super::clock::now());
+        let shown = match source.snapshot(super::clock::now()) {
+            Ok(snap) => {
+                let f = render(&snap, args, format, request);
+                format!("{}{}", f.stdout, f.stderr)
+            }
+            Err(SourceError::Cluster(_)) => {
+                watch = None;
+                "Waiting until cluster is available on this node ...\n".to_string()
+            }
+            Err(e) => failure(&e, args, format, request).stderr,
+        };
         let mut out = std::io::stdout().lock();
-        let _ = write!(out, "\x1b[H\x1b[2J{}{}", f.stdout, f.stderr);
+        let _ = write!(out, "\x1b[H\x1b[2J{shown}");
         if out.flush().is_err() {
             return 0;
         }
         drop(out);
-        std::thread::sleep(interval);
+        if source.is_live() && watch.is_none() {
+            watch = source.watch(interval);
+        }
+        match watch.as_mut() {
+            Some(w) => {
+                if !w.wait() {
+                    watch = None;
+                    std::thread::sleep(interval);
+                }
+            }
+            None => std::thread::sleep(interval),
+        }
     }
 }
 
@@ -253,15 +313,16 @@ fn write_output(dest: Option<&str>, text: &str) -> std::io::Result<()> {
 
 /// `-h FILE`: rewrite the page every interval (once with `-1`), through a
 /// temporary file and a rename so a browser never reads half a page.
-fn html_loop(path: Option<&str>, args: &Args, file: &str, interval: Duration) -> u8 {
+fn html_loop(source: &Source, args: &Args, file: &str, interval: Duration) -> u8 {
     loop {
         let now = super::clock::now();
-        let page = match path.map(|p| Snapshot::load(p, now)) {
-            Some(Ok(snap)) => html::render(&snap, &args.options(), Some(interval.as_secs().max(1))),
-            _ => {
-                eprintln!("Could not connect to the CIB: No such device or address");
+        let page = match source.snapshot(now) {
+            Ok(snap) => html::render(&snap, &args.options(), Some(interval.as_secs().max(1))),
+            Err(e) => {
+                let f = failure(&e, args, Format::Html, "");
+                eprint!("{}", f.stderr);
                 if args.one_shot {
-                    return 0;
+                    return f.code;
                 }
                 std::thread::sleep(interval);
                 continue;

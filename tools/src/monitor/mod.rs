@@ -6,7 +6,7 @@
 //! # Layout
 //!
 //! ```text
-//!  CIB_file ──load──> Snapshot { raw CIB, typed Cib, WorkingSet (pengine::unpack at now) }
+//!  CIB_file / live ──load──> Snapshot { raw CIB, typed Cib, WorkingSet (pengine::unpack at now) }
 //!                         │
 //!          ┌──────────────┼───────────────┬──────────────┐
 //!        text            xml            html          nagios      (renderers: Snapshot + Options -> String)
@@ -16,6 +16,8 @@
 //!   (summary counts, DC, node history, failures, bans, tickets).
 //! - [`text`], [`xml`], [`html`], [`nagios`]: one renderer each.
 //! - [`clock`]: local-time formatting as Pacemaker prints times.
+//! - [`source`]: where the CIB comes from (a file, or the cib daemon,
+//!   with its change notifications for the refreshing console).
 //! - [`cli`]: the command line, one-shot and refreshing modes, `-h`/`-d`.
 //!
 //! The resource and node lines reuse [`crate::status`], the printer
@@ -26,6 +28,7 @@ pub mod clock;
 pub mod html;
 pub mod nagios;
 pub mod snapshot;
+pub mod source;
 pub mod text;
 pub mod xml;
 

@@ -31,6 +31,9 @@ pub struct Snapshot {
     pub ws: WorkingSet,
     /// When the snapshot was taken (epoch seconds): "Last updated".
     pub now: i64,
+    /// Taken from the live cluster (not a file): the stack is then known
+    /// to be ours even before the DC records it.
+    pub live: bool,
 }
 
 /// A resource's operation history on one node (`lrm_resource`).
@@ -82,9 +85,16 @@ impl Snapshot {
 
     pub fn from_text(path: &str, text: &str, now: i64) -> Result<Snapshot, LoadError> {
         let doc = Document::parse(text).map_err(|e| LoadError::Parse { path: path.to_string(), line: e.line, message: e.message })?;
-        let cib = Cib::from_document(&doc).map_err(|e| LoadError::Model { path: path.to_string(), message: e.to_string() })?;
+        Snapshot::from_root(path, doc.root, now)
+    }
+
+    /// From a `<cib>` element already parsed (a live query's answer);
+    /// `origin` names it in errors.
+    pub fn from_root(origin: &str, root: Element, now: i64) -> Result<Snapshot, LoadError> {
+        let doc = Document::new(root);
+        let cib = Cib::from_document(&doc).map_err(|e| LoadError::Model { path: origin.to_string(), message: e.to_string() })?;
         let ws = pengine::unpack(&cib, now);
-        Ok(Snapshot { root: doc.root, cib, ws, now })
+        Ok(Snapshot { root: doc.root, cib, ws, now, live: false })
     }
 
     /// The value of the first `nvpair` named `name` anywhere in the CIB
@@ -93,8 +103,16 @@ impl Snapshot {
         self.root.descendants().find(|e| e.name == "nvpair" && e.attr("name") == Some(name)).and_then(|e| e.attr("value"))
     }
 
+    /// The "Stack:" of the summary: the DC's `cluster-infrastructure`
+    /// when recorded; else `heartbeat` for a live cluster (the only
+    /// messaging layer this stack runs on) and Pacemaker's `unknown` for
+    /// a file.
     pub fn stack(&self) -> &str {
-        self.first_nvpair("cluster-infrastructure").unwrap_or("unknown")
+        match self.first_nvpair("cluster-infrastructure") {
+            Some(s) => s,
+            None if self.live => "heartbeat",
+            None => "unknown",
+        }
     }
 
     pub fn dc_version(&self) -> Option<&str> {
