@@ -154,7 +154,7 @@ fn run(args: &Args) -> Result<()> {
         (None, true) => std::env::var("CIB_file").map_err(|_| anyhow!("no live cluster connection: set CIB_file"))?,
         (None, false) => std::env::var("CIB_file").map_err(|_| anyhow!("no input: use --xml-file or --live-check"))?,
     };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("could not read {path}"))?;
+    let text = tools::cib_file::read_xml_input(&path).with_context(|| format!("could not read {path}"))?;
     let mut doc = Document::parse(&text).map_err(|e| anyhow!("{path}: line {}: {}", e.line, e.message))?;
     // The simulation works on a copy with a status section.
     simulate::ensure_status(&mut doc);

@@ -54,7 +54,7 @@ pub fn run(args: &Args, ctx: &Context, stdin: &mut dyn Read, now: i64) -> Outcom
     let (text, file_name) = if let Some(t) = &args.xml_text {
         (t.clone(), None)
     } else if let Some(f) = &args.xml_file {
-        match std::fs::read_to_string(f) {
+        match crate::cib_file::read_xml_input(f) {
             Ok(t) => (t, Some(f.clone())),
             Err(_) => {
                 out.err(&format!("crm_verify: Couldn't parse input file: {f}\n"));

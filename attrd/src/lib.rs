@@ -1,0 +1,1 @@
+//! attrd: see docs/ATTRD.md (being written).
