@@ -44,7 +44,25 @@ pub struct Setup {
     /// The daemon's own uid: clients without an apiauth line must be root
     /// or this user.
     pub uid: u32,
+    /// The children to start once the messaging layer is up
+    /// (`crm` and `respawn` lines; docs/TRANSPORT.md "Launcher").
+    pub children: Vec<crate::children::Launch>,
+    /// The node's HA_* environment, passed to every child.
+    pub child_env: Vec<(String, std::ffi::OsString)>,
 }
+
+/// How [`run`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// Shutdown was asked for; children stopped, peers told.
+    Stopped,
+    /// A failfast child died: heartbeat goes down as the node would
+    /// reboot (no shutdown notice, children killed). The reason.
+    Reboot(String),
+}
+
+/// How long a child is given to stop before SIGKILL.
+pub const CHILD_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The engine's configuration from ha.cf.
 pub fn engine_config(setup: &Setup) -> Config {
@@ -122,11 +140,11 @@ fn load_average() -> String {
 /// Runs until `shutdown` completes, then tells the other nodes this one
 /// is leaving (a last keepalive with `st=dead`).
 pub async fn run(
-    setup: Setup,
+    mut setup: Setup,
     links: Vec<LinkSocket>,
     listener: UnixListener,
     shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
+) -> std::io::Result<Ending> {
     let start = Instant::now();
     let engine = Engine::new(engine_config(&setup), now(start));
     let (udp_tx, mut udp_rx) = mpsc::channel::<(usize, Vec<u8>)>(1024);
@@ -153,6 +171,9 @@ pub async fn run(
     let (client_tx, mut client_rx) = mpsc::channel::<FromClient>(256);
     tokio::spawn(accept_loop(listener, client_tx));
 
+    let launches = std::mem::take(&mut setup.children);
+    let child_env = std::mem::take(&mut setup.child_env);
+    let (mut children, mut child_rx) = crate::children::Children::new(launches, child_env);
     let mut d = Daemon {
         engine,
         setup,
@@ -168,32 +189,58 @@ pub async fn run(
     let mut ticker = tokio::time::interval(std::time::Duration::from_millis(d.engine.tick_interval_ms()));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
-    loop {
+    // Heartbeat starts its clients once communication is up: ours is up
+    // as soon as the sockets are open.
+    let mut reboot = match children.start_all() {
+        crate::children::Outcome::Reboot(why) => Some(why),
+        crate::children::Outcome::Continue => None,
+    };
+    while reboot.is_none() {
         tokio::select! {
             _ = &mut shutdown => break,
+            Some(ev) = child_rx.recv() => {
+                if let crate::children::Outcome::Reboot(why) = children.exited(ev) {
+                    reboot = Some(why);
+                }
+            }
             _ = ticker.tick() => {
                 let cmds = d.engine.handle(Input::Tick { load: load_average() }, now(d.start));
                 d.execute(cmds).await;
                 d.expire_pending();
             }
-            Some((i, bytes)) = udp_rx.recv() => {
-                match d.recv.accept(&bytes, &d.setup.keys) {
-                    Ok(message) => {
-                        let link = d.links[i].name.clone();
-                        let cmds = d.engine.handle(Input::Packet { link, message }, now(d.start));
-                        d.execute(cmds).await;
-                    }
-                    Err(why) => tracing::debug!("dropped packet on {}: {why:?}", d.links[i].name),
-                }
-            }
+            Some((i, bytes)) = udp_rx.recv() => d.packet(i, bytes).await,
             Some(ev) = client_rx.recv() => d.client_event(ev).await,
         }
     }
+    if let Some(why) = reboot {
+        // As a reboot would: no shutdown notice, children gone at once.
+        children.kill_all();
+        tracing::error!("Rebooting system.  Reason: {why}");
+        return Ok(Ending::Reboot(why));
+    }
     tracing::info!("Heartbeat shutdown in progress. ({})", std::process::id());
+    // Children first (crmd first), while the messaging layer still runs
+    // for them: keep serving the links and clients meanwhile.
+    if !children.is_empty() {
+        let stop = children.stop_all(&mut child_rx, CHILD_STOP_GRACE);
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                _ = ticker.tick() => {
+                    let cmds = d.engine.handle(Input::Tick { load: load_average() }, now(d.start));
+                    d.execute(cmds).await;
+                    d.expire_pending();
+                }
+                Some((i, bytes)) = udp_rx.recv() => d.packet(i, bytes).await,
+                Some(ev) = client_rx.recv() => d.client_event(ev).await,
+            }
+        }
+    }
     let cmds = d.engine.leave(now(d.start));
     d.execute(cmds).await;
     tracing::info!("{} Heartbeat shutdown complete.", d.setup.nodename);
-    Ok(())
+    Ok(Ending::Stopped)
 }
 
 async fn accept_loop(listener: UnixListener, tx: mpsc::Sender<FromClient>) {
@@ -235,6 +282,17 @@ async fn client_task(id: u64, uid: u32, gid: u32, stream: UnixStream, tx: mpsc::
 }
 
 impl Daemon {
+    async fn packet(&mut self, i: usize, bytes: Vec<u8>) {
+        match self.recv.accept(&bytes, &self.setup.keys) {
+            Ok(message) => {
+                let link = self.links[i].name.clone();
+                let cmds = self.engine.handle(Input::Packet { link, message }, now(self.start));
+                self.execute(cmds).await;
+            }
+            Err(why) => tracing::debug!("dropped packet on {}: {why:?}", self.links[i].name),
+        }
+    }
+
     async fn execute(&mut self, cmds: Vec<Command>) {
         let mut queue: std::collections::VecDeque<Command> = cmds.into();
         while let Some(c) = queue.pop_front() {

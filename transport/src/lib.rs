@@ -31,13 +31,13 @@
 //! - [`api`]: the local client API (framing, requests, a sync client).
 //! - [`api_async`]: an async client of that API for daemons (ccm, crmd).
 //! - [`daemon`]: the tokio shell of `heartbeat`.
-//!
-//! Not yet here (docs/TRANSPORT.md lists them): ping nodes, respawn of
-//! children, fragmentation and compression, the lab, interoperability runs.
+//! - [`launcher`]: which children heartbeat runs and Heartbeat's respawn
+//!   rules (pure); [`children`]: the processes.
 
 pub mod api;
 pub mod api_async;
 pub mod authkeys;
+pub mod children;
 pub mod daemon;
 pub mod diag;
 pub mod engine;
@@ -45,6 +45,7 @@ pub mod fuzzing;
 pub mod hacf;
 pub mod haresources;
 pub mod identity;
+pub mod launcher;
 pub mod media;
 pub mod sequence;
 pub mod service;

@@ -4,7 +4,10 @@
 //! error, each printed as `file:line: error: ...`), establishes the node's
 //! identity in `$HA_VARLIB`, opens the media and the client socket, then
 //! daemonizes unless `-f`. `-k` stops the running daemon (pid file in
-//! `$HA_RUNDIR`) and waits for it to finish.
+//! `$HA_RUNDIR`) and waits for it to finish. With `crm` on or `respawn`
+//! lines it runs its children (found in `$HA_BINDIR`, else beside this
+//! executable); a failfast child's death ends heartbeat with exit code
+//! [`REBOOT_EXIT_CODE`] after logging "Rebooting system".
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -16,7 +19,30 @@ use transport::authkeys::Authkeys;
 use transport::daemon::{self, Setup};
 use transport::diag::{has_errors, Diagnostic};
 use transport::identity::{Level as IdLevel, NodeIdentity};
-use transport::{hacf, media, service};
+use transport::{children, hacf, launcher, media, service};
+
+/// Exit code of a heartbeat that "rebooted the node" because a failfast
+/// child died (Heartbeat would reboot the machine; the lab treats
+/// heartbeat's exit as the node's death).
+const REBOOT_EXIT_CODE: i32 = 100;
+
+/// How long `-k` waits: children get up to 30 s each to stop.
+const STOP_WAIT: Duration = Duration::from_secs(300);
+
+/// Where this project's daemons are: `$HA_BINDIR`, else the directory of
+/// the running heartbeat executable.
+fn bindir() -> anyhow::Result<std::path::PathBuf> {
+    if let Some(d) = std::env::var_os("HA_BINDIR").filter(|d| !d.is_empty()) {
+        return Ok(d.into());
+    }
+    let exe = std::env::current_exe().context("cannot find heartbeat's own executable")?;
+    Ok(exe.parent().map(|p| p.to_path_buf()).unwrap_or_default())
+}
+
+fn is_executable(p: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
 
 #[derive(Parser, Debug)]
 #[command(name = "heartbeat", about = "Heartbeat messaging layer daemon")]
@@ -45,7 +71,7 @@ fn main() {
 
 fn stop(env: &HaEnv) -> anyhow::Result<i32> {
     let pidfile = env.pid_file(Daemon::Heartbeat);
-    match service::stop(&pidfile, Duration::from_secs(30)).context("cannot stop heartbeat")? {
+    match service::stop(&pidfile, STOP_WAIT).context("cannot stop heartbeat")? {
         service::Stop::NotRunning => {
             eprintln!("heartbeat: no heartbeat running (pid file {})", pidfile.display());
             Ok(1)
@@ -90,6 +116,23 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
         Err(e) => bail!("{e}"),
     };
 
+    // The children: every missing program or unknown user is reported
+    // before anything starts.
+    let plan = launcher::plan(&cf, &bindir()?, &is_executable);
+    for f in &plan.findings {
+        match f {
+            launcher::Finding::Error(e) => eprintln!("{file}: error: {e}"),
+            launcher::Finding::Warning(w) => eprintln!("{file}: warning: {w}"),
+        }
+    }
+    if plan.has_errors() {
+        bail!("cannot start the children ha.cf asks for; not starting");
+    }
+    let (launches, user_warnings) = children::prepare(plan.children).map_err(anyhow::Error::msg)?;
+    for w in &user_warnings {
+        eprintln!("{file}: warning: {w}");
+    }
+
     let pidfile = env.pid_file(Daemon::Heartbeat);
     if let Some(pid) = service::read_pid(&pidfile).filter(|&p| service::alive(p)) {
         bail!("heartbeat is already running [pid {pid}]");
@@ -122,6 +165,12 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
         }
     }
     tracing::info!("Configuration validated. Starting heartbeat {}", env!("CARGO_PKG_VERSION"));
+    // The findings again, now that the log exists.
+    for f in &plan.findings {
+        if let launcher::Finding::Warning(w) = f {
+            tracing::warn!("{w}");
+        }
+    }
 
     let setup = Setup {
         nodename: nodename.clone(),
@@ -129,6 +178,8 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
         keys,
         identity: established.identity,
         uid: nix::unistd::geteuid().as_raw(),
+        children: launches,
+        child_env: env.to_vars().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let result = rt.block_on(async move {
@@ -149,6 +200,8 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
     if service::read_pid(&pidfile) == Some(std::process::id() as i32) {
         let _ = std::fs::remove_file(&pidfile);
     }
-    result?;
-    Ok(0)
+    match result? {
+        daemon::Ending::Stopped => Ok(0),
+        daemon::Ending::Reboot(_) => Ok(REBOOT_EXIT_CODE),
+    }
 }
