@@ -24,6 +24,7 @@
 //! crm_simulate shares, so crm_mon and crm_simulate cannot drift apart.
 
 pub mod cli;
+pub mod bans;
 pub mod clock;
 pub mod html;
 pub mod nagios;

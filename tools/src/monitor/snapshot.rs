@@ -273,10 +273,17 @@ impl Snapshot {
         out
     }
 
-    /// Fail count and last failure of a resource on a node, failure-timeout
-    /// applied (`pe_get_failcount` with default flags).
+    /// Fail count and last failure of a resource on a node as status
+    /// output shows them (`pe_get_failcount` with default flags): an
+    /// expired `failure-timeout` does not hide the count (only the
+    /// scheduler's "effective" count drops it), and the last failure is
+    /// only reported along with a positive count.
     pub fn failures(&self, n: NodeId, r: RscId) -> Failures {
-        fail_count(&self.ws, n, r, true)
+        let mut f = fail_count(&self.ws, n, r, false);
+        if f.count.value() <= 0 {
+            f.last_failure = 0;
+        }
+        f
     }
 
     /// Failed operations worth showing: probes that found the agent
@@ -309,29 +316,10 @@ impl Snapshot {
             .unwrap_or(true)
     }
 
-    /// Negative location constraints with a fixed node (`-L`, and the
-    /// XML's `<bans>`): (constraint id, resource id, node, score, role
-    /// Promoted only).
+    /// Negative location constraints (`-L`, and the XML's `<bans>`);
+    /// see [`super::bans`].
     pub fn bans(&self) -> Vec<Ban> {
-        let mut out = Vec::new();
-        for loc in &self.cib.constraints.locations {
-            let (Some(rsc), Some(node), Some(score)) = (&loc.rsc, &loc.node, loc.score) else { continue };
-            if score.value() >= 0 {
-                continue;
-            }
-            if self.ws.find_resource(rsc).is_none() || self.ws.node_by_uname(node).is_none() {
-                continue;
-            }
-            let node = self.ws.node(self.ws.node_by_uname(node).expect("checked")).uname.clone();
-            out.push(Ban {
-                id: loc.id.clone(),
-                rsc: rsc.clone(),
-                node,
-                weight: score.value().to_string(),
-                promoted_only: loc.role == Some(cib::model::Role::Promoted),
-            });
-        }
-        out
+        super::bans::bans(self)
     }
 }
 
