@@ -109,7 +109,12 @@ pub fn plan(dirs: &AgentDirs, base_env: &[(String, String)], spec: &ResourceSpec
             format!("invalid agent name {:?}", spec.agent_type),
         ));
     }
-    let mut env: Vec<(String, String)> = vec![("PATH".into(), AGENT_PATH.into())];
+    // The caller's PATH (lrmd puts its own directory first, so agents find
+    // the project's tools beside it) replaces the default.
+    let mut env: Vec<(String, String)> = Vec::new();
+    if !base_env.iter().any(|(k, _)| k == "PATH") {
+        env.push(("PATH".into(), AGENT_PATH.into()));
+    }
     env.extend(base_env.iter().cloned());
     match spec.class {
         AgentClass::Ocf => plan_ocf(dirs, env, spec, req),

@@ -26,6 +26,8 @@
 //! - [`protocol`]: the wire messages of the socket (docs/LRMD.md).
 //! - [`server`]: the daemon loop; [`client`]: a blocking client library.
 //! - [`local`]: agents run directly, for crm_resource's local commands.
+//! - [`witness`]: the start/stop witness log of the project's agents and
+//!   its double-run checker.
 //!
 //! docs/LRMD.md describes the behaviour, the protocol and what is left.
 
@@ -41,5 +43,6 @@ pub mod protocol;
 pub mod resource;
 pub mod runner;
 pub mod server;
+pub mod witness;
 
 pub use error::LrmdError;

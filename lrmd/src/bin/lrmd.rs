@@ -40,6 +40,22 @@ struct Args {
     output_cap: usize,
 }
 
+/// What every agent gets: the node's HA_* variables, and a PATH with
+/// lrmd's own directory first, so the project's agents find the tools
+/// built beside lrmd (ha-httpd, ha-witness, crm_attribute...) before the
+/// system's.
+fn agent_env(env: &HaEnv) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> =
+        env.to_vars().into_iter().map(|(k, v)| (k.to_string(), v.to_string_lossy().into_owned())).collect();
+    let own_dir = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.to_string_lossy().into_owned()));
+    let path = match own_dir {
+        Some(d) if !d.contains(':') => format!("{d}:{}", lrmd::agent::AGENT_PATH),
+        _ => lrmd::agent::AGENT_PATH.to_string(),
+    };
+    vars.insert(0, ("PATH".to_string(), path));
+    vars
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     tracing_subscriber::fmt().with_writer(std::io::stderr).init();
@@ -53,7 +69,7 @@ fn main() -> anyhow::Result<()> {
             resource_d: args.resource_d.unwrap_or_else(|| env.resource_d()),
             stonith_dir: args.stonith_dir,
         },
-        base_env: env.to_vars().into_iter().map(|(k, v)| (k.to_string(), v.to_string_lossy().into_owned())).collect(),
+        base_env: agent_env(&env),
         output_cap: args.output_cap,
         kill_grace: Duration::from_millis(args.kill_grace_ms),
         ..RunnerConfig::default()

@@ -52,6 +52,15 @@ impl Lrmd {
     /// exec`, which execs lrmd itself, so the child is lrmd). Its socket
     /// is a path, which every namespace can reach.
     pub fn start_in_netns(netns: Option<&str>) -> Lrmd {
+        Lrmd::start_with(netns, "node1")
+    }
+
+    /// Starts lrmd as node `node` (its HA_NODENAME).
+    pub fn start_as(node: &str) -> Lrmd {
+        Lrmd::start_with(None, node)
+    }
+
+    pub fn start_with(netns: Option<&str>, node: &str) -> Lrmd {
         assert!(
             Path::new(SYSTEM_OCF).join("resource.d/heartbeat/Dummy").exists(),
             "Debian's resource-agents package is required (apt-get install -y resource-agents)"
@@ -81,7 +90,7 @@ impl Lrmd {
         let child = cmd
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            .env("HA_NODENAME", "node1")
+            .env("HA_NODENAME", node)
             .env("HA_RUNDIR", root.join("run"))
             .env("HA_RSCTMP", root.join("rsctmp"))
             .env("HA_VARLIB", root.join("varlib"))
@@ -128,6 +137,15 @@ impl Lrmd {
 
 impl Drop for Lrmd {
     fn drop(&mut self) {
+        self.stop_daemon();
+        // Services the agents left running (ha-httpd, a double-forked
+        // daemon) name this test's directory on their command lines.
+        kill_marked(&self.root().to_string_lossy());
+    }
+}
+
+impl Lrmd {
+    fn stop_daemon(&mut self) {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(5);

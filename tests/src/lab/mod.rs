@@ -193,6 +193,15 @@ impl Lab {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        // For the lab fence agent (agents/fence/fence_lab, pid_dir=ROOT/pids):
+        // the init's host pid and its network namespace, which identifies it.
+        if let Some(pid) = self.init_pid(node) {
+            let pids = self.spec.root.join("pids");
+            let net = std::fs::read_link(format!("/proc/{pid}/ns/net")).map_err(|e| LabError::io(&pids, e))?;
+            std::fs::create_dir_all(&pids).map_err(|e| LabError::io(&pids, e))?;
+            let f = pids.join(format!("{node}.pid"));
+            std::fs::write(&f, format!("{pid} {}\n", net.display())).map_err(|e| LabError::io(&f, e))?;
+        }
         Ok(())
     }
 
