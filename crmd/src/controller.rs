@@ -212,6 +212,18 @@ impl Controller {
         self.view.as_ref()
     }
 
+    /// The CIB version this node last saw.
+    pub fn cib_version(&self) -> Version {
+        self.cib_version
+    }
+
+    /// Records the local CIB's version without raising an input (the
+    /// shell sees every change; only relevant ones become
+    /// [`Event::CibChanged`]).
+    pub fn set_cib_version(&mut self, version: Version) {
+        self.cib_version = version;
+    }
+
     /// The DC's join phase of `node`.
     pub fn join_phase(&self, node: &str) -> Phase {
         self.join.phase(node)

@@ -19,9 +19,14 @@
 //! - [`controller`]: the core that turns events into inputs, runs the
 //!   table's actions and emits [`Command`]s.
 //!
-//! The daemon shell (tokio, heartbeat client API, cib/lrmd/pengine IPC)
-//! is not written yet; docs/CRMD.md says what it needs. `tests/` holds a
-//! deterministic simulation of N controllers (fake network and clock).
+//! Without I/O too: [`wire`] (heartbeat fields of crmd messages),
+//! [`status`] (what crmd writes into and reads from the status section),
+//! [`lrm`] (graph actions into lrmd requests, records into `lrm_rsc_op`).
+//!
+//! The daemon shell ([`shell`], binary `crmd`) is the only I/O: tokio,
+//! heartbeat client API, ccm views, cib, lrmd; docs/CRMD.md describes it.
+//! `tests/` holds a deterministic simulation of N controllers (fake
+//! network and clock) and end-to-end tests of real clusters.
 //!
 //! # Example
 //!
@@ -46,7 +51,11 @@ pub mod controller;
 pub mod election;
 pub mod fsa;
 pub mod join;
+pub mod lrm;
 pub mod message;
+pub mod shell;
+pub mod status;
+pub mod wire;
 
 pub use controller::{Command, Config, Controller, Event, StatusUpdate, Timer};
 pub use fsa::{Action, Input, State};

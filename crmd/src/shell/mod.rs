@@ -1,0 +1,454 @@
+//! The crmd daemon's I/O around [`Controller`]: one tokio `select!` loop.
+//!
+//! ```text
+//!  heartbeat API (t=msg t=crmd) --> wire::decode --> Event::Message / lrm ops / results
+//!  ccm.sock views -----------------------------------> Event::Membership
+//!  cib.sock diffs --> status::summarize ---------------> Event::CibChanged, action confirmations
+//!  lrmd.sock events ----------------------------------> lrm_rsc_op writes, fail counts
+//!  timers, SIGTERM -----------------------------------> Event::Timer / Event::Shutdown
+//!                              Controller::handle --> Command --> heartbeat sends, timers,
+//!                                                     status writes, compute, execute (te.rs)
+//! ```
+//!
+//! - `mod.rs`: the loop, the controller's commands, the DC's status writes.
+//! - `te.rs`: the DC's transition engine: computing (`policy.rs`), running
+//!   the graph with [`tengine::Executor`], confirmations.
+//! - `lrm_ops.rs`: the node side: actions on lrmd, their records in the
+//!   CIB, fail counts, the node's history rebuilt at join.
+//! - `cib_client.rs`: the async cib connections.
+//!
+//! [`run`] takes its connections from the caller (the binary opens them).
+
+mod cib_client;
+mod lrm_ops;
+pub mod policy;
+mod te;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use cib::{Element, Version};
+use tokio::time::Instant;
+use transport::api_async::Heartbeat;
+use transport::wire::Value;
+
+use crate::controller::{Command, Config, Controller, Event, StatusUpdate, Timer};
+use crate::message::{Destination, Message};
+use crate::status;
+use crate::wire::{self, Wire};
+use crate::Phase;
+
+pub use cib_client::CibClient;
+
+/// What the daemon needs besides its connections.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub config: Config,
+    pub cib_socket: PathBuf,
+    pub ccm_socket: PathBuf,
+    pub lrmd_socket: PathBuf,
+    /// How long to wait for cib/ccm/lrmd sockets at start.
+    pub wait: Duration,
+}
+
+/// Epoch seconds (for `last-failure`, `shutdown` and the scheduler's now).
+pub(crate) fn epoch() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Why the controller was fed an event, for the "State transition" line
+/// (Pacemaker's cause and origin).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cause {
+    cause: &'static str,
+    origin: &'static str,
+}
+
+const C_CCM: Cause = Cause { cause: "C_CCM_CALLBACK", origin: "ccm_event" };
+const C_MSG: Cause = Cause { cause: "C_HA_MESSAGE", origin: "route_message" };
+const C_TIMER: Cause = Cause { cause: "C_TIMER_POPPED", origin: "crm_timer_popped" };
+const C_CIB: Cause = Cause { cause: "C_FSA_INTERNAL", origin: "abort_transition_graph" };
+const C_PE: Cause = Cause { cause: "C_IPC_MESSAGE", origin: "handle_response" };
+const C_TE: Cause = Cause { cause: "C_FSA_INTERNAL", origin: "notify_crmd" };
+const C_SHUTDOWN: Cause = Cause { cause: "C_SHUTDOWN", origin: "crm_shutdown" };
+
+/// The daemon's state besides the controller.
+pub(crate) struct Shell {
+    me: String,
+    ctl: Controller,
+    start: Instant,
+    hb: Heartbeat,
+    cib: CibClient,
+    lrmd: lrmd::async_client::AsyncClient,
+    timers: BTreeMap<Timer, Instant>,
+    /// Events raised while carrying out commands, fed in order.
+    events: VecDeque<(Event, Cause)>,
+    /// The DC's transition engine.
+    te: te::Engine,
+    /// Node side: operations asked of lrmd, by call id.
+    ops: HashMap<u32, lrm_ops::PendingOp>,
+    /// The node ids the CIB's `<node>` entries give (uname -> id).
+    node_ids: BTreeMap<String, String>,
+    /// SIGTERM seen: a second one exits at once.
+    shutting_down: bool,
+    exit: bool,
+}
+
+/// Runs until the controller exits (`Ok`) or a connection is lost (`Err`:
+/// heartbeat respawns the daemon).
+pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let me = setup.config.name.clone();
+    let mut ccm = wait_for(setup.wait, "ccm", || ccm::client::watch(&setup.ccm_socket)).await?;
+    let cib = CibClient::connect(&setup.cib_socket, setup.wait).await?;
+    let mut diffs = cib_client::notifications(&setup.cib_socket, setup.wait).await?;
+    let (lrmd, mut lrm_events) =
+        wait_for(setup.wait, "lrmd", || lrmd::async_client::connect(&setup.lrmd_socket)).await?;
+    lrmd.subscribe().await.context("lrmd subscribe")?;
+    let start = Instant::now();
+    let mut shell = Shell {
+        me: me.clone(),
+        ctl: Controller::new(setup.config.clone(), Duration::ZERO),
+        start,
+        hb,
+        cib,
+        lrmd,
+        timers: BTreeMap::new(),
+        events: VecDeque::new(),
+        te: te::Engine::new(),
+        ops: HashMap::new(),
+        node_ids: BTreeMap::new(),
+        shutting_down: false,
+        exit: false,
+    };
+    let cib_now = shell.cib.query().await?;
+    shell.ctl.set_cib_version(Version::of(&cib_now));
+    shell.learn_node_ids(&cib_now);
+    tracing::info!("crmd: connected to heartbeat, ccm, cib and lrmd; waiting for the membership");
+
+    tokio::pin!(shutdown);
+    let mut term = signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut shutdown_done = false;
+    while !shell.exit {
+        let wake = shell.next_wakeup();
+        tokio::select! {
+            f = shell.hb.next_frame() => {
+                match f {
+                    Some(Ok(m)) => shell.on_heartbeat(m).await?,
+                    Some(Err(e)) => bail!("heartbeat connection: {e}"),
+                    None => bail!("heartbeat closed the connection"),
+                }
+            }
+            v = ccm.next() => {
+                match v.context("ccm")? {
+                    Some(Some(view)) => shell.events.push_back((Event::Membership(view), C_CCM)),
+                    Some(None) => {}
+                    None => bail!("ccm closed its socket"),
+                }
+            }
+            d = diffs.recv() => {
+                let Some(d) = d else { bail!("the cib closed the notification connection") };
+                shell.on_diff(&d).await?;
+            }
+            r = lrm_events.recv() => {
+                let Some(r) = r else { bail!("lrmd closed the connection") };
+                shell.on_lrm_event(r).await?;
+            }
+            _ = tokio::time::sleep_until(wake) => shell.on_wakeup().await?,
+            _ = &mut shutdown, if !shutdown_done => {
+                shutdown_done = true;
+                shell.on_shutdown_signal();
+            }
+            _ = term.recv() => shell.on_shutdown_signal(),
+        }
+        shell.process().await?;
+    }
+    tracing::info!("crmd: exiting");
+    Ok(())
+}
+
+fn signal(kind: tokio::signal::unix::SignalKind) -> anyhow::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(kind).context("cannot catch signals")
+}
+
+/// Retries `connect` until it succeeds or `wait` has passed.
+async fn wait_for<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(
+    wait: Duration,
+    what: &str,
+    mut connect: impl FnMut() -> F,
+) -> anyhow::Result<T> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match connect().await {
+            Ok(t) => return Ok(t),
+            Err(e) if Instant::now() >= deadline => bail!("cannot reach {what}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+impl Shell {
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    /// The earliest timer or transition deadline (far away when none).
+    fn next_wakeup(&self) -> Instant {
+        let far = Instant::now() + Duration::from_secs(3600);
+        let timer = self.timers.values().min().copied().unwrap_or(far);
+        let te = self.te.next_deadline().map(|ms| self.start + Duration::from_millis(ms)).unwrap_or(far);
+        timer.min(te)
+    }
+
+    async fn on_wakeup(&mut self) -> anyhow::Result<()> {
+        let now = Instant::now();
+        let due: Vec<Timer> = self.timers.iter().filter(|(_, at)| **at <= now).map(|(t, _)| *t).collect();
+        for t in due {
+            self.timers.remove(&t);
+            self.events.push_back((Event::Timer(t), C_TIMER));
+        }
+        let now_ms = self.now_ms();
+        self.te.expire(now_ms);
+        Ok(())
+    }
+
+    fn on_shutdown_signal(&mut self) {
+        if self.shutting_down {
+            tracing::warn!("crmd: second shutdown request: exiting now");
+            self.exit = true;
+            return;
+        }
+        self.shutting_down = true;
+        tracing::info!("crmd: shutdown requested");
+        self.events.push_back((Event::Shutdown, C_SHUTDOWN));
+    }
+
+    async fn on_heartbeat(&mut self, frame: transport::wire::Message) -> anyhow::Result<()> {
+        match frame.get_str("t") {
+            Some("msg") => {}
+            Some("error") => {
+                tracing::debug!("crmd: heartbeat refused a send: {}", frame.get_str("reason").unwrap_or("?"));
+                return Ok(());
+            }
+            _ => return Ok(()),
+        }
+        let Some(Value::Struct(inner)) = frame.get("msg") else { return Ok(()) };
+        let Some(from) = inner.get_str("src").map(str::to_string) else { return Ok(()) };
+        if from == self.me {
+            return Ok(());
+        }
+        match wire::decode(inner) {
+            Some(Wire::Controller(msg)) => self.events.push_back((Event::Message { from, msg }, C_MSG)),
+            Some(Wire::LrmOp { transition, action_id, key, graph_xml }) => {
+                self.on_lrm_op(&from, transition, action_id, &key, &graph_xml).await?
+            }
+            Some(Wire::LrmResult { transition, action_id, rc, op_status }) => {
+                self.te.remote_result(transition, action_id, rc, op_status)
+            }
+            Some(Wire::Shutdown) => {
+                tracing::info!("crmd: the DC ({from}) allows our shutdown");
+                self.events.push_back((Event::Stop, C_MSG));
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// A change of the local CIB: confirmations for the running
+    /// transition, and a new transition when something relevant changed.
+    async fn on_diff(&mut self, diff: &Element) -> anyhow::Result<()> {
+        if let Some(v) = diff.child("version").and_then(|v| v.child("target")) {
+            self.ctl.set_cib_version(Version::of(v));
+        }
+        let summary = status::summarize(diff);
+        let mut reason = summary.reason;
+        for op in &summary.ops {
+            if let Some(why) = self.te.observe_op(op) {
+                reason.get_or_insert(why);
+            }
+        }
+        if let Some(why) = reason {
+            tracing::info!("crmd: CIB change needs a new transition: {why}");
+            let version = self.ctl_cib_version();
+            self.events.push_back((Event::CibChanged { version }, C_CIB));
+        }
+        Ok(())
+    }
+
+    fn ctl_cib_version(&self) -> Version {
+        self.ctl.cib_version()
+    }
+
+    /// Feeds queued events to the controller and carries out its
+    /// commands; runs the transition engine; until nothing is left.
+    async fn process(&mut self) -> anyhow::Result<()> {
+        loop {
+            while let Some((ev, cause)) = self.events.pop_front() {
+                let cmds = self.ctl.handle(ev, self.now());
+                for c in cmds {
+                    self.command(c, cause).await?;
+                    if self.exit {
+                        return Ok(());
+                    }
+                }
+            }
+            self.drive_te().await?;
+            if self.events.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn command(&mut self, c: Command, cause: Cause) -> anyhow::Result<()> {
+        match c {
+            Command::StateChange { from, to, input } => tracing::info!(
+                "State transition {from} -> {to} [ input={input} cause={} origin={} ]",
+                cause.cause,
+                cause.origin
+            ),
+            Command::Log { action, state, input } => {
+                tracing::warn!("crmd: input {input} received in state {state} ({action:?})")
+            }
+            Command::Send { to, msg } => self.send(to, msg).await?,
+            Command::SetTimer { timer, after } => {
+                self.timers.insert(timer, Instant::now() + after);
+            }
+            Command::CancelTimer(t) => {
+                self.timers.remove(&t);
+            }
+            Command::SyncCib { from } => {
+                // The cib daemons already converge on the highest version
+                // (docs/CIB_DAEMON.md, "Joining"); nothing to pull by hand.
+                tracing::info!("crmd: {from} has the newest CIB; the cib daemons sync from it");
+            }
+            Command::WriteStatus(u) => self.write_status(u).await?,
+            Command::ComputeTransition { id } => self.te_compute(id, cause).await?,
+            Command::ExecuteTransition { id } => self.te_execute(id),
+            Command::AbortTransition { id } => self.te.abort(id),
+            Command::RequestShutdown => self.request_shutdown().await?,
+            Command::Exit => self.exit = true,
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn send_wire(&mut self, to: Option<&str>, w: &Wire) -> anyhow::Result<()> {
+        self.hb.send(to, wire::encode(w)).await.context("heartbeat send")
+    }
+
+    async fn send(&mut self, to: Destination, msg: Message) -> anyhow::Result<()> {
+        // Our own history goes into the CIB before we tell the DC that we
+        // joined, so its first transition sees what runs here.
+        if let (Destination::Node(_), Message::JoinConfirm { .. }) = (&to, &msg) {
+            self.refresh_own_lrm().await?;
+        }
+        let w = Wire::Controller(msg);
+        match to {
+            Destination::All => self.send_wire(None, &w).await,
+            Destination::Node(n) => self.send_wire(Some(&n), &w).await,
+        }
+    }
+
+    /// Records the `<node>` ids of a CIB.
+    pub(crate) fn learn_node_ids(&mut self, cib: &Element) {
+        if let Some(nodes) = cib.child("configuration").and_then(|c| c.child("nodes")) {
+            for n in nodes.children_named("node") {
+                if let (Some(id), Some(uname)) = (n.id(), n.attr("uname")) {
+                    self.node_ids.insert(uname.to_string(), id.to_string());
+                }
+            }
+        }
+    }
+
+    pub(crate) fn node_id(&self, uname: &str) -> String {
+        self.node_ids.get(uname).cloned().unwrap_or_else(|| uname.to_string())
+    }
+
+    /// Gives `uname` a `<node>` entry if it has none (a node's first join).
+    async fn ensure_node_entry(&mut self, uname: &str) -> anyhow::Result<String> {
+        if let Some(id) = self.node_ids.get(uname) {
+            return Ok(id.clone());
+        }
+        let cib = self.cib.query().await?;
+        self.learn_node_ids(&cib);
+        if !status::has_node_entry(&cib, uname) {
+            let answer = self.cib.modify(Some("nodes"), status::node_entry(uname, uname)).await?;
+            log_refusal("add node entry", &answer);
+            self.node_ids.insert(uname.to_string(), uname.to_string());
+        }
+        Ok(self.node_id(uname))
+    }
+
+    /// The DC's writes into the status section.
+    async fn write_status(&mut self, u: StatusUpdate) -> anyhow::Result<()> {
+        match u {
+            StatusUpdate::Dc { node, quorum } => {
+                let id = self.ensure_node_entry(&node).await?;
+                tracing::info!("crmd: {node} is the DC (quorum: {quorum})");
+                let a = self.cib.modify(None, status::dc_attrs(&id, quorum)).await?;
+                log_refusal("dc-uuid", &a);
+            }
+            StatusUpdate::Join { node, phase } => {
+                let id = self.ensure_node_entry(&node).await?;
+                if phase == Phase::Integrated && node != self.me {
+                    // The node rewrites its history from its lrmd before
+                    // confirming; what we had may be stale.
+                    let a = self.cib.delete_xpath(&status::lrm_xpath(&id)).await?;
+                    log_refusal("wipe lrm", &a);
+                }
+                let a = self.cib.modify(Some("status"), status::member_state(&id, &node, phase.cib_value())).await?;
+                log_refusal("node_state", &a);
+                if phase == Phase::Confirmed && node == self.me {
+                    self.refresh_own_lrm().await?;
+                }
+                if phase == Phase::Confirmed {
+                    tracing::info!("crmd: join complete for {node}");
+                }
+            }
+            StatusUpdate::Left { node } => {
+                let id = self.node_id(&node);
+                tracing::info!("crmd: {node} left the membership: its resources are stopped, its attributes cleared");
+                let a = self.cib.modify(Some("status"), status::left_state(&id, &node)).await?;
+                log_refusal("node_state", &a);
+                // Without fencing a lost node is taken as stopped (as
+                // Pacemaker does with stonith-enabled=false); its fail
+                // counts go with it (seed 002: a restart clears them).
+                for x in [status::lrm_xpath(&id), status::transient_xpath(&id)] {
+                    let a = self.cib.delete_xpath(&x).await?;
+                    log_refusal("wipe", &a);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks the DC to move our resources away (`shutdown` attribute); when
+    /// no DC manages us, there is nothing to wait for.
+    async fn request_shutdown(&mut self) -> anyhow::Result<()> {
+        let Some(dc) = self.ctl.dc().map(str::to_string) else {
+            self.events.push_back((Event::Stop, C_SHUTDOWN));
+            return Ok(());
+        };
+        tracing::info!("crmd: asking the DC ({dc}) to stop our resources");
+        let id = self.node_id(&self.me.clone());
+        let a = self.cib.modify(Some("status"), status::transient_attr(&id, &self.me, "shutdown", &epoch().to_string())).await?;
+        log_refusal("shutdown attribute", &a);
+        Ok(())
+    }
+}
+
+/// Logs a refused CIB write (the daemon goes on: the next transition
+/// works from what the CIB holds).
+pub(crate) fn log_refusal(what: &str, a: &tools::cib_live::Answer) {
+    match a {
+        tools::cib_live::Answer::Ok(_) => {}
+        // Deleting what is not there is fine.
+        tools::cib_live::Answer::Failed(f) if f.error == tools::cibadmin::ops::CibError::NoSuchObject => {}
+        other => tracing::warn!("crmd: CIB update ({what}) failed: {other:?}"),
+    }
+}
