@@ -15,8 +15,8 @@
 //! | --- | --- | --- |
 //! | `signon` | `client` | `node` (this node), `deadtime`, `keepalive` (ms) |
 //! | `nodelist` | | `nodes` (space-separated, ha.cf order) |
-//! | `nodestatus` | `node` | `status` (`active`, `up`, `init`, `dead`) |
-//! | `nodetype` | `node` | `type` (`normal`) |
+//! | `nodestatus` | `node` | `status` (`active`, `up`, `init`, `dead`; `ping` for answering ping nodes) |
+//! | `nodetype` | `node` | `type` (`normal`, or `ping` for ping / ping_group nodes) |
 //! | `links` | `node` | `links` (space-separated link names) |
 //! | `linkstatus` | `node`, `link` | `status` (`up`, `dead`) |
 //! | `clientstatus` | `node`, `client`, `timeout` (ms) | `status` (`online`, `offline`) |
@@ -196,6 +196,37 @@ impl Client {
         }
         m.push("msg", Value::Struct(msg));
         self.request(m).map(|_| ())
+    }
+
+    /// The next cluster message (events skipped), waiting at most
+    /// `timeout` overall; `None` when none came.
+    pub fn next_message(&mut self, timeout: Duration) -> Result<Option<Message>, ApiError> {
+        let deadline = std::time::Instant::now() + timeout;
+        let saved = self.stream.read_timeout()?;
+        let result = loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() && self.pushed.is_empty() {
+                break Ok(None);
+            }
+            if self.pushed.is_empty() {
+                self.stream.set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
+            }
+            match self.next_event() {
+                Ok(m) => {
+                    if m.get_str("t") == Some("msg") {
+                        if let Some(Value::Struct(inner)) = m.get("msg") {
+                            break Ok(Some(inner.clone()));
+                        }
+                    }
+                }
+                Err(ApiError::Io(e)) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    break Ok(None)
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        self.stream.set_read_timeout(saved)?;
+        result
     }
 
     /// The next pushed frame (message or event), waiting up to the

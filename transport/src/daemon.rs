@@ -49,6 +49,40 @@ pub struct Setup {
     pub children: Vec<crate::children::Launch>,
     /// The node's HA_* environment, passed to every child.
     pub child_env: Vec<(String, std::ffi::OsString)>,
+    /// The raw ICMP socket for ping nodes (opened by the binary before
+    /// daemonizing; `None` when ha.cf has no ping nodes).
+    pub ping_socket: Option<socket2::Socket>,
+}
+
+/// The ping nodes of ha.cf: `ping ADDR` lines (named by the address)
+/// and `ping_group NAME ADDR...` lines.
+pub fn ping_nodes(cf: &HaCf) -> Vec<crate::engine::PingNode> {
+    let mut v: Vec<crate::engine::PingNode> =
+        cf.ping_nodes.iter().map(|h| crate::engine::PingNode { name: h.clone(), hosts: vec![h.clone()] }).collect();
+    v.extend(cf.ping_groups.iter().map(|g| crate::engine::PingNode { name: g.name.clone(), hosts: g.hosts.clone() }));
+    v
+}
+
+/// Every ping address resolved (a literal IPv4 address or a host name).
+pub fn resolve_ping_hosts(cf: &HaCf) -> std::io::Result<BTreeMap<String, std::net::Ipv4Addr>> {
+    use std::net::ToSocketAddrs;
+    let mut out = BTreeMap::new();
+    for p in ping_nodes(cf) {
+        for h in p.hosts {
+            let addr = match h.parse::<std::net::Ipv4Addr>() {
+                Ok(a) => a,
+                Err(_) => (h.as_str(), 0)
+                    .to_socket_addrs()?
+                    .find_map(|a| match a {
+                        SocketAddr::V4(v4) => Some(*v4.ip()),
+                        SocketAddr::V6(_) => None,
+                    })
+                    .ok_or_else(|| std::io::Error::other(format!("ping node {h}: no IPv4 address")))?,
+            };
+            out.insert(h, addr);
+        }
+    }
+    Ok(out)
 }
 
 /// How [`run`] ended.
@@ -89,6 +123,8 @@ pub fn engine_config(setup: &Setup) -> Config {
         // Heartbeat keeps its last 500 messages for retransmission.
         window: 500,
         max_rexmit_requests: 3,
+        ping_nodes: ping_nodes(&setup.hacf),
+        deadping_ms: setup.hacf.deadping_ms,
     }
 }
 
@@ -124,6 +160,15 @@ struct Daemon {
     start: Instant,
     send_errors: u64,
     push_dropped: u64,
+    /// Ping socket and the address of every ping host name.
+    ping: Option<Ping>,
+}
+
+struct Ping {
+    socket: Arc<tokio::io::unix::AsyncFd<socket2::Socket>>,
+    addrs: BTreeMap<String, std::net::Ipv4Addr>,
+    ident: u16,
+    seq: u16,
 }
 
 fn now(start: Instant) -> Now {
@@ -171,6 +216,27 @@ pub async fn run(
     let (client_tx, mut client_rx) = mpsc::channel::<FromClient>(256);
     tokio::spawn(accept_loop(listener, client_tx));
 
+    // Ping nodes: replies come back as host names on a channel.
+    let (ping_tx, mut ping_rx) = mpsc::channel::<String>(256);
+    let ping = match setup.ping_socket.take() {
+        None => None,
+        Some(sock) => {
+            let addrs = resolve_ping_hosts(&setup.hacf)?;
+            // SAFETY: the socket is moved in and owned by the AsyncFd for
+            // its whole life; its descriptor does not change.
+            let fd = unsafe { tokio::io::unix::AsyncFd::register(sock) }
+                .map_err(|e| std::io::Error::other(format!("ping socket: {e}")))?;
+            let socket = Arc::new(fd);
+            let ident = crate::ping::ident();
+            let by_addr: BTreeMap<std::net::Ipv4Addr, Vec<String>> =
+                addrs.iter().fold(BTreeMap::new(), |mut m, (h, a)| {
+                    m.entry(*a).or_default().push(h.clone());
+                    m
+                });
+            tokio::spawn(ping_reader(socket.clone(), ident, by_addr, ping_tx));
+            Some(Ping { socket, addrs, ident, seq: 0 })
+        }
+    };
     let launches = std::mem::take(&mut setup.children);
     let child_env = std::mem::take(&mut setup.child_env);
     let (mut children, mut child_rx) = crate::children::Children::new(launches, child_env);
@@ -185,6 +251,7 @@ pub async fn run(
         start,
         send_errors: 0,
         push_dropped: 0,
+        ping,
     };
     let mut ticker = tokio::time::interval(std::time::Duration::from_millis(d.engine.tick_interval_ms()));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -210,6 +277,10 @@ pub async fn run(
             }
             Some((i, bytes)) = udp_rx.recv() => d.packet(i, bytes).await,
             Some(ev) = client_rx.recv() => d.client_event(ev).await,
+            Some(host) = ping_rx.recv() => {
+                let cmds = d.engine.handle(Input::PingReply { host }, now(d.start));
+                d.execute(cmds).await;
+            }
         }
     }
     if let Some(why) = reboot {
@@ -241,6 +312,32 @@ pub async fn run(
     d.execute(cmds).await;
     tracing::info!("{} Heartbeat shutdown complete.", d.setup.nodename);
     Ok(Ending::Stopped)
+}
+
+async fn ping_reader(
+    socket: Arc<tokio::io::unix::AsyncFd<socket2::Socket>>,
+    ident: u16,
+    by_addr: BTreeMap<std::net::Ipv4Addr, Vec<String>>,
+    tx: mpsc::Sender<String>,
+) {
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 2048];
+    loop {
+        let Ok(mut guard) = socket.readable().await else { return };
+        match guard.try_io(|s| s.get_ref().recv(&mut buf)) {
+            Ok(Ok(n)) => {
+                // SAFETY: recv initialised the first n bytes.
+                let data: Vec<u8> = buf[..n].iter().map(|b| unsafe { b.assume_init() }).collect();
+                let Some(src) = crate::ping::parse_reply(&data, ident) else { continue };
+                for h in by_addr.get(&src).into_iter().flatten() {
+                    if tx.send(h.clone()).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Ok(Err(e)) => tracing::debug!("ping socket: {e}"),
+            Err(_would_block) => {}
+        }
+    }
 }
 
 async fn accept_loop(listener: UnixListener, tx: mpsc::Sender<FromClient>) {
@@ -309,10 +406,21 @@ impl Daemon {
                         .with_str("link", &link)
                         .with_str("status", if up { "up" } else { "dead" }),
                 ),
+                Command::Ping(host) => self.ping(&host),
                 Command::Log(Level::Warn, s) => tracing::warn!("{s}"),
                 Command::Log(Level::Info, s) => tracing::info!("{s}"),
                 Command::Log(Level::Debug, s) => tracing::debug!("{s}"),
             }
+        }
+    }
+
+    fn ping(&mut self, host: &str) {
+        let Some(p) = self.ping.as_mut() else { return };
+        let Some(addr) = p.addrs.get(host) else { return };
+        p.seq = p.seq.wrapping_add(1);
+        if let Err(e) = crate::ping::send(p.socket.get_ref(), *addr, p.ident, p.seq) {
+            self.send_errors += 1;
+            tracing::debug!("ping {host}: {e}");
         }
     }
 
@@ -458,8 +566,8 @@ impl Daemon {
                 Some(s) => api::ok().with_str("status", s),
                 None => unknown(&field("node")),
             },
-            "nodetype" => match self.engine.node_status(&field("node")) {
-                Some(_) => api::ok().with_str("type", "normal"),
+            "nodetype" => match self.engine.node_type(&field("node")) {
+                Some(t) => api::ok().with_str("type", t),
                 None => unknown(&field("node")),
             },
             "links" => match self.engine.link_status(&field("node")) {
@@ -479,6 +587,9 @@ impl Daemon {
                 if node == self.setup.nodename {
                     let s = if self.client_online(&client) { "online" } else { "offline" };
                     api::ok().with_str("status", s)
+                } else if !self.engine.is_cluster_node(&node) && self.engine.node_type(&node).is_some() {
+                    // Ping nodes run no clients.
+                    api::ok().with_str("status", "offline")
                 } else {
                     match self.engine.node_status(&node) {
                         None => unknown(&node),
@@ -509,7 +620,7 @@ impl Daemon {
                 }
                 let dest = m.get_str("dest").map(str::to_string);
                 if let Some(d) = &dest {
-                    if self.engine.node_status(d).is_none() {
+                    if !self.engine.is_cluster_node(d) {
                         return Some(unknown(d));
                     }
                 }

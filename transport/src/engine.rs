@@ -74,6 +74,28 @@ pub struct Config {
     pub window: u64,
     /// Retransmission requests per gap before its messages are given up.
     pub max_rexmit_requests: u32,
+    /// Ping pseudo-nodes (`ping ADDR`: one address, named by it;
+    /// `ping_group NAME ADDR...`: up while any address answers).
+    pub ping_nodes: Vec<PingNode>,
+    /// How long a ping node may stay silent (`deadping`).
+    pub deadping_ms: u64,
+}
+
+/// A `ping` or `ping_group` pseudo-node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PingNode {
+    pub name: String,
+    pub hosts: Vec<String>,
+}
+
+/// A ping node's state: `init` until initdead, `ping` while answering,
+/// `dead` after deadping without an answer.
+#[derive(Debug, Clone)]
+struct PingState {
+    status: &'static str,
+    last: Option<u64>,
+    /// Per address: last answer, up.
+    hosts: BTreeMap<String, Link>,
 }
 
 /// The clock, read by the shell.
@@ -90,6 +112,8 @@ pub enum Input {
     /// Timer: send a keepalive if due, check deadlines. `load` is the
     /// `ld` field of the keepalive (/proc/loadavg).
     Tick { load: String },
+    /// An ICMP echo reply from a ping address.
+    PingReply { host: String },
     /// An authenticated message received on `link`.
     Packet { link: String, message: Message },
     /// A local client's message for `dest` (a node name) or all nodes.
@@ -113,6 +137,8 @@ pub enum Command {
     NodeStatus { node: String, status: String },
     /// A link to a node changed (`up` or `dead`).
     LinkStatus { node: String, link: String, up: bool },
+    /// Send an ICMP echo request to a ping address (every keepalive).
+    Ping(String),
     Log(Level, String),
 }
 
@@ -163,6 +189,7 @@ pub struct Engine {
     next_keepalive: u64,
     history: SendHistory,
     peers: BTreeMap<String, Peer>,
+    pings: BTreeMap<String, PingState>,
     pub counters: Counters,
 }
 
@@ -199,7 +226,16 @@ impl Engine {
                 (n.clone(), peer)
             })
             .collect();
+        let pings = cfg
+            .ping_nodes
+            .iter()
+            .map(|p| {
+                let hosts = p.hosts.iter().map(|h| (h.clone(), Link { up: false, last: 0 })).collect();
+                (p.name.clone(), PingState { status: "init", last: None, hosts })
+            })
+            .collect();
         Engine {
+            pings,
             history: SendHistory::new(cfg.window as usize),
             cfg,
             started: now.mono_ms,
@@ -219,18 +255,42 @@ impl Engine {
         if node == self.cfg.me {
             return Some("active");
         }
+        if let Some(p) = self.pings.get(node) {
+            return Some(p.status);
+        }
         self.peers.get(node).map(|p| p.status.as_str())
     }
 
-    /// The nodes in ha.cf order.
-    pub fn nodes(&self) -> &[String] {
-        &self.cfg.nodes
+    /// `normal` or `ping` (Heartbeat's node types), `None` if unknown.
+    pub fn node_type(&self, node: &str) -> Option<&'static str> {
+        if self.pings.contains_key(node) {
+            Some("ping")
+        } else if node == self.cfg.me || self.peers.contains_key(node) {
+            Some("normal")
+        } else {
+            None
+        }
+    }
+
+    /// The nodes in ha.cf order, then the ping nodes (Heartbeat lists
+    /// both; `cl_status listnodes -n/-p` filters by type).
+    pub fn nodes(&self) -> Vec<String> {
+        self.cfg.nodes.iter().chain(self.cfg.ping_nodes.iter().map(|p| &p.name)).cloned().collect()
+    }
+
+    /// Whether `node` is a normal cluster node (messages can go to it).
+    pub fn is_cluster_node(&self, node: &str) -> bool {
+        node == self.cfg.me || self.peers.contains_key(node)
     }
 
     /// `(link, up)` for a node; this node's own links are up while open.
     pub fn link_status(&self, node: &str) -> Option<Vec<(String, bool)>> {
         if node == self.cfg.me {
             return Some(self.cfg.links.iter().map(|l| (l.clone(), true)).collect());
+        }
+        if let Some(p) = self.pings.get(node) {
+            // A ping node's links are its addresses, as in Heartbeat.
+            return Some(p.hosts.iter().map(|(h, l)| (h.clone(), l.up)).collect());
         }
         let p = self.peers.get(node)?;
         Some(self.cfg.links.iter().map(|l| (l.clone(), p.links.get(l).is_some_and(|k| k.up))).collect())
@@ -247,6 +307,7 @@ impl Engine {
         let mut out = Vec::new();
         match input {
             Input::Tick { load } => self.tick(&load, now, &mut out),
+            Input::PingReply { host } => self.ping_reply(&host, now, &mut out),
             Input::Packet { link, message } => self.packet(&link, message, now, &mut out),
             Input::Send { dest, mut message } => {
                 if let Some(d) = dest {
@@ -385,7 +446,11 @@ impl Engine {
             while self.next_keepalive <= t {
                 self.next_keepalive += self.cfg.keepalive_ms.max(1);
             }
+            for p in &self.cfg.ping_nodes {
+                out.extend(p.hosts.iter().map(|h| Command::Ping(h.clone())));
+            }
         }
+        self.ping_deadlines(now, out);
         let deadtime = self.cfg.deadtime_ms;
         let initdead_over = t >= self.started + self.cfg.initdead_ms;
         let mut requests = Vec::new();
@@ -432,6 +497,51 @@ impl Engine {
             self.counters.rexmit_requests += 1;
             let m = self.control(T_REXMIT, &name, gap.first, gap.last, now);
             out.push(Command::Send(m));
+        }
+    }
+
+    fn ping_reply(&mut self, host: &str, now: Now, out: &mut Vec<Command>) {
+        let t = now.mono_ms;
+        for (name, p) in &mut self.pings {
+            let Some(l) = p.hosts.get_mut(host) else { continue };
+            l.last = t;
+            if !l.up {
+                l.up = true;
+                out.push(Command::Log(Level::Info, format!("Link {name}:{host} up.")));
+                out.push(Command::LinkStatus { node: name.clone(), link: host.to_string(), up: true });
+            }
+            p.last = Some(t);
+            if p.status != "ping" {
+                p.status = "ping";
+                out.push(Command::Log(Level::Info, format!("Status update for node {name}: status ping")));
+                out.push(Command::NodeStatus { node: name.clone(), status: "ping".into() });
+            }
+        }
+    }
+
+    /// Ping nodes silent for deadping are dead (links per address);
+    /// never heard, dead once initdead is over.
+    fn ping_deadlines(&mut self, now: Now, out: &mut Vec<Command>) {
+        let t = now.mono_ms;
+        let deadping = self.cfg.deadping_ms;
+        let initdead_over = t >= self.started + self.cfg.initdead_ms;
+        for (name, p) in &mut self.pings {
+            for (host, l) in &mut p.hosts {
+                if l.up && t > l.last + deadping {
+                    l.up = false;
+                    out.push(Command::Log(Level::Info, format!("Link {name}:{host} dead.")));
+                    out.push(Command::LinkStatus { node: name.clone(), link: host.clone(), up: false });
+                }
+            }
+            let expired = match p.last {
+                Some(h) => p.status == "ping" && t > h + deadping,
+                None => p.status == "init" && initdead_over,
+            };
+            if expired {
+                p.status = "dead";
+                out.push(Command::Log(Level::Warn, format!("node {name}: is dead")));
+                out.push(Command::NodeStatus { node: name.clone(), status: "dead".into() });
+            }
         }
     }
 
@@ -595,6 +705,8 @@ mod tests {
             initdead_ms: 3000,
             window: 8,
             max_rexmit_requests: 2,
+            ping_nodes: vec![],
+            deadping_ms: 1000,
         }
     }
 
@@ -906,5 +1018,52 @@ mod tests {
         stranger.push("seq", Value::Str("1".into()));
         assert!(e.handle(pkt("eth0", stranger), at(2)).is_empty());
         assert_eq!(e.counters.unknown_node, 1);
+    }
+
+    #[test]
+    fn ping_nodes_are_ping_while_answering_and_dead_after_deadping() {
+        let mut c = cfg();
+        c.ping_nodes = vec![
+            PingNode { name: "10.0.0.254".into(), hosts: vec!["10.0.0.254".into()] },
+            PingNode { name: "routers".into(), hosts: vec!["10.0.0.1".into(), "10.0.0.2".into()] },
+        ];
+        let mut e = Engine::new(c, at(0));
+        assert_eq!(e.node_type("routers"), Some("ping"));
+        assert_eq!(e.node_type("n2"), Some("normal"));
+        assert_eq!(e.node_type("x"), None);
+        assert_eq!(e.nodes(), ["n1", "n2", "10.0.0.254", "routers"]);
+        assert_eq!(e.node_status("routers"), Some("init"));
+        // Every keepalive: one echo per address.
+        let pings: Vec<_> = e.handle(tick(), at(0)).into_iter().filter(|c| matches!(c, Command::Ping(_))).collect();
+        assert_eq!(
+            pings,
+            [Command::Ping("10.0.0.254".into()), Command::Ping("10.0.0.1".into()), Command::Ping("10.0.0.2".into())]
+        );
+        let out = e.handle(Input::PingReply { host: "10.0.0.2".into() }, at(50));
+        assert_eq!(
+            out,
+            [
+                Command::Log(Level::Info, "Link routers:10.0.0.2 up.".into()),
+                Command::LinkStatus { node: "routers".into(), link: "10.0.0.2".into(), up: true },
+                Command::Log(Level::Info, "Status update for node routers: status ping".into()),
+                Command::NodeStatus { node: "routers".into(), status: "ping".into() },
+            ]
+        );
+        assert_eq!(e.link_status("routers").unwrap(), [("10.0.0.1".into(), false), ("10.0.0.2".into(), true)]);
+        // Another member keeps the group up while the first goes quiet.
+        e.handle(Input::PingReply { host: "10.0.0.1".into() }, at(900));
+        let out = e.handle(tick(), at(1100));
+        assert!(logs(&out).contains(&"Link routers:10.0.0.2 dead.".to_string()), "{out:?}");
+        assert_eq!(e.node_status("routers"), Some("ping"));
+        // Silent for deadping: dead.
+        let out = e.handle(tick(), at(1901));
+        assert!(out.contains(&Command::NodeStatus { node: "routers".into(), status: "dead".into() }), "{out:?}");
+        assert_eq!(e.node_status("routers"), Some("dead"));
+        // The never-answering one is dead once initdead is over.
+        assert_eq!(e.node_status("10.0.0.254"), Some("init"));
+        let out = e.handle(tick(), at(3000));
+        assert!(logs(&out).contains(&"node 10.0.0.254: is dead".to_string()), "{out:?}");
+        let out = e.handle(Input::PingReply { host: "10.0.0.1".into() }, at(3100));
+        assert!(out.contains(&Command::NodeStatus { node: "routers".into(), status: "ping".into() }));
     }
 }

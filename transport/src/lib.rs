@@ -27,6 +27,7 @@
 //! - [`fuzzing`]: the properties the fuzz target checks.
 //! - [`sequence`]: per-sender sequence numbers, replay rejection, gaps.
 //! - [`engine`]: the core without I/O: liveness, links, retransmission.
+//! - [`ping`]: ICMP echo for `ping` / `ping_group` pseudo-nodes.
 //! - [`media`]: ucast/bcast/mcast sockets (socket2) and receive checks.
 //! - [`api`]: the local client API (framing, requests, a sync client).
 //! - [`api_async`]: an async client of that API for daemons (ccm, crmd).
@@ -47,6 +48,7 @@ pub mod haresources;
 pub mod identity;
 pub mod launcher;
 pub mod media;
+pub mod ping;
 pub mod sequence;
 pub mod service;
 pub mod status;

@@ -147,6 +147,12 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
     let links = media::open(&cf.media, cf.udpport, env.bindaddr)?;
     let sock_path = env.socket(Daemon::Heartbeat);
     let _ = std::fs::remove_file(&sock_path);
+    let ping_socket = if cf.ping_nodes.is_empty() && cf.ping_groups.is_empty() {
+        None
+    } else {
+        daemon::resolve_ping_hosts(&cf).context("ping nodes")?;
+        Some(transport::ping::open()?)
+    };
     let listener =
         std::os::unix::net::UnixListener::bind(&sock_path).with_context(|| format!("cannot bind {}", sock_path.display()))?;
     listener.set_nonblocking(true)?;
@@ -179,6 +185,7 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
         identity: established.identity,
         uid: nix::unistd::geteuid().as_raw(),
         children: launches,
+        ping_socket,
         child_env: env.to_vars().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
