@@ -9,6 +9,7 @@
 //! | lsb | `init.d/NAME` (`lsb_heartbeat/NAME` for provider heartbeat) | `start\|stop\|status` | LSB codes mapped to OCF |
 //! | heartbeat | `resource.d/TYPE` | `ARG... start\|stop\|status` | status judged by its output |
 //! | stonith | `stonith_dir/TYPE` | none; `name=value` lines on stdin | 0 ok, else error |
+//! | stonith (not `fence_*`) | cluster-glue's `stonith -t TYPE` ([`glue`]) | `-E`/`-F`/`-p`, `-S`/`-l`/`-T`/`-m` | 0 ok, else error |
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,6 +31,8 @@ pub struct AgentDirs {
     pub resource_d: PathBuf,
     /// Fence agents (default /usr/sbin, where fence-agents installs fence_*).
     pub stonith_dir: PathBuf,
+    /// cluster-glue's stonith(8), which runs its plugins (default /usr/sbin/stonith).
+    pub stonith_cmd: PathBuf,
 }
 
 impl Default for AgentDirs {
@@ -40,6 +43,7 @@ impl Default for AgentDirs {
             lsb_heartbeat: PathBuf::from("/usr/lib/lsb/resource.d/heartbeat"),
             resource_d: PathBuf::from("/etc/ha.d/resource.d"),
             stonith_dir: PathBuf::from("/usr/sbin"),
+            stonith_cmd: PathBuf::from("/usr/sbin/stonith"),
         }
     }
 }
@@ -101,8 +105,15 @@ pub enum Outcome {
 /// Plans a request. `base_env` is what every agent gets (the node's HA_*
 /// variables); the class adds its own.
 pub fn plan(dirs: &AgentDirs, base_env: &[(String, String)], spec: &ResourceSpec, req: &OpRequest) -> Plan {
-    // A name with a slash (or none) would leave the agent directory.
-    if spec.agent_type.is_empty() || spec.agent_type.contains('/') || spec.agent_type == ".." {
+    // A name with a slash (or none) would leave the agent directory;
+    // cluster-glue plugins have their own rule (`external/NAME`).
+    let glue = spec.class == AgentClass::Stonith && glue::is_glue_type(&spec.agent_type);
+    let bad_name = if glue {
+        !glue::valid_type(&spec.agent_type)
+    } else {
+        spec.agent_type.is_empty() || spec.agent_type.contains('/') || spec.agent_type == ".."
+    };
+    if bad_name {
         return Plan::Immediate(OpResult::failed(
             rc::NOT_INSTALLED,
             OpStatus::NotInstalled,
@@ -148,8 +159,13 @@ pub fn plan(dirs: &AgentDirs, base_env: &[(String, String)], spec: &ResourceSpec
         AgentClass::Stonith => {
             // A fence device has nothing to stop locally; starting it means
             // checking that the device answers.
+            if req.action == "stop" {
+                return Plan::Immediate(OpResult { rc: rc::OK, status: OpStatus::Done, exit_reason: None, stdout: String::new(), stderr: String::new() });
+            }
+            if glue {
+                return glue::plan(&dirs.stonith_cmd, env, &spec.agent_type, &merged_params(spec, req), &req.action);
+            }
             let action = match req.action.as_str() {
-                "stop" => return Plan::Immediate(OpResult { rc: rc::OK, status: OpStatus::Done, exit_reason: None, stdout: String::new(), stderr: String::new() }),
                 "start" | "monitor" => "monitor",
                 "meta-data" => "metadata",
                 other => other,
@@ -325,6 +341,8 @@ pub fn map_outcome(mapping: ExitMapping, program: &std::path::Path, outcome: Out
     };
     OpResult { rc, status, exit_reason: reason, stdout, stderr }
 }
+
+pub mod glue;
 
 #[cfg(test)]
 mod tests;

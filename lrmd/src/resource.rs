@@ -107,6 +107,24 @@ impl ResourceSpec {
         spec
     }
 
+    /// The device of an ha.cf `stonith TYPE FILE` line (seeds 003/004:
+    /// `stonith baytech /etc/ha.d/conf/stonith.baytech`): cluster-glue
+    /// plugin TYPE reading its parameter values from FILE (`stonith -F`).
+    /// Takes the fields of `transport::hacf::Stonith` (lrmd does not
+    /// depend on the messaging layer); the caller names the device.
+    pub fn from_hacf_stonith(id: &str, kind: &str, config_file: &str) -> ResourceSpec {
+        ResourceSpec::new(id, AgentClass::Stonith, None, kind).with_param(crate::agent::glue::CONFIG_FILE, config_file)
+    }
+
+    /// The device of an ha.cf `stonith_host HOST TYPE VALUES...` line
+    /// (`stonith_host * baytech 10.0.0.3 mylogin mysecret`): plugin TYPE
+    /// with its parameter values in order (`stonith -p`). HOST (a node or
+    /// `*`) says where the device may run: the caller's placement, not
+    /// part of the device.
+    pub fn from_hacf_stonith_host(id: &str, kind: &str, params: &str) -> ResourceSpec {
+        ResourceSpec::new(id, AgentClass::Stonith, None, kind).with_param(crate::agent::glue::CONFIG_PARAMS, params)
+    }
+
     /// `class:provider:type` as Pacemaker prints it.
     pub fn standard_name(&self) -> String {
         match &self.provider {
@@ -132,6 +150,16 @@ mod tests {
         assert_eq!(args, ["/dev/drbd0", "/data", "ext3"]);
         let s = ResourceSpec::from_haresources("nginx");
         assert_eq!((s.agent_type.as_str(), s.params.len()), ("nginx", 0));
+    }
+
+    #[test]
+    fn hacf_stonith_lines_become_cluster_glue_devices() {
+        let s = ResourceSpec::from_hacf_stonith("st-baytech", "baytech", "/etc/ha.d/conf/stonith.baytech");
+        assert_eq!((s.class, s.agent_type.as_str()), (AgentClass::Stonith, "baytech"));
+        assert_eq!(s.params.get("stonith-config-file").map(String::as_str), Some("/etc/ha.d/conf/stonith.baytech"));
+        let s = ResourceSpec::from_hacf_stonith_host("st-any", "external/ssh", "node1 node2");
+        assert_eq!(s.agent_type, "external/ssh");
+        assert_eq!(s.params.get("stonith-config-params").map(String::as_str), Some("node1 node2"));
     }
 
     #[test]

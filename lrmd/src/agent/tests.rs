@@ -7,6 +7,7 @@ fn dirs() -> AgentDirs {
         lsb_heartbeat: "/lsbhb".into(),
         resource_d: "/rd".into(),
         stonith_dir: "/sbin".into(),
+        stonith_cmd: "/glue/stonith".into(),
     }
 }
 
@@ -147,4 +148,37 @@ fn exit_reason_is_the_last_prefixed_line() {
     assert_eq!(exit_reason(err).as_deref(), Some("Configuration file /x missing"));
     assert_eq!(exit_reason("nothing"), None);
     assert_eq!(exit_reason(&format!("ocf-exit-reason:{}", "é".repeat(100))).unwrap().len(), 128);
+}
+
+#[test]
+fn cluster_glue_plugins_run_through_stonith_8() {
+    let req = |a: &str| OpRequest::new("f", a, 0, 1000);
+    let spec = ResourceSpec::new("f", AgentClass::Stonith, None, "external/ssh")
+        .with_param("hostlist", "n1 n2")
+        .with_param("port", "n2")
+        .with_param("PATH", "/evil");
+    let inv = run(plan(&dirs(), &base(), &spec, &req("reboot")));
+    assert_eq!(inv.program, PathBuf::from("/glue/stonith"));
+    assert_eq!(inv.args, ["-t", "external/ssh", "-E", "-T", "reset", "n2"]);
+    assert!(inv.env.contains(&("hostlist".into(), "n1 n2".into())));
+    assert_eq!(inv.env.iter().filter(|(k, _)| k == "PATH").map(|(_, v)| v.as_str()).collect::<Vec<_>>(), [AGENT_PATH]);
+    assert_eq!(inv.stdin, None);
+    assert_eq!(run(plan(&dirs(), &base(), &spec, &req("start"))).args, ["-t", "external/ssh", "-E", "-S"]);
+    assert_eq!(run(plan(&dirs(), &base(), &spec, &req("list"))).args, ["-t", "external/ssh", "-E", "-l"]);
+    assert_eq!(run(plan(&dirs(), &base(), &spec, &req("meta-data"))).args, ["-t", "external/ssh", "-m"]);
+    assert!(matches!(plan(&dirs(), &base(), &spec, &req("stop")), Plan::Immediate(r) if r.rc == 0));
+    // ha.cf forms.
+    let file = ResourceSpec::new("f", AgentClass::Stonith, None, "baytech").with_param(glue::CONFIG_FILE, "/etc/ha.d/conf/stonith.baytech");
+    assert!(matches!(plan(&dirs(), &base(), &file, &req("off")), Plan::Immediate(r) if r.rc == rc::INVALID_PARAM), "off needs a port");
+    let file = file.with_param("port", "n1");
+    assert_eq!(run(plan(&dirs(), &base(), &file, &req("off"))).args, ["-t", "baytech", "-F", "/etc/ha.d/conf/stonith.baytech", "-T", "off", "n1"]);
+    let hosts = ResourceSpec::new("f", AgentClass::Stonith, None, "baytech").with_param(glue::CONFIG_PARAMS, "10.0.0.3 login secret");
+    assert_eq!(run(plan(&dirs(), &base(), &hosts, &req("monitor"))).args, ["-t", "baytech", "-p", "10.0.0.3 login secret", "-S"]);
+    // Path tricks are refused; fence_* stays a fence-agents program.
+    for bad in ["../x", "external/../../x", "external/", ".hidden", "a/b"] {
+        let s = ResourceSpec::new("f", AgentClass::Stonith, None, bad);
+        assert!(matches!(plan(&dirs(), &base(), &s, &req("monitor")), Plan::Immediate(r) if r.status == OpStatus::NotInstalled), "{bad}");
+    }
+    let fa = ResourceSpec::new("f", AgentClass::Stonith, None, "fence_xvm");
+    assert_eq!(run(plan(&dirs(), &base(), &fa, &req("monitor"))).program, PathBuf::from("/sbin/fence_xvm"));
 }

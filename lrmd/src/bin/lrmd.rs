@@ -32,6 +32,9 @@ struct Args {
     /// Fence agents
     #[arg(long, default_value = "/usr/sbin")]
     stonith_dir: PathBuf,
+    /// cluster-glue's stonith(8), for class stonith types not named fence_*
+    #[arg(long, default_value = "/usr/sbin/stonith")]
+    stonith_cmd: PathBuf,
     /// Milliseconds between SIGTERM and SIGKILL for a timed-out agent
     #[arg(long, default_value_t = 2000)]
     kill_grace_ms: u64,
@@ -68,6 +71,7 @@ fn main() -> anyhow::Result<()> {
             lsb_heartbeat: args.lsb_heartbeat_dir,
             resource_d: args.resource_d.unwrap_or_else(|| env.resource_d()),
             stonith_dir: args.stonith_dir,
+            stonith_cmd: args.stonith_cmd,
         },
         base_env: agent_env(&env),
         output_cap: args.output_cap,
