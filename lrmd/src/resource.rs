@@ -107,6 +107,35 @@ impl ResourceSpec {
         spec
     }
 
+    /// A haresources entry resolved the way Heartbeat v1's ResourceManager
+    /// finds its scripts (seed 004): `TYPE` in `resource.d` first (class
+    /// heartbeat, arguments split on `::`), else in `init.d` (class lsb,
+    /// status judged by its output words, as v1 does; an init script takes
+    /// no arguments, so they are kept but not passed). Found in neither,
+    /// it stays class heartbeat and fails as not installed when run.
+    pub fn from_haresources_in(entry: &str, dirs: &crate::agent::AgentDirs) -> ResourceSpec {
+        ResourceSpec::from_haresources_with(entry, dirs, |p| p.is_file())
+    }
+
+    /// [`ResourceSpec::from_haresources_in`] with the file test given
+    /// (pure, for tests).
+    pub fn from_haresources_with(
+        entry: &str,
+        dirs: &crate::agent::AgentDirs,
+        exists: impl Fn(&std::path::Path) -> bool,
+    ) -> ResourceSpec {
+        let mut spec = ResourceSpec::from_haresources(entry);
+        let name = spec.agent_type.clone();
+        // Only a plain name can be looked up (the agent layer refuses
+        // anything else at run time).
+        let plain = !name.is_empty() && !name.contains('/') && name != "..";
+        if plain && !exists(&dirs.resource_d.join(&name)) && exists(&dirs.init_d.join(&name)) {
+            spec.class = AgentClass::Lsb;
+            spec.status_by_output = true;
+        }
+        spec
+    }
+
     /// The device of an ha.cf `stonith TYPE FILE` line (seeds 003/004:
     /// `stonith baytech /etc/ha.d/conf/stonith.baytech`): cluster-glue
     /// plugin TYPE reading its parameter values from FILE (`stonith -F`).
@@ -150,6 +179,22 @@ mod tests {
         assert_eq!(args, ["/dev/drbd0", "/data", "ext3"]);
         let s = ResourceSpec::from_haresources("nginx");
         assert_eq!((s.agent_type.as_str(), s.params.len()), ("nginx", 0));
+    }
+
+    #[test]
+    fn haresources_names_come_from_resource_d_then_init_d() {
+        let dirs = crate::agent::AgentDirs { resource_d: "/ha/resource.d".into(), init_d: "/etc/init.d".into(), ..Default::default() };
+        let files = ["/ha/resource.d/IPaddr", "/ha/resource.d/httpd", "/etc/init.d/httpd", "/etc/init.d/nginx"];
+        let exists = |p: &std::path::Path| files.iter().any(|f| std::path::Path::new(f) == p);
+        let s = ResourceSpec::from_haresources_with("IPaddr::192.168.0.150/24/eth0", &dirs, exists);
+        assert_eq!((s.class, s.status_by_output, s.params.len()), (AgentClass::Heartbeat, false, 1));
+        // In both: resource.d wins.
+        let s = ResourceSpec::from_haresources_with("httpd", &dirs, exists);
+        assert_eq!(s.class, AgentClass::Heartbeat);
+        let s = ResourceSpec::from_haresources_with("nginx", &dirs, exists);
+        assert_eq!((s.class, s.status_by_output, s.id.as_str(), s.agent_type.as_str()), (AgentClass::Lsb, true, "nginx", "nginx"));
+        let s = ResourceSpec::from_haresources_with("mysqld", &dirs, exists);
+        assert_eq!(s.class, AgentClass::Heartbeat);
     }
 
     #[test]

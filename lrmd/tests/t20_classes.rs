@@ -121,3 +121,36 @@ fn fence_agent_reads_name_value_lines_on_stdin() {
     c.register(ResourceSpec::new("fence2", AgentClass::Stonith, None, "fence_test").with_param("port", "node9")).unwrap();
     assert_eq!(op(&mut c, "fence2", "off", 0, 5_000).rc, rc::UNKNOWN_ERROR);
 }
+
+#[test]
+fn haresources_names_are_looked_up_in_resource_d_then_init_d() {
+    let d = Lrmd::start();
+    let dirs = lrmd::agent::AgentDirs { resource_d: d.resource_d(), init_d: d.init_d(), ..Default::default() };
+    // `svc` is only an init script; `both` is in both places (resource.d
+    // wins); `gone` is nowhere.
+    let state = d.root().join("svc.pid");
+    d.script(&d.init_d().join("svc"), &init_script(&state));
+    let from_rd = d.root().join("from-resource.d");
+    d.script(&d.resource_d().join("both"), &format!("#!/bin/sh\necho \"$@\" >> {}\necho running\n", from_rd.display()));
+    d.script(&d.init_d().join("both"), "#!/bin/sh\nexit 1\n");
+
+    let svc = ResourceSpec::from_haresources_in("svc", &dirs);
+    assert_eq!((svc.class, svc.status_by_output), (AgentClass::Lsb, true));
+    let both = ResourceSpec::from_haresources_in("both::arg1", &dirs);
+    assert_eq!(both.class, AgentClass::Heartbeat);
+    let gone = ResourceSpec::from_haresources_in("gone::x", &dirs);
+    assert_eq!(gone.class, AgentClass::Heartbeat);
+
+    let mut c = d.client();
+    for s in [svc, both, gone] {
+        c.register(s).unwrap();
+    }
+    assert_eq!(op(&mut c, "svc", "start", 0, 5_000).rc, rc::OK);
+    assert!(state.exists(), "the init.d script ran");
+    assert_eq!(op(&mut c, "svc", "monitor", 0, 5_000).rc, rc::OK, "v1 words: \"svc is running\"");
+    assert_eq!(op(&mut c, "both::arg1", "start", 0, 5_000).rc, rc::OK);
+    assert_eq!(std::fs::read_to_string(&from_rd).unwrap(), "arg1 start\n", "the resource.d script ran, with its argument");
+    let r = op(&mut c, "gone::x", "start", 0, 5_000);
+    assert_eq!(r.status, OpStatus::NotInstalled);
+    assert!(r.exit_reason.unwrap().ends_with("conf/resource.d/gone is not installed"));
+}
