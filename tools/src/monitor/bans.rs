@@ -125,3 +125,72 @@ fn resolve<'r>(snap: &'r Snapshot, rule: &'r Rule) -> Option<&'r Rule> {
         Some(id) => snap.cib.constraints.locations.iter().flat_map(|l| l.rules.iter()).find(|r| &r.id == id && r.id_ref.is_none()),
     }
 }
+
+/// What unpacking the `rsc_ticket` constraints does to the status when
+/// a ticket is revoked or on standby (Pacemaker applies the constraint at
+/// once then, and crm_mon unpacks constraints whenever it shows bans or
+/// tickets, i.e. also for XML): `loss-policy="fence"` marks the nodes
+/// the resource runs on unclean ("deadman ticket was lost"), `freeze`
+/// makes a running resource unmanaged and blocked. `stop` and `demote`
+/// only change scores, which status output does not show.
+pub fn apply_ticket_losses(snap: &mut Snapshot) {
+    use cib::model::constraints::LossPolicy;
+    let mut work: Vec<(pengine::RscId, Option<Role>, LossPolicy)> = Vec::new();
+    for t in &snap.cib.constraints.tickets {
+        let state = snap.cib.status.tickets.iter().find(|s| s.id == t.ticket);
+        if state.is_some_and(|s| s.granted) {
+            continue;
+        }
+        let policy = t.loss_policy.unwrap_or(LossPolicy::Stop);
+        let mut names: Vec<(&str, Option<Role>)> = t.rsc.iter().map(|r| (r.as_str(), t.rsc_role)).collect();
+        for set in &t.sets {
+            names.extend(set.resources.iter().map(|r| (r.as_str(), set.role.or(t.rsc_role))));
+        }
+        for (name, role) in names {
+            for rsc in expand(snap, name, 0).unwrap_or_default() {
+                if let Some(r) = snap.ws.find_resource(rsc) {
+                    work.push((r, role, policy));
+                }
+            }
+        }
+    }
+    for (rsc, role, policy) in work {
+        lose_ticket(snap, rsc, role, policy);
+    }
+}
+
+fn lose_ticket(snap: &mut Snapshot, rsc: pengine::RscId, role: Option<Role>, policy: cib::model::constraints::LossPolicy) {
+    use cib::model::constraints::LossPolicy;
+    let kids = snap.ws.rsc(rsc).children.clone();
+    if !kids.is_empty() {
+        for k in kids {
+            lose_ticket(snap, k, role, policy);
+        }
+        return;
+    }
+    let res = snap.ws.rsc(rsc);
+    if res.running_on.is_empty() {
+        return;
+    }
+    // "Started" (or no role) applies to every role.
+    let role_matches = match role {
+        None | Some(Role::Started) | Some(Role::Unknown) => true,
+        Some(r) => r == res.role,
+    };
+    if !role_matches {
+        return;
+    }
+    match policy {
+        LossPolicy::Fence => {
+            for n in res.running_on.clone() {
+                snap.ws.nodes[n.0].unclean = true;
+            }
+        }
+        LossPolicy::Freeze => {
+            let r = &mut snap.ws.resources[rsc.0];
+            r.flags.managed = false;
+            r.flags.blocked = true;
+        }
+        LossPolicy::Stop | LossPolicy::Demote => {}
+    }
+}

@@ -147,8 +147,21 @@ pub struct Frame {
 /// prints when it cannot look at the cluster).
 pub fn frame(source: &Source, args: &Args, format: Format, request: &str, now: i64) -> Frame {
     match source.snapshot(now) {
-        Ok(snap) => render(&snap, args, format, request),
+        Ok(mut snap) => {
+            prepare(&mut snap, args, format);
+            render(&snap, args, format, request)
+        }
         Err(e) => failure(&e, args, format, request),
+    }
+}
+
+/// Pacemaker unpacks the constraints only when a section needs them
+/// (bans, tickets; XML shows every section), and unpacking a revoked
+/// ticket's constraints marks nodes unclean or resources frozen.
+pub fn prepare(snap: &mut Snapshot, args: &Args, format: Format) {
+    let opts = args.options();
+    if !args.simple_status && (format == Format::Xml || opts.bans || opts.tickets) {
+        super::bans::apply_ticket_losses(snap);
     }
 }
 
@@ -269,7 +282,8 @@ fn console(source: &Source, args: &Args, format: Format, request: &str, interval
     let mut watch = None;
     loop {
         let shown = match source.snapshot(super::clock::now()) {
-            Ok(snap) => {
+            Ok(mut snap) => {
+                prepare(&mut snap, args, format);
                 let f = render(&snap, args, format, request);
                 format!("{}{}", f.stdout, f.stderr)
             }

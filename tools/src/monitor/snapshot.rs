@@ -34,6 +34,10 @@ pub struct Snapshot {
     /// Taken from the live cluster (not a file): the stack is then known
     /// to be ours even before the DC records it.
     pub live: bool,
+    /// (resource instances, disabled, blocked) as counted while
+    /// unpacking the status, before constraints are unpacked (a frozen
+    /// ticket's block does not count).
+    counts: (usize, usize, usize),
 }
 
 /// A resource's operation history on one node (`lrm_resource`).
@@ -94,7 +98,9 @@ impl Snapshot {
         let doc = Document::new(root);
         let cib = Cib::from_document(&doc).map_err(|e| LoadError::Model { path: origin.to_string(), message: e.to_string() })?;
         let ws = pengine::unpack(&cib, now);
-        Ok(Snapshot { root: doc.root, cib, ws, now, live: false })
+        let mut snap = Snapshot { root: doc.root, cib, ws, now, live: false, counts: (0, 0, 0) };
+        snap.counts = snap.count_resources();
+        Ok(snap)
     }
 
     /// The value of the first `nvpair` named `name` anywhere in the CIB
@@ -148,6 +154,10 @@ impl Snapshot {
     /// while unpacking (`pe__count_common`): every primitive that is not a
     /// stopped orphan.
     pub fn resource_counts(&self) -> (usize, usize, usize) {
+        self.counts
+    }
+
+    fn count_resources(&self) -> (usize, usize, usize) {
         let ws = &self.ws;
         let (mut n, mut disabled, mut blocked) = (0, 0, 0);
         for &top in &ws.top_level {
@@ -265,7 +275,14 @@ impl Snapshot {
                     })
                     .collect();
                 // GLib's stable merge sort by call id; pending (-1) last.
-                ops.sort_by_key(|op| (op.call_id < 0, op.call_id));
+                // Equal call ids (a recurring op and its last failure)
+                // go by last-rc-change (`sort_op_by_callid`).
+                ops.sort_by(|a, b| {
+                    (a.call_id < 0, a.call_id).cmp(&(b.call_id < 0, b.call_id)).then_with(|| match (a.last_rc_change, b.last_rc_change) {
+                        (Some(x), Some(y)) if a.call_id == b.call_id => x.cmp(&y),
+                        _ => std::cmp::Ordering::Equal,
+                    })
+                });
                 rscs.push(RscHistory { lrm_id: &lrm.id, rsc: self.ws.find_resource(&lrm.id), ops });
             }
             out.push((n, rscs));

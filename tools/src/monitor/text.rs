@@ -425,8 +425,8 @@ fn tickets(snap: &Snapshot) -> String {
         let state = if t.granted { "granted" } else { "revoked" };
         let standby = if t.standby { " [standby]" } else { "" };
         match t.last_granted {
-            Some(lg) => out.item(1, &format!("{}\t{state}{standby} last-granted=\"{}\"", t.id, ctime(lg))),
-            None => out.item(1, &format!("{}\t{state}{standby}", t.id)),
+            Some(lg) => out.item(1, &format!("{}: {state}{standby} last-granted=\"{}\"", t.id, ctime(lg))),
+            None => out.item(1, &format!("{}: {state}{standby}", t.id)),
         }
     }
     out.finish()

@@ -182,7 +182,9 @@ pub fn resource(ws: &WorkingSet, r: RscId) -> Option<Element> {
             // Unlike the text, the XML lists implicit resources too
             // (guest nodes' connections).
             let role = displayable_role(ws, r);
-            let mut e = Element::new("resource").with_attr("id", ws.printable_id(r)).with_attr("resource_agent", p.agent_spec()).with_attr("role", role.as_str());
+            // An operation in flight names the state (`Starting`...).
+            let state = crate::status::resources::pending_state(res.pending_task.as_deref()).unwrap_or(role.as_str());
+            let mut e = Element::new("resource").with_attr("id", ws.printable_id(r)).with_attr("resource_agent", p.agent_spec()).with_attr("role", state);
             if let Some(tr) = res.meta("target-role") {
                 e.set_attr("target_role", tr);
             }
@@ -193,14 +195,13 @@ pub fn resource(ws: &WorkingSet, r: RscId) -> Option<Element> {
             e.set_attr("failed", b(res.flags.failed));
             e.set_attr("failure_ignored", b(res.flags.failure_ignored));
             e.set_attr("nodes_running_on", res.running_on.len().to_string());
-            if let Some(t) = &res.pending_task {
-                e.set_attr("pending", t.as_str());
+            // Only a pending monitor is named (pending probes are not
+            // shown, other tasks are in the role).
+            if res.pending_task.as_deref() == Some("monitor") {
+                e.set_attr("pending", "Monitoring");
             }
             if let Some(l) = res.lock_node {
                 e.set_attr("locked_to", ws.node(l).uname.as_str());
-            }
-            if let Some(d) = &res.description {
-                e.set_attr("description", d.as_str());
             }
             for &n in &res.running_on {
                 let node = ws.node(n);
@@ -214,9 +215,7 @@ pub fn resource(ws: &WorkingSet, r: RscId) -> Option<Element> {
                 .with_attr("number_resources", res.children.len().to_string())
                 .with_attr("managed", b(res.flags.managed))
                 .with_attr("disabled", b(ws.is_disabled(r)));
-            if let Some(d) = &res.description {
-                e.set_attr("description", d.as_str());
-            }
+            // Pacemaker 2.1.5 does not show a group's description.
             for &c in &res.children {
                 if let Some(x) = resource(ws, c) {
                     e = e.with_child(x);
@@ -233,11 +232,11 @@ pub fn resource(ws: &WorkingSet, r: RscId) -> Option<Element> {
                 .with_attr("disabled", b(ws.is_disabled(r)))
                 .with_attr("failed", b(res.flags.failed))
                 .with_attr("failure_ignored", b(res.flags.failure_ignored));
-            if let Some(tr) = res.meta("target-role") {
+            // `configured_role_str`: the clone's own, else its first
+            // instance's (a target-role set on the primitive inside).
+            let first_child = res.children.first().and_then(|&c| ws.rsc(c).meta("target-role"));
+            if let Some(tr) = res.meta("target-role").or(first_child) {
                 e.set_attr("target_role", tr);
-            }
-            if let Some(d) = &res.description {
-                e.set_attr("description", d.as_str());
             }
             for &c in &res.children {
                 if let Some(x) = resource(ws, c) {
@@ -322,8 +321,9 @@ fn node_history(snap: &Snapshot) -> Option<Element> {
                 let mut o = Element::new("operation_history")
                     .with_attr("call", op.call_id.to_string())
                     .with_attr("task", display_task(op))
-                    .with_attr("rc", op.rc_code.to_string())
-                    .with_attr("rc_text", ocf_exit_text(op.rc_code));
+                    // Read with a minimum of 0: a pending op's -1 shows as 0.
+                    .with_attr("rc", op.rc_code.max(0).to_string())
+                    .with_attr("rc_text", ocf_exit_text(op.rc_code.max(0)));
                 if op.interval_ms != 0 {
                     o.set_attr("interval", format!("{}ms", op.interval_ms));
                 }

@@ -80,7 +80,8 @@ fn displayable_role(ws: &WorkingSet, r: RscId) -> Role {
     }
 }
 
-fn pending_state(task: Option<&str>) -> Option<&'static str> {
+/// The state shown for an operation in flight (`native_pending_state`).
+pub fn pending_state(task: Option<&str>) -> Option<&'static str> {
     Some(match task? {
         "start" => "Starting",
         "stop" => "Stopping",
