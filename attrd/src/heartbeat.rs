@@ -21,7 +21,7 @@ pub struct Link(mpsc::UnboundedSender<Message>);
 impl Link {
     /// Sends `req` to `node`'s attrd.
     pub fn send_to(&self, node: &str, req: &Request) -> bool {
-        let Some(msg) = req.to_message() else { return false };
+        let Some(msg) = crate::protocol::to_message(req) else { return false };
         let mut m = Message::new().with_str("t", "send");
         m.push("dest", Value::Str(node.to_string()));
         m.push("msg", Value::Struct(msg));
@@ -66,7 +66,7 @@ pub async fn connect(socket: &Path, patience: Duration, tx: mpsc::UnboundedSende
                         continue;
                     }
                     let Some(Value::Struct(inner)) = m.get("msg") else { continue };
-                    if let Some(req) = Request::from_message(inner) {
+                    if let Some(req) = crate::protocol::from_message(inner) {
                         let from = inner.get_str("src").unwrap_or_default().to_string();
                         if tx.send(Incoming::Request { from, req }).is_err() {
                             return;

@@ -147,6 +147,18 @@ pub fn execute(a: &Args, ctx: &Context) -> Outcome {
         utilization: a.utilization,
     };
 
+    // Transient attributes belong to attrd when it runs: it holds them and
+    // writes them into the CIB (docs/ATTRD.md); writing the status
+    // section behind its back would be undone by its next write.
+    if matches!(scope, Scope::Status) && !matches!(command, Command::Query) {
+        if let (Some(sock), Some(name)) = (super::attrd_ipc::live_socket(&ctx.source), &a.name) {
+            let uname = a.node.clone().or_else(|| ctx.local_node.clone());
+            if let Some(out) = via_attrd(&sock, uname, name, &command, &current, &target, a, o.clone()) {
+                return out;
+            }
+        }
+    }
+
     match command {
         Command::Query => {
             let found = find(&current, &target);
@@ -251,6 +263,33 @@ pub fn execute(a: &Args, ctx: &Context) -> Outcome {
             }
         }
     }
+}
+
+/// An update or delete of a transient attribute handed to attrd; `None`
+/// when attrd could not be reached (the caller edits the CIB itself).
+#[allow(clippy::too_many_arguments)]
+fn via_attrd(sock: &std::path::Path, node: Option<String>, name: &str, command: &Command, current: &cib::Element, target: &Target, a: &Args, mut o: Outcome) -> Option<Outcome> {
+    use super::attrd_ipc::{call, Reply, Request};
+    let req = match command {
+        Command::Update(v) => Request::Update { node, name: name.to_string(), value: v.clone(), dampen_ms: None },
+        Command::Delete => Request::Delete { node, name: name.to_string(), dampen_ms: None },
+        Command::Query => return None,
+    };
+    match call(sock, &req, crate::cib_live::DEFAULT_TIMEOUT).ok()? {
+        Reply::Ok(_) | Reply::NoSuch => {}
+        Reply::Error(why) => {
+            o.err(&format!("crm_attribute: Error performing operation: {why}\n"));
+            return Some(o.exit(ExitCode::Error));
+        }
+    }
+    if matches!(command, Command::Delete) && !a.quiet {
+        // The line the CIB path prints, for the nvpair attrd will remove.
+        if let Some(f) = find(current, target).first() {
+            let set = a.set_name.as_ref().map(|s| format!(" set={s}")).unwrap_or_default();
+            o.out(&format!("Deleted status attribute: id={}{set} name={name}\n", f.id));
+        }
+    }
+    Some(o.exit(ExitCode::Ok))
 }
 
 fn print_value(o: &mut Outcome, a: &Args, scope: Scope, name: &str, value: &str) {

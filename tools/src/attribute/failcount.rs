@@ -354,6 +354,16 @@ fn cleanup(ctx: &Context, node: &str, rsc: &str, op: Option<&str>, interval: u64
             return o.exit(code);
         }
     };
+    // With attrd running, the fail counts are its to forget first (it
+    // would write them back otherwise); the history is edited below.
+    if let Some(sock) = super::attrd_ipc::live_socket(&ctx.source) {
+        if let Ok(cib) = file.load() {
+            for name in failure_attributes(&cib, node, rsc, op, interval) {
+                let req = super::attrd_ipc::Request::Delete { node: Some(node.to_string()), name, dampen_ms: None };
+                let _ = super::attrd_ipc::call(&sock, &req, crate::cib_live::DEFAULT_TIMEOUT);
+            }
+        }
+    }
     let result = file.edit(|cib| {
         let Some(id) = node_id(cib, node) else { return Err(format!("crm_resource: Node '{node}' not found\n")) };
         if !resource_exists(cib, rsc) {
@@ -381,6 +391,24 @@ fn cleanup(ctx: &Context, node: &str, rsc: &str, op: Option<&str>, interval: u64
             o.exit(code)
         }
     }
+}
+
+/// The fail-count / last-failure attribute names of `rsc` recorded for
+/// `node` in the status section (what a cleanup removes).
+fn failure_attributes(cib: &Element, node: &str, rsc: &str, op: Option<&str>, interval: u64) -> Vec<String> {
+    let ids = resource_ids(cib, rsc);
+    let Some(status) = cib.child("status") else { return Vec::new() };
+    let mut names: Vec<String> = status
+        .children_named("node_state")
+        .filter(|s| s.attr("uname") == Some(node))
+        .flat_map(|s| s.descendants())
+        .filter(|e| e.name == "nvpair")
+        .filter_map(|p| p.attr("name"))
+        .filter(|n| ids.iter().any(|id| attr_matches(n, id, op, interval)))
+        .map(str::to_string)
+        .collect();
+    names.dedup();
+    names
 }
 
 /// Sets `fail-count-RSC` directly (used by `-v N`).

@@ -18,6 +18,7 @@
 //! `cib-bootstrap-options`, `<section>-options`...), with the id
 //! `<set>-<name>` where `:` and `#` become `.`.
 
+pub mod attrd_ipc;
 pub mod cli;
 pub mod failcount;
 pub mod standby;
