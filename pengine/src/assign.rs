@@ -43,14 +43,20 @@ impl Scheduler<'_> {
         match self.ws.rsc(r).variant {
             Variant::Primitive(_) => self.primitive_assign(r, prefer),
             Variant::Group => self.group_assign(r, prefer),
-            Variant::Clone(_) | Variant::Bundle => {
-                // Clones are tier T3: their instances are assigned as
-                // independent primitives for now.
+            Variant::Clone(_) => {
+                self.clone_assign(r);
+                None
+            }
+            Variant::Bundle => {
+                // Bundles (tier T5d): their children as independent
+                // primitives.
                 if !self.assign[r.0].provisional || self.assign[r.0].allocating {
                     return None;
                 }
                 self.assign[r.0].allocating = true;
-                self.assign_instances(r);
+                for c in self.ws.rsc(r).children.clone() {
+                    self.assign(c, None);
+                }
                 self.assign[r.0].allocating = false;
                 self.assign[r.0].provisional = false;
                 None
@@ -58,71 +64,7 @@ impl Scheduler<'_> {
         }
     }
 
-    /// A simplified `pcmk__assign_instances`: instances keep the node
-    /// they run on when it can take them, then the rest are placed in
-    /// order; a node holding `clone-node-max` instances takes no more, and
-    /// at most `clone-max` instances run.
-    fn assign_instances(&mut self, clone: RscId) {
-        let Some(info) = self.ws.rsc(clone).clone_info().cloned() else {
-            for c in self.ws.rsc(clone).children.clone() {
-                self.assign(c, None);
-            }
-            return;
-        };
-        let instances = self.ws.rsc(clone).children.clone();
-        let node_max = info.clone_node_max.max(1);
-        let mut per_node = vec![0u32; self.ws.nodes.len()];
-        let mut assigned = 0u32;
-        let full = |per_node: &Vec<u32>, n: NodeId| per_node[n.0] >= node_max;
-        // Instances already active where they may stay.
-        for &i in &instances {
-            if assigned >= info.clone_max {
-                break;
-            }
-            let Some(cur) = self.ws.rsc(i).running_on.first().copied() else { continue };
-            let ok = self.node_available(cur, None) && self.ws.rsc(i).allowed_nodes.get(&cur).is_some_and(|s| s.value() >= 0) && !full(&per_node, cur);
-            if !ok || !matches!(self.ws.rsc(i).variant, Variant::Primitive(_)) {
-                continue;
-            }
-            if let Some(n) = self.assign(i, Some(cur)) {
-                per_node[n.0] += 1;
-                assigned += 1;
-            }
-        }
-        for &i in &instances {
-            if !self.assign[i.0].provisional {
-                continue;
-            }
-            if assigned >= info.clone_max {
-                self.ban_everywhere(i);
-                self.note(|s| format!("clone-max of {} reached", s.ws.rsc(clone).id));
-                self.assign(i, None);
-                continue;
-            }
-            for n in 0..self.ws.nodes.len() {
-                if full(&per_node, NodeId(n)) {
-                    for r in self.ws.subtree(i) {
-                        self.ws.resources[r.0].allowed_nodes.insert(NodeId(n), Score::MINUS_INFINITY);
-                    }
-                }
-            }
-            self.note(|s| format!("clone-node-max of {} reached", s.ws.rsc(clone).id));
-            if let Some(n) = self.assign(i, None) {
-                per_node[n.0] += 1;
-                assigned += 1;
-            }
-        }
-    }
-
-    fn ban_everywhere(&mut self, r: RscId) {
-        for x in self.ws.subtree(r) {
-            for n in 0..self.ws.nodes.len() {
-                self.ws.resources[x.0].allowed_nodes.insert(NodeId(n), Score::MINUS_INFINITY);
-            }
-        }
-    }
-
-    fn show_scores(&mut self, function: &'static str, r: RscId) {
+    pub(crate) fn show_scores(&mut self, function: &'static str, r: RscId) {
         let res = self.ws.rsc(r);
         if res.flags.orphan {
             // Pacemaker does not show orphans' scores.

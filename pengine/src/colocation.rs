@@ -188,6 +188,21 @@ impl Scheduler<'_> {
         self.assign[primary.0].with_this.insert(pos, idx);
     }
 
+    /// Adds an existing colocation to a resource's "this with" list, in
+    /// order (`pcmk__add_this_with`: clone instances take their clone's).
+    pub(crate) fn add_this_with(&mut self, rsc: RscId, c: usize) {
+        let list = self.assign[rsc.0].this_with.clone();
+        let pos = self.sorted_position(&list, c, true);
+        self.assign[rsc.0].this_with.insert(pos, c);
+    }
+
+    /// Adds an existing colocation to a resource's "with this" list.
+    pub(crate) fn add_with_this(&mut self, rsc: RscId, c: usize) {
+        let list = self.assign[rsc.0].with_this.clone();
+        let pos = self.sorted_position(&list, c, false);
+        self.assign[rsc.0].with_this.insert(pos, c);
+    }
+
     /// Where `g_list_insert_sorted` puts a new colocation: before the
     /// first one that does not sort before it.
     fn sorted_position(&self, list: &[usize], new: usize, by_primary: bool) -> usize {

@@ -105,7 +105,23 @@ impl Schedule {
         } else {
             ActionKind::CrmEvent
         };
-        let mut h = ActionHeader::new(kind, self.graph_id(a), &act.task, &self.action_key(a));
+        let key = self.action_key(a);
+        // An instance known to the history under another name (an
+        // anonymous clone's `rsc:N` as recorded) is acted on under that
+        // name; the instance's own key becomes the internal one.
+        let history_name = act.rsc.filter(|_| !act.pseudo).and_then(|r| {
+            let res = self.ws.rsc(r);
+            res.clone_name.as_deref().filter(|c| *c != res.id && *c != res.xml_id && self.ws.rsc(self.ws.top(r)).clone_info().is_some())
+        });
+        let mut h = match history_name {
+            Some(name) => {
+                let task = act.cancel_task.as_deref().unwrap_or(&act.task);
+                let mut h = ActionHeader::new(kind, self.graph_id(a), &act.task, &format!("{name}_{task}_{}", act.interval_ms));
+                h.internal_operation_key = Some(key);
+                h
+            }
+            None => ActionHeader::new(kind, self.graph_id(a), &act.task, &key),
+        };
         if !act.pseudo {
             if let Some(n) = act.node {
                 h.on_node = Some(self.ws.node(n).uname.clone());
@@ -128,7 +144,10 @@ impl Schedule {
                 ga.resource = (!act.pseudo).then(|| GraphResource {
                     element: "primitive".into(),
                     id: if res.flags.unique || res.parent.is_none_or(|p| self.ws.rsc(p).clone_info().is_none()) { res.id.clone() } else { res.xml_id.clone() },
-                    long_id: (res.id != res.xml_id && !res.flags.unique).then(|| res.id.clone()),
+                    long_id: (res.id != res.xml_id && !res.flags.unique).then(|| match &res.clone_name {
+                        Some(c) if *c != res.xml_id => c.clone(),
+                        _ => res.id.clone(),
+                    }),
                     class: Some(p.class.as_str().to_string()),
                     provider: p.provider.clone(),
                     agent: Some(p.agent.clone()),

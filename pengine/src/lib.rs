@@ -34,6 +34,7 @@
 
 pub mod actions;
 pub mod assign;
+pub mod clone;
 pub mod colocation;
 pub mod config_changes;
 pub mod dot;

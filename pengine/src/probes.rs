@@ -55,6 +55,14 @@ impl Scheduler<'_> {
     }
 
     fn probe_on_node(&mut self, r: RscId, node: NodeId) {
+        if let Variant::Clone(_) = self.ws.rsc(r).variant {
+            // Pacemaker's `clone_create_probe` puts the instances back in
+            // number order (assignment sorted them), and later stages see
+            // that order.
+            let mut kids = self.ws.rsc(r).children.clone();
+            kids.sort_by_key(|k| crate::clone::instance_number(&self.ws.rsc(*k).id));
+            self.ws.resources[r.0].children = kids;
+        }
         let res = self.ws.rsc(r);
         if let Variant::Clone(_) = res.variant {
             if !res.flags.unique {

@@ -107,7 +107,13 @@ fn build(ws: &mut WorkingSet, cib: &Cib, r: &CibResource, parent: Option<RscId>,
         Some(n) => format!("{}:{}", cfg.id, n),
         None => cfg.id.to_string(),
     };
-    let meta = gather_meta(ws, cib, &cfg, parent, instance);
+    let mut meta = gather_meta(ws, cib, &cfg, parent, instance);
+    if matches!(r, CibResource::Clone(_)) && !meta.contains_key("resource-stickiness") && !ws.options.all.contains_key("default-resource-stickiness") {
+        // Clones are sticky by default (Pacemaker's `clone_unpack`); the
+        // instances inherit it. Heartbeat's cluster-wide default still
+        // wins where it is set.
+        meta.insert("resource-stickiness".to_string(), "1".to_string());
+    }
     let variant = match r {
         CibResource::Primitive(p) => Variant::Primitive(PrimitiveInfo {
             class: p.class.clone(),
