@@ -332,6 +332,20 @@ pub fn rejected_listing(rejected: &Element) -> String {
     output::numbered(&rejected.to_xml())
 }
 
+/// Reads an XML file named on a command line (`crm_simulate -x`,
+/// `crm_verify -x`): plain text, or bzip2-compressed as the policy engine
+/// saves its inputs (`pe-input-N.bz2`). Compression is recognised by the
+/// bzip2 magic (`BZh`) rather than the name, so a renamed input still reads.
+pub fn read_xml_input(path: impl AsRef<std::path::Path>) -> std::io::Result<String> {
+    let bytes = std::fs::read(path)?;
+    if !bytes.starts_with(b"BZh") {
+        return String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut bzip2::read::BzDecoder::new(&bytes[..]), &mut text)?;
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,18 +373,4 @@ mod tests {
         let rejected = finish(&cur, next, &|_| false).unwrap_err();
         assert_eq!(rejected.attr("epoch"), Some("6"));
     }
-}
-
-/// Reads an XML file named on a command line (`crm_simulate -x`,
-/// `crm_verify -x`): plain text, or bzip2-compressed as the policy engine
-/// saves its inputs (`pe-input-N.bz2`). Compression is recognised by the
-/// bzip2 magic (`BZh`) rather than the name, so a renamed input still reads.
-pub fn read_xml_input(path: impl AsRef<std::path::Path>) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
-    if !bytes.starts_with(b"BZh") {
-        return String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e));
-    }
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut bzip2::read::BzDecoder::new(&bytes[..]), &mut text)?;
-    Ok(text)
 }
