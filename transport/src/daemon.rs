@@ -95,6 +95,18 @@ pub enum Ending {
     Reboot(String),
 }
 
+/// Client messages in flight beyond the slowest peer's acknowledgement
+/// (below the 500-message history, leaving room for keepalives).
+pub const SEND_WINDOW: u64 = 300;
+
+/// Client requests are not read while this many messages (or fragments)
+/// wait for the send window: the clients block, as Heartbeat pauses its
+/// clients when its history fills.
+pub const BACKLOG_LIMIT: usize = 2_000;
+
+/// Largest UDP payload.
+const MAX_DATAGRAM: usize = 65_507;
+
 /// How long a child is given to stop before SIGKILL.
 pub const CHILD_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -122,9 +134,17 @@ pub fn engine_config(setup: &Setup) -> Config {
         initdead_ms: setup.hacf.initdead_ms,
         // Heartbeat keeps its last 500 messages for retransmission.
         window: 500,
-        max_rexmit_requests: 3,
+        max_rexmit_requests: (20 * setup.hacf.deadtime_ms / setup.hacf.keepalive_ms.max(1)).max(3) as u32,
         ping_nodes: ping_nodes(&setup.hacf),
         deadping_ms: setup.hacf.deadping_ms,
+        // Re-ask for a gap twice a keepalive; give it up only after about
+        // ten deadtimes of asking (a live sender holds everything a live
+        // receiver has not acknowledged, so asking long is cheap; a dead
+        // one resets the gap anyway).
+        rexmit_interval_ms: (setup.hacf.keepalive_ms / 2).max(10),
+        send_window: SEND_WINDOW,
+        compression: crate::compress::Algorithm::from_name(&setup.hacf.compression).ok(),
+        compression_threshold: setup.hacf.compression_threshold_kb as usize * 1024,
     }
 }
 
@@ -276,7 +296,7 @@ pub async fn run(
                 d.expire_pending();
             }
             Some((i, bytes)) = udp_rx.recv() => d.packet(i, bytes).await,
-            Some(ev) = client_rx.recv() => d.client_event(ev).await,
+            Some(ev) = client_rx.recv(), if d.engine.backlog() < BACKLOG_LIMIT => d.client_event(ev).await,
             Some(host) = ping_rx.recv() => {
                 let cmds = d.engine.handle(Input::PingReply { host }, now(d.start));
                 d.execute(cmds).await;
@@ -425,13 +445,30 @@ impl Daemon {
     }
 
     async fn send(&mut self, m: &Message) {
-        let bytes = match m.sign(&self.setup.keys) {
+        let mut bytes = match m.sign(&self.setup.keys) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("cannot sign message: {e}");
                 return;
             }
         };
+        // Heartbeat's compression past compression_threshold (whole
+        // message inside `_compressed_payload`).
+        let threshold = self.setup.hacf.compression_threshold_kb as usize * 1024;
+        if bytes.len() > threshold {
+            if let Ok(algo) = crate::compress::Algorithm::from_name(&self.setup.hacf.compression) {
+                match crate::compress::wrap(m, algo).and_then(|w| w.sign(&self.setup.keys)) {
+                    Ok(c) if c.len() < bytes.len() => bytes = c,
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!("cannot compress message: {e}"),
+                }
+            }
+        }
+        if bytes.len() > MAX_DATAGRAM {
+            self.send_errors += 1;
+            tracing::error!("message of {} bytes does not fit a datagram; not sent", bytes.len());
+            return;
+        }
         for l in &self.links {
             for dest in &l.destinations {
                 if let Err(e) = l.socket.send_to(&bytes, dest).await {
@@ -643,6 +680,10 @@ impl Daemon {
                     ("lost", e.lost),
                     ("rexmit_requests", e.rexmit_requests),
                     ("retransmitted", e.retransmitted),
+                    ("fragmented", e.fragmented),
+                    ("reassembled", e.reassembled),
+                    ("frag_dropped", e.frag_dropped),
+                    ("backlog", self.engine.backlog() as u64),
                     ("send_errors", self.send_errors),
                     ("push_dropped", self.push_dropped),
                 ] {

@@ -27,6 +27,8 @@
 //! - [`fuzzing`]: the properties the fuzz target checks.
 //! - [`sequence`]: per-sender sequence numbers, replay rejection, gaps.
 //! - [`engine`]: the core without I/O: liveness, links, retransmission.
+//! - [`compress`]: Heartbeat's message compression (`_compressed_payload`).
+//! - [`fragment`]: messages larger than a datagram, split and reassembled.
 //! - [`ping`]: ICMP echo for `ping` / `ping_group` pseudo-nodes.
 //! - [`media`]: ucast/bcast/mcast sockets (socket2) and receive checks.
 //! - [`api`]: the local client API (framing, requests, a sync client).
@@ -39,9 +41,11 @@ pub mod api;
 pub mod api_async;
 pub mod authkeys;
 pub mod children;
+pub mod compress;
 pub mod daemon;
 pub mod diag;
 pub mod engine;
+pub mod fragment;
 pub mod fuzzing;
 pub mod hacf;
 pub mod haresources;

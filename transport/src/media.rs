@@ -202,6 +202,17 @@ impl RecvCounters {
         }
         let mut m = packet.message;
         m.remove(wire::AUTH_FIELD);
+        // Heartbeat's compressed form: authenticated as the wrapper, the
+        // message itself is inside.
+        if crate::compress::is_compressed(&m) {
+            return match crate::compress::unwrap(&m, crate::compress::MAX_UNCOMPRESSED) {
+                Ok(inner) => Ok(inner),
+                Err(_) => {
+                    self.malformed += 1;
+                    Err(Drop::Malformed)
+                }
+            };
+        }
         Ok(m)
     }
 }
@@ -213,6 +224,21 @@ mod tests {
 
     fn keys(secret: &[u8]) -> Authkeys {
         Authkeys::single(1, Key::new(Method::Sha1, secret))
+    }
+
+    #[test]
+    fn compressed_packets_are_unwrapped_after_authentication() {
+        let k = keys(b"SomeKnownSecret");
+        let m = Message::new().with_str("t", "big").with_str("src", "n2").with_str("x", &"y".repeat(5000));
+        let w = crate::compress::wrap(&m, crate::compress::Algorithm::Zlib).unwrap();
+        let mut c = RecvCounters::default();
+        assert_eq!(c.accept(&w.sign(&k).unwrap(), &k), Ok(m));
+        let bad = Message::new()
+            .with(crate::compress::COMPRESSED_FIELD, crate::wire::Value::Binary(b"junk".to_vec()))
+            .with_str(crate::compress::COMPRESS_NAME, "zlib");
+        assert_eq!(c.accept(&bad.sign(&k).unwrap(), &k), Err(Drop::Malformed));
+        assert_eq!(c.accept(&w.sign(&keys(b"other")).unwrap(), &k), Err(Drop::Unauthenticated));
+        assert_eq!((c.received, c.malformed, c.rejected), (3, 1, 1));
     }
 
     #[test]

@@ -116,6 +116,22 @@ impl RecvWindow {
         Some(Gap { first: self.delivered + 1, last: next - 1 })
     }
 
+    /// Every missing run before the last held message, at most `max`.
+    pub fn gaps(&self, max: usize) -> Vec<Gap> {
+        let mut out = Vec::new();
+        let mut expect = self.delivered + 1;
+        for &s in self.held.keys() {
+            if out.len() == max {
+                break;
+            }
+            if s > expect {
+                out.push(Gap { first: expect, last: s - 1 });
+            }
+            expect = s + 1;
+        }
+        out
+    }
+
     /// Gives up the first gap: returns `(delivered_before, next_held,
     /// count)` for the "lost packet(s)" warning and the messages now in
     /// order.
@@ -185,6 +201,17 @@ mod tests {
         assert_eq!(w.arrive(5, 8, "eth1", m(8)), Arrival::Replay);
         assert_eq!(w.arrive(5, 8, "eth0", m(8)), Arrival::Replay);
         assert_eq!(w.arrive(4, 100, "eth0", m(100)), Arrival::OldGeneration);
+    }
+
+    #[test]
+    fn every_missing_run_is_listed() {
+        let mut w = RecvWindow::new(100);
+        for s in [1, 4, 5, 9, 12] {
+            w.arrive(1, s, "l", m(s));
+        }
+        assert_eq!(w.gaps(10), [Gap { first: 2, last: 3 }, Gap { first: 6, last: 8 }, Gap { first: 10, last: 11 }]);
+        assert_eq!(w.gaps(1), [Gap { first: 2, last: 3 }]);
+        assert_eq!(w.gap(), Some(Gap { first: 2, last: 3 }));
     }
 
     #[test]
