@@ -70,6 +70,9 @@ pub enum Event {
     Stop,
     /// An unrecoverable local failure (lost the CIB or lrmd connection).
     Error,
+    /// The crmd of `node` went silent while its node stays a member (the
+    /// shell's keepalive noticed): if it is our DC, look for a new one.
+    PeerLost { node: String },
 }
 
 /// The controller's timers.
@@ -257,6 +260,12 @@ impl Controller {
             Event::Shutdown => self.raise(Input::Shutdown, Data::None),
             Event::Stop => self.raise(Input::Stop, Data::None),
             Event::Error => self.raise(Input::Error, Data::None),
+            Event::PeerLost { node } => {
+                if matches!(self.state, State::Pending | State::NotDc) && self.dc.as_deref() == Some(node.as_str()) {
+                    self.dc = None;
+                    self.raise(Input::Election, Data::None);
+                }
+            }
         }
         self.run(now);
         std::mem::take(&mut self.out)

@@ -12,6 +12,7 @@
 //! | `lrm_op` | `transition`, `action_id`, `transition_key`, binary `data` = a one-synapse `<transition_graph>` | DC to node: run this action |
 //! | `lrm_result` | `transition`, `action_id`, `rc`, `op_status` | node to DC: the result of an action that leaves no `lrm_rsc_op` (cancel) or whose record could not be written |
 //! | `shutdown` | | DC to node: your resources are stopped, exit (`do_shutdown`) |
+//! | `alive` | | DC to all, every second: its crmd runs (followers elect a new DC when it goes silent while its node stays) |
 //!
 //! Heartbeat adds `src` (the sender's node name). Numbers are decimal.
 
@@ -34,6 +35,8 @@ pub enum Wire {
     LrmResult { transition: u64, action_id: i32, rc: i32, op_status: i32 },
     /// DC to node: `do_shutdown`.
     Shutdown,
+    /// DC to all: keepalive.
+    Alive,
 }
 
 fn num<T: std::str::FromStr>(m: &HbMessage, k: &str) -> Option<T> {
@@ -82,6 +85,7 @@ pub fn encode(w: &Wire) -> HbMessage {
             .with_str("rc", &rc.to_string())
             .with_str("op_status", &op_status.to_string()),
         Wire::Shutdown => m.with_str("crmd_op", "shutdown"),
+        Wire::Alive => m.with_str("crmd_op", "alive"),
     }
 }
 
@@ -126,6 +130,7 @@ pub fn decode(m: &HbMessage) -> Option<Wire> {
             })
         }
         "shutdown" => return Some(Wire::Shutdown),
+        "alive" => return Some(Wire::Alive),
         _ => return None,
     };
     Some(Wire::Controller(msg))
@@ -147,6 +152,7 @@ mod tests {
             Wire::LrmOp { transition: 4, action_id: 9, key: "9:4:0:u".into(), graph_xml: "<transition_graph/>".into() },
             Wire::LrmResult { transition: 4, action_id: 9, rc: 7, op_status: 0 },
             Wire::Shutdown,
+            Wire::Alive,
         ];
         for w in all {
             let m = encode(&w);

@@ -41,6 +41,9 @@ struct Args {
     /// How long the DC waits for join answers, in ms.
     #[arg(long, default_value_t = 5000)]
     join_timeout_ms: u64,
+    /// How long followers wait for the DC's keepalive before electing a new DC, in ms.
+    #[arg(long, default_value_t = 4000)]
+    dc_silence_ms: u64,
 }
 
 fn main() {
@@ -100,6 +103,8 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
         ccm_socket: env.socket(Daemon::Ccm),
         lrmd_socket: env.socket(Daemon::Lrmd),
         wait,
+        keepalive: Duration::from_secs(1),
+        dc_silence: Duration::from_millis(args.dc_silence_ms),
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let result = rt.block_on(async move {

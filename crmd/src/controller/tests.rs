@@ -214,6 +214,12 @@ fn a_younger_node_loses_to_the_dcs_offer_then_joins() {
             to("n1", Message::JoinConfirm { join_id: 4 }),
         ]
     );
+    // The DC's crmd goes silent while its node stays: a new election.
+    let mut lost = c.clone();
+    assert_eq!(lost.handle(Event::PeerLost { node: "n3".into() }, secs(35)), vec![], "not our DC");
+    let cmds = lost.handle(Event::PeerLost { node: "n1".into() }, secs(35));
+    assert_eq!(cmds[0], sc(S::NotDc, S::Election, I::Election));
+    assert_eq!(lost.dc(), None);
     // The DC leaves: we are alone and elect ourselves.
     let mut alone = c.clone();
     let cmds = alone.handle(Event::Membership(view(6, &["n2"])), secs(40));

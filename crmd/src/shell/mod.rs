@@ -52,6 +52,11 @@ pub struct Setup {
     pub lrmd_socket: PathBuf,
     /// How long to wait for cib/ccm/lrmd sockets at start.
     pub wait: Duration,
+    /// The DC's keepalive period (`alive` messages).
+    pub keepalive: Duration,
+    /// A follower that hears nothing from its DC's crmd for this long
+    /// (while the DC's node stays a member) elects a new DC.
+    pub dc_silence: Duration,
 }
 
 /// Epoch seconds (for `last-failure`, `shutdown` and the scheduler's now).
@@ -92,6 +97,12 @@ pub(crate) struct Shell {
     ops: HashMap<u32, lrm_ops::PendingOp>,
     /// The node ids the CIB's `<node>` entries give (uname -> id).
     node_ids: BTreeMap<String, String>,
+    /// When each peer's crmd was last heard from.
+    heard: HashMap<String, Instant>,
+    /// The next keepalive tick.
+    tick_at: Instant,
+    keepalive: Duration,
+    dc_silence: Duration,
     /// SIGTERM seen: a second one exits at once.
     shutting_down: bool,
     exit: bool,
@@ -120,6 +131,10 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
         te: te::Engine::new(),
         ops: HashMap::new(),
         node_ids: BTreeMap::new(),
+        heard: HashMap::new(),
+        tick_at: start + setup.keepalive,
+        keepalive: setup.keepalive,
+        dc_silence: setup.dc_silence,
         shutting_down: false,
         exit: false,
     };
@@ -203,7 +218,7 @@ impl Shell {
         let far = Instant::now() + Duration::from_secs(3600);
         let timer = self.timers.values().min().copied().unwrap_or(far);
         let te = self.te.next_deadline().map(|ms| self.start + Duration::from_millis(ms)).unwrap_or(far);
-        timer.min(te)
+        timer.min(te).min(self.tick_at)
     }
 
     async fn on_wakeup(&mut self) -> anyhow::Result<()> {
@@ -215,6 +230,28 @@ impl Shell {
         }
         let now_ms = self.now_ms();
         self.te.expire(now_ms);
+        if self.tick_at <= now {
+            self.tick_at = now + self.keepalive;
+            self.keepalive_tick(now).await?;
+        }
+        Ok(())
+    }
+
+    /// The DC says it is alive; a follower checks that its DC does.
+    async fn keepalive_tick(&mut self, now: Instant) -> anyhow::Result<()> {
+        if self.ctl.state().is_dc() {
+            return self.send_wire(None, &Wire::Alive).await;
+        }
+        let Some(dc) = self.ctl.dc().map(str::to_string) else { return Ok(()) };
+        if dc == self.me || !matches!(self.ctl.state(), crate::State::NotDc | crate::State::Pending) {
+            return Ok(());
+        }
+        let last = *self.heard.entry(dc.clone()).or_insert(now);
+        if now.duration_since(last) >= self.dc_silence {
+            tracing::warn!("crmd: the DC's crmd ({dc}) has been silent for {:?}: electing a new DC", now.duration_since(last));
+            self.heard.remove(&dc);
+            self.events.push_back((Event::PeerLost { node: dc }, C_TIMER));
+        }
         Ok(())
     }
 
@@ -243,7 +280,11 @@ impl Shell {
         if from == self.me {
             return Ok(());
         }
-        match wire::decode(inner) {
+        let decoded = wire::decode(inner);
+        if decoded.is_some() {
+            self.heard.insert(from.clone(), Instant::now());
+        }
+        match decoded {
             Some(Wire::Controller(msg)) => self.events.push_back((Event::Message { from, msg }, C_MSG)),
             Some(Wire::LrmOp { transition, action_id, key, graph_xml }) => {
                 self.on_lrm_op(&from, transition, action_id, &key, &graph_xml).await?
@@ -251,6 +292,7 @@ impl Shell {
             Some(Wire::LrmResult { transition, action_id, rc, op_status }) => {
                 self.te.remote_result(transition, action_id, rc, op_status)
             }
+            Some(Wire::Alive) => {}
             Some(Wire::Shutdown) => {
                 tracing::info!("crmd: the DC ({from}) allows our shutdown");
                 self.events.push_back((Event::Stop, C_MSG));
@@ -392,6 +434,7 @@ impl Shell {
                 tracing::info!("crmd: {node} is the DC (quorum: {quorum})");
                 let a = self.cib.modify(None, status::dc_attrs(&id, quorum)).await?;
                 log_refusal("dc-uuid", &a);
+                self.mark_absent_nodes().await?;
             }
             StatusUpdate::Join { node, phase } => {
                 let id = self.ensure_node_entry(&node).await?;
@@ -410,19 +453,44 @@ impl Shell {
                     tracing::info!("crmd: join complete for {node}");
                 }
             }
-            StatusUpdate::Left { node } => {
-                let id = self.node_id(&node);
-                tracing::info!("crmd: {node} left the membership: its resources are stopped, its attributes cleared");
-                let a = self.cib.modify(Some("status"), status::left_state(&id, &node)).await?;
-                log_refusal("node_state", &a);
-                // Without fencing a lost node is taken as stopped (as
-                // Pacemaker does with stonith-enabled=false); its fail
-                // counts go with it (seed 002: a restart clears them).
-                for x in [status::lrm_xpath(&id), status::transient_xpath(&id)] {
-                    let a = self.cib.delete_xpath(&x).await?;
-                    log_refusal("wipe", &a);
-                }
-            }
+            StatusUpdate::Left { node } => self.write_left(&node).await?,
+        }
+        Ok(())
+    }
+
+    /// A new DC: nodes the status says are up but that are not in the
+    /// view left while no DC was watching (often with the old DC).
+    async fn mark_absent_nodes(&mut self) -> anyhow::Result<()> {
+        let members = self.ctl.view().map(|v| v.members.clone()).unwrap_or_default();
+        let cib = self.cib.query().await?;
+        let absent: Vec<String> = cib
+            .child("status")
+            .map(|s| {
+                s.children_named("node_state")
+                    .filter(|n| n.attr("in_ccm") != Some("false") || n.child("lrm").is_some())
+                    .filter_map(|n| n.attr("uname"))
+                    .filter(|u| !members.contains(*u))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for node in absent {
+            self.write_left(&node).await?;
+        }
+        Ok(())
+    }
+
+    async fn write_left(&mut self, node: &str) -> anyhow::Result<()> {
+        let id = self.node_id(node);
+        tracing::info!("crmd: {node} is not a member: its resources are stopped, its attributes cleared");
+        let a = self.cib.modify(Some("status"), status::left_state(&id, node)).await?;
+        log_refusal("node_state", &a);
+        // Without fencing a lost node is taken as stopped (as Pacemaker
+        // does with stonith-enabled=false); its fail counts go with it
+        // (seed 002: a restart clears them).
+        for x in [status::lrm_xpath(&id), status::transient_xpath(&id)] {
+            let a = self.cib.delete_xpath(&x).await?;
+            log_refusal("wipe", &a);
         }
         Ok(())
     }
