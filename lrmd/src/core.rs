@@ -24,11 +24,11 @@
 //! - the history keeps the latest record per operation key, with
 //!   `last-rc-change` carried over while the rc stays the same.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use cib::op_digest::AgentInfo;
 
-use crate::digest::{self, AgentKey};
+use crate::digest::{self, AgentKey, RecordDigests};
 use crate::error::LrmdError;
 use crate::op::{operation_key, OpRecord, OpRequest, OpResult, OpStatus};
 use crate::resource::ResourceSpec;
@@ -82,6 +82,10 @@ struct Recurring {
     next_due_ms: Option<u64>,
     /// (rc, status) last reported, so unchanged results are not repeated.
     last_notified: Option<(i32, OpStatus)>,
+    /// The digests of its records, computed once: the parameters of a
+    /// recurring op do not change between runs. The flag says whether the
+    /// agent's meta-data was known (then the lists are included).
+    digests: Option<(bool, RecordDigests)>,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +110,12 @@ pub struct Core {
     /// Killed runs of unregistered resources, by resource id: a new
     /// registration of the id must not run anything before they end.
     dying: BTreeMap<String, Running>,
+    /// Recurring operations waiting for their next run, by due time
+    /// (due ms, resource id, operation key): `tick` and `next_wakeup`
+    /// touch only what is due, not every resource.
+    timers: BTreeSet<(u64, String, String)>,
+    /// The resource of each run under way, by call id.
+    running_calls: BTreeMap<u32, String>,
 }
 
 impl Core {
@@ -128,7 +138,12 @@ impl Core {
     /// Adds a resource, or replaces its definition (history is kept).
     pub fn register(&mut self, spec: ResourceSpec) {
         match self.resources.get_mut(&spec.id) {
-            Some(r) => r.spec = spec,
+            Some(r) => {
+                r.spec = spec;
+                for rec in r.recurring.values_mut() {
+                    rec.digests = None;
+                }
+            }
             None => {
                 let id = spec.id.clone();
                 let rsc = Rsc {
@@ -147,6 +162,11 @@ impl Core {
     /// cancelled; a run under way is reported cancelled and killed.
     pub fn unregister(&mut self, id: &str, now: Now) -> Result<Vec<Command>, LrmdError> {
         let mut rsc = self.resources.remove(id).ok_or_else(|| LrmdError::NoSuchResource(id.to_string()))?;
+        for (key, rec) in &rsc.recurring {
+            if let Some(due) = rec.next_due_ms {
+                self.timers.remove(&(due, id.to_string(), key.clone()));
+            }
+        }
         let mut out = Vec::new();
         if let Some(mut run) = rsc.running.take() {
             if !run.cancelled {
@@ -190,11 +210,12 @@ impl Core {
         if request.interval_ms > 0 {
             rsc.recurring.insert(
                 key,
-                Recurring { call_id, request: request.clone(), next_due_ms: None, last_notified: None },
+                Recurring { call_id, request: request.clone(), next_due_ms: None, last_notified: None, digests: None },
             );
         }
+        let id = request.rsc.clone();
         rsc.queue.push_back(Queued { call_id, request, enqueued_ms: now.mono_ms });
-        out.extend(dispatch(rsc, now));
+        out.extend(self.dispatch(&id, now));
         Ok((call_id, out))
     }
 
@@ -203,6 +224,9 @@ impl Core {
         let rsc = self.resources.get_mut(rsc_id).ok_or_else(|| LrmdError::NoSuchResource(rsc_id.to_string()))?;
         let key = operation_key(rsc_id, action, interval_ms);
         let recurring = rsc.recurring.remove(&key);
+        if let Some(due) = recurring.as_ref().and_then(|r| r.next_due_ms) {
+            self.timers.remove(&(due, rsc_id.to_string(), key.clone()));
+        }
         let queued_pos = rsc.queue.iter().position(|q| q.request.key() == key);
         let running = rsc.running.as_mut().filter(|r| !r.cancelled && r.request.key() == key);
 
@@ -224,17 +248,32 @@ impl Core {
     /// An agent run finished. Unknown call ids (a resource unregistered
     /// meanwhile) are ignored.
     pub fn finished(&mut self, call_id: u32, result: OpResult, now: Now) -> Vec<Command> {
-        let Some(rsc) = self.resources.values_mut().find(|r| r.running.as_ref().is_some_and(|x| x.call_id == call_id))
+        let rsc_id = self.running_calls.remove(&call_id);
+        let Some(rsc) = rsc_id
+            .as_ref()
+            .and_then(|id| self.resources.get_mut(id))
+            .filter(|r| r.running.as_ref().is_some_and(|x| x.call_id == call_id))
         else {
             self.dying.retain(|_, run| run.call_id != call_id);
             return Vec::new();
         };
+        let rsc_id = rsc_id.expect("found above");
         let run = rsc.running.take().expect("found above");
         let mut out = Vec::new();
         if !run.cancelled {
-            let digests =
-                digest::for_record(&rsc.spec, &run.request, self.agent_info.get(&digest::agent_key(&rsc.spec)));
             let key = run.request.key();
+            let info = self.agent_info.get(&digest::agent_key(&rsc.spec));
+            let cached = rsc.recurring.get(&key).filter(|r| r.call_id == call_id).and_then(|r| r.digests.as_ref());
+            let digests = match cached {
+                Some((had_info, d)) if *had_info == info.is_some() => d.clone(),
+                _ => {
+                    let d = digest::for_record(&rsc.spec, &run.request, info);
+                    if let Some(rec) = rsc.recurring.get_mut(&key).filter(|r| r.call_id == call_id) {
+                        rec.digests = Some((info.is_some(), d.clone()));
+                    }
+                    d
+                }
+            };
             let last_rc_change = match rsc.history.get(&key) {
                 Some(prev) if prev.rc == result.rc && prev.status == result.status => prev.last_rc_change,
                 _ => now.epoch_s,
@@ -259,7 +298,9 @@ impl Core {
             rsc.history.insert(key.clone(), record.clone());
             let notify = match rsc.recurring.get_mut(&key).filter(|r| r.call_id == call_id) {
                 Some(rec) => {
-                    rec.next_due_ms = Some(now.mono_ms + rec.request.interval_ms);
+                    let due = now.mono_ms + rec.request.interval_ms;
+                    rec.next_due_ms = Some(due);
+                    self.timers.insert((due, rsc_id.clone(), key.clone()));
                     let changed = rec.last_notified != Some((record.rc, record.status));
                     rec.last_notified = Some((record.rc, record.status));
                     changed
@@ -270,28 +311,28 @@ impl Core {
                 out.push(Command::Notify(record));
             }
         }
-        out.extend(dispatch(rsc, now));
+        out.extend(self.dispatch(&rsc_id, now));
         out
     }
 
     /// Queues the recurring operations that are due and starts what can run.
     pub fn tick(&mut self, now: Now) -> Vec<Command> {
         let mut out = Vec::new();
-        for rsc in self.resources.values_mut() {
-            for rec in rsc.recurring.values_mut() {
-                if rec.next_due_ms.is_some_and(|due| due <= now.mono_ms) {
-                    rec.next_due_ms = None;
-                    rsc.queue.push_back(Queued { call_id: rec.call_id, request: rec.request.clone(), enqueued_ms: now.mono_ms });
-                }
-            }
-            out.extend(dispatch(rsc, now));
+        while let Some(first) = self.timers.first().filter(|(due, _, _)| *due <= now.mono_ms).cloned() {
+            self.timers.remove(&first);
+            let (_, id, key) = first;
+            let Some(rsc) = self.resources.get_mut(&id) else { continue };
+            let Some(rec) = rsc.recurring.get_mut(&key) else { continue };
+            rec.next_due_ms = None;
+            rsc.queue.push_back(Queued { call_id: rec.call_id, request: rec.request.clone(), enqueued_ms: now.mono_ms });
+            out.extend(self.dispatch(&id, now));
         }
         out
     }
 
     /// When [`Core::tick`] next has something to do.
     pub fn next_wakeup(&self) -> Option<u64> {
-        self.resources.values().flat_map(|r| r.recurring.values()).filter_map(|r| r.next_due_ms).min()
+        self.timers.first().map(|(due, _, _)| *due)
     }
 
     pub fn resource(&self, id: &str) -> Option<&ResourceSpec> {
@@ -313,21 +354,25 @@ impl Core {
     }
 }
 
-/// Starts the head of the queue if the resource is idle.
-fn dispatch(rsc: &mut Rsc, now: Now) -> Option<Command> {
-    if rsc.running.is_some() {
-        return None;
+impl Core {
+    /// Starts the head of resource `id`'s queue if the resource is idle.
+    fn dispatch(&mut self, id: &str, now: Now) -> Option<Command> {
+        let rsc = self.resources.get_mut(id)?;
+        if rsc.running.is_some() {
+            return None;
+        }
+        let q = rsc.queue.pop_front()?;
+        rsc.running = Some(Running {
+            call_id: q.call_id,
+            request: q.request.clone(),
+            started_ms: now.mono_ms,
+            started_epoch: now.epoch_s,
+            queue_ms: now.mono_ms.saturating_sub(q.enqueued_ms),
+            cancelled: false,
+        });
+        self.running_calls.insert(q.call_id, id.to_string());
+        Some(Command::Run { call_id: q.call_id, spec: rsc.spec.clone(), request: q.request })
     }
-    let q = rsc.queue.pop_front()?;
-    rsc.running = Some(Running {
-        call_id: q.call_id,
-        request: q.request.clone(),
-        started_ms: now.mono_ms,
-        started_epoch: now.epoch_s,
-        queue_ms: now.mono_ms.saturating_sub(q.enqueued_ms),
-        cancelled: false,
-    });
-    Some(Command::Run { call_id: q.call_id, spec: rsc.spec.clone(), request: q.request })
 }
 
 fn cancelled_record(request: &OpRequest, call_id: u32, now: Now) -> OpRecord {

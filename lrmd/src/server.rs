@@ -99,7 +99,13 @@ pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Futur
         for cmd in cmds {
             match cmd {
                 Command::Run { call_id, spec, request } => {
-                    tracing::info!(call_id, key = %request.key(), "running {}", spec.standard_name());
+                    // Every run of a recurring op would be a line per
+                    // interval per resource: those go to debug.
+                    if request.interval_ms > 0 {
+                        tracing::debug!(call_id, key = %request.key(), "running {}", spec.standard_name());
+                    } else {
+                        tracing::info!(call_id, key = %request.key(), "running {}", spec.standard_name());
+                    }
                     let (cfg, tx) = (cfg.clone(), tx.clone());
                     let fetch_meta = core.wants_agent_info(&spec, &request);
                     let (kill_tx, kill_rx) = oneshot::channel::<()>();

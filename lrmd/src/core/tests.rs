@@ -274,3 +274,43 @@ fn records_use_agent_info_once_known() {
     assert_eq!(r.digests.op_force_restart.as_deref(), Some("  state  "));
     assert_eq!(r.digests.op_secure_params.as_deref(), Some(" "));
 }
+
+#[test]
+fn recurring_digests_follow_a_redefined_resource() {
+    let mut c = core();
+    let mon = OpRequest::new("d", "monitor", 1_000, 20_000);
+    c.exec(mon.clone(), at(0)).unwrap();
+    c.finished(1, ok(), at(10));
+    let first = c.history("d").unwrap()[0].digests.clone();
+    assert_eq!(first, crate::digest::for_record(&dummy(), &mon, None));
+    // Same definition: same digests on the next run.
+    c.tick(at(1_010));
+    c.finished(1, ok(), at(1_020));
+    assert_eq!(c.history("d").unwrap()[0].digests, first);
+    // Redefined with another parameter: the next record says so.
+    let changed = dummy().with_param("fake", "x");
+    c.register(changed.clone());
+    c.tick(at(2_020));
+    c.finished(1, ok(), at(2_030));
+    let now = c.history("d").unwrap()[0].digests.clone();
+    assert_ne!(now, first);
+    assert_eq!(now, crate::digest::for_record(&changed, &mon, None));
+}
+
+#[test]
+fn only_due_timers_fire() {
+    let mut c = core();
+    c.register(ResourceSpec::new("e", AgentClass::Ocf, Some("heartbeat"), "Dummy"));
+    let a = OpRequest::new("d", "monitor", 1_000, 20_000);
+    let b = OpRequest::new("e", "monitor", 5_000, 20_000);
+    c.exec(a.clone(), at(0)).unwrap();
+    c.exec(b, at(0)).unwrap();
+    c.finished(1, ok(), at(10));
+    c.finished(2, ok(), at(10));
+    assert_eq!(c.next_wakeup(), Some(1_010));
+    assert_eq!(c.tick(at(1_009)), vec![]);
+    assert_eq!(c.tick(at(1_010)), vec![run(1, &a)]);
+    assert_eq!(c.next_wakeup(), Some(5_010));
+    c.cancel("e", "monitor", 5_000, at(20)).unwrap();
+    assert_eq!(c.next_wakeup(), None, "a cancelled op leaves no timer");
+}
