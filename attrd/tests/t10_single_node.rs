@@ -6,108 +6,11 @@
 //! - a restarted attrd starts from an empty table and clears the CIB;
 //! - dampening coalesces a burst into one CIB write (bounded waits).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::Once;
+mod common;
+
 use std::time::{Duration, Instant};
 
-fn bin(name: &str) -> PathBuf {
-    static BUILD: Once = Once::new();
-    BUILD.call_once(|| {
-        let st = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "cibd", "--bin", "cib", "-p", "tools"])
-            .args(["--bin", "cibadmin", "--bin", "crm_attribute", "--bin", "crm_failcount", "--bin", "crm_mon"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(st.success(), "cargo build of cib and the tools failed: {st}");
-    });
-    PathBuf::from(env!("CARGO_BIN_EXE_attrd")).parent().unwrap().join(name)
-}
-
-/// Kills its process on drop, whatever happens in the test.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Proc {
-    fn stop(mut self) {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.0.id() as i32), nix::sys::signal::Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-struct Node {
-    dir: PathBuf,
-}
-
-impl Node {
-    fn new(root: &Path) -> Node {
-        for d in ["conf", "var", "run"] {
-            std::fs::create_dir_all(root.join(d)).unwrap();
-        }
-        Node { dir: root.to_path_buf() }
-    }
-
-    fn command(&self, name: &str) -> Command {
-        let mut c = Command::new(bin(name));
-        c.env_remove("CIB_file")
-            .env_remove("CIB_shadow")
-            .env("HA_NODENAME", "n1")
-            .env("HA_CONFDIR", self.dir.join("conf"))
-            .env("HA_VARLIB", self.dir.join("var"))
-            .env("HA_RUNDIR", self.dir.join("run"));
-        c
-    }
-
-    fn start(&self, name: &str, args: &[&str], sock: &str) -> Proc {
-        let sock = self.dir.join("run").join(sock);
-        let _ = std::fs::remove_file(&sock);
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join(format!("{name}.log"))).unwrap();
-        let p = Proc(self.command(name).args(args).stdout(Stdio::null()).stderr(log).spawn().unwrap());
-        wait_for(Duration::from_secs(20), || sock.exists(), &format!("{name}'s socket"));
-        p
-    }
-
-    fn run(&self, name: &str, args: &[&str]) -> Output {
-        self.command(name).args(args).output().unwrap()
-    }
-
-    fn ok(&self, name: &str, args: &[&str]) -> String {
-        let o = self.run(name, args);
-        assert!(o.status.success(), "{name} {args:?}: exit {:?}: {}{}", o.status.code(), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-        String::from_utf8(o.stdout).unwrap()
-    }
-
-    fn status(&self) -> String {
-        self.ok("cibadmin", &["-Q", "-o", "status"])
-    }
-
-    fn num_updates(&self) -> u64 {
-        let cib = self.ok("cibadmin", &["-Q"]);
-        let at = cib.find("num_updates=\"").unwrap() + "num_updates=\"".len();
-        cib[at..].split('"').next().unwrap().parse().unwrap()
-    }
-}
-
-fn wait_for(limit: Duration, mut ok: impl FnMut() -> bool, what: &str) {
-    let deadline = Instant::now() + limit;
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use common::{wait_for, Node};
 
 const RSC: &str = r#"<primitive id="r1" class="ocf" provider="heartbeat" type="Dummy"/>"#;
 const FAILS: &str = "fail-count-r1#monitor_10000";
@@ -115,7 +18,7 @@ const FAILS: &str = "fail-count-r1#monitor_10000";
 #[test]
 fn attributes_through_attrd_reach_the_cib_and_the_tools() {
     let tmp = tempfile::tempdir().unwrap();
-    let n = Node::new(tmp.path());
+    let n = Node::new(tmp.path(), 1);
     let _cib = n.start("cib", &["-s"], "cib.sock");
     n.ok("cibadmin", &["-C", "-o", "nodes", "-X", r#"<node id="1" uname="n1"/>"#]);
     n.ok("cibadmin", &["-C", "-o", "resources", "-X", RSC]);
@@ -171,7 +74,7 @@ fn attributes_through_attrd_reach_the_cib_and_the_tools() {
 #[test]
 fn dampening_coalesces_a_burst_into_one_write() {
     let tmp = tempfile::tempdir().unwrap();
-    let n = Node::new(tmp.path());
+    let n = Node::new(tmp.path(), 1);
     let _cib = n.start("cib", &["-s"], "cib.sock");
     n.ok("cibadmin", &["-C", "-o", "nodes", "-X", r#"<node id="1" uname="n1"/>"#]);
     let _attrd = n.start("attrd", &["-s"], "attrd.sock");
