@@ -11,7 +11,7 @@ impl Schedule {
     /// actions.
     pub fn dot_name(&self, a: usize) -> String {
         let act = &self.actions[a];
-        let key = self.action_key(a);
+        let key = self.history_key(a).unwrap_or_else(|| self.action_key(a));
         if act.task == "stonith" && act.rsc.is_none() {
             let n = act.node.map(|n| self.ws.node(n).uname.clone()).unwrap_or_default();
             return format!("stonith '{}' {n}", act.stonith_action.as_deref().unwrap_or("reboot"));

@@ -52,6 +52,19 @@ impl Schedule {
         }
     }
 
+    /// The key of an action of a clone instance known to the history
+    /// under another name (an anonymous clone's instance as recorded,
+    /// `rsc` or `rsc:N`): the graph's `operation_key` and DOT use it, the
+    /// instance's own key becomes the internal one.
+    pub fn history_key(&self, a: usize) -> Option<String> {
+        let act = &self.actions[a];
+        let r = act.rsc?;
+        let res = self.ws.rsc(r);
+        let name = res.clone_name.as_deref().filter(|c| *c != res.id && self.ws.rsc(self.ws.top(r)).clone_info().is_some())?;
+        let task = act.cancel_task.as_deref().unwrap_or(&act.task);
+        Some(format!("{name}_{task}_{}", act.interval_ms))
+    }
+
     /// Builds the transition graph.
     pub fn transition_graph(&self, cib: &cib::model::Cib) -> TransitionGraph {
         let mut graph = TransitionGraph::new(GraphAttrs::new(0));
@@ -109,14 +122,9 @@ impl Schedule {
         // An instance known to the history under another name (an
         // anonymous clone's `rsc:N` as recorded) is acted on under that
         // name; the instance's own key becomes the internal one.
-        let history_name = act.rsc.filter(|_| !act.pseudo).and_then(|r| {
-            let res = self.ws.rsc(r);
-            res.clone_name.as_deref().filter(|c| *c != res.id && *c != res.xml_id && self.ws.rsc(self.ws.top(r)).clone_info().is_some())
-        });
-        let mut h = match history_name {
-            Some(name) => {
-                let task = act.cancel_task.as_deref().unwrap_or(&act.task);
-                let mut h = ActionHeader::new(kind, self.graph_id(a), &act.task, &format!("{name}_{task}_{}", act.interval_ms));
+        let mut h = match self.history_key(a) {
+            Some(hk) => {
+                let mut h = ActionHeader::new(kind, self.graph_id(a), &act.task, &hk);
                 h.internal_operation_key = Some(key);
                 h
             }

@@ -182,7 +182,12 @@ impl Scheduler<'_> {
                 let ta = o.then_action();
                 for f in &firsts {
                     for t in &thens {
-                        self.simple_order(*f, fa, *t, ta, kind, symmetrical);
+                        let min = self.clone_min_required(*f, o.require_all);
+                        if min > 0 {
+                            self.clone_min_order(&o.id, *f, fa, *t, ta, kind, symmetrical, min);
+                        } else {
+                            self.simple_order(*f, fa, *t, ta, kind, symmetrical);
+                        }
                     }
                 }
                 continue;
@@ -232,6 +237,43 @@ impl Scheduler<'_> {
         }
     }
 
+    /// How many instances of a clone `first` must be able to act before
+    /// `then` may: its `clone-min`, or one when the order does not
+    /// `require-all`; 0 for an ordinary order.
+    fn clone_min_required(&self, first: RscId, require_all: Option<bool>) -> usize {
+        let r = self.ws.rsc(first);
+        if r.clone_info().is_none() {
+            return 0;
+        }
+        match r.meta("clone-min") {
+            Some(v) => crate::rules::scan_ll(v).map_or(0, |n| n.max(0) as usize),
+            None if require_all == Some(false) => 1,
+            None => 0,
+        }
+    }
+
+    /// Pacemaker's `clone_min_ordering`: every instance's action before a
+    /// `clone-one-or-more:ID` pseudo-action that can run once `min` of
+    /// them can, and that before `then`. The inverse order is an ordinary
+    /// one.
+    #[allow(clippy::too_many_arguments)]
+    fn clone_min_order(&mut self, id: &str, first: RscId, fa: RscAction, then: RscId, ta: RscAction, kind: OrderKind, symmetrical: bool, min: usize) {
+        let (fas, tas) = (fa.as_str(), ta.as_str());
+        let pseudo = self.pseudo_action(&format!("clone-one-or-more:{id}"));
+        self.one_or_more_min.insert(pseudo, min);
+        for c in self.ws.rsc(first).children.clone() {
+            self.order(Side::Task(c, fas.into()), Side::Action(pseudo), OrderFlags { one_or_more: true, implies_then: true, ..Default::default() });
+        }
+        let flags = flags_for_kind(kind, fas, if symmetrical { Symmetry::Symmetric } else { Symmetry::Asymmetric });
+        self.order(Side::Action(pseudo), Side::Task(then, tas.into()), OrderFlags { runnable_left: true, ..flags });
+        if !symmetrical {
+            return;
+        }
+        let (Some(fi), Some(ti)) = (invert(fas), invert(tas)) else { return };
+        let flags = flags_for_kind(kind, fi, Symmetry::Inverse);
+        self.order_tasks(then, self.completion_task(then, ti), first, fi, flags);
+    }
+
     fn simple_order(&mut self, first: RscId, fa: RscAction, then: RscId, ta: RscAction, kind: OrderKind, symmetrical: bool) {
         let (fa, ta) = (fa.as_str(), ta.as_str());
         let flags = flags_for_kind(kind, fa, if symmetrical { Symmetry::Symmetric } else { Symmetry::Asymmetric });
@@ -267,9 +309,13 @@ impl Scheduler<'_> {
         // (Pacemaker updates a group's members with its actions).
         for i in 0..self.orderings.len() {
             let o = self.orderings[i].clone();
-            if let (Side::Task(g, task), Some(first_rsc)) = (&o.then, self.side_rsc(&o.first)) {
+            if let Side::Task(g, task) = &o.then {
+                let first_rsc = self.side_rsc(&o.first);
                 let collective = matches!(self.ws.rsc(*g).variant, Variant::Group | Variant::Clone(_));
-                if collective && (task == "start" || task == "stop") && self.ws.rsc(first_rsc).parent != Some(*g) && first_rsc != *g {
+                // From outside the collective: another resource, or a
+                // pseudo-action of none (`clone-one-or-more`).
+                let outside = first_rsc.is_none_or(|f| self.ws.rsc(f).parent != Some(*g) && f != *g);
+                if collective && (task == "start" || task == "stop") && outside {
                     // A group's first member (the rest follow it through
                     // the group's own chain); every instance of a clone.
                     let take = if matches!(self.ws.rsc(*g).variant, Variant::Group) { 1 } else { usize::MAX };
@@ -288,9 +334,14 @@ impl Scheduler<'_> {
         // resource's own orderings reach it too.
         for i in 0..self.orderings.len() {
             let o = self.orderings[i].clone();
-            if let (Side::Task(fr, task), Side::Task(tr, _)) = (&o.first, &o.then) {
+            let then_rsc = self.side_rsc(&o.then);
+            if let Side::Task(fr, task) = &o.first {
                 let stopped = self.ws.current_role(*fr) <= cib::model::Role::Stopped;
-                let into_parent = self.ws.rsc(*fr).parent == Some(*tr);
+                let into_parent = then_rsc.is_some() && self.ws.rsc(*fr).parent == then_rsc;
+                let tr = &then_rsc.unwrap_or(*fr);
+                if then_rsc.is_none() && self.ws.rsc(*fr).parent.is_none() {
+                    continue;
+                }
                 if fr != tr && !into_parent && !(stopped && task == "stop") && self.side_actions(&o.first).is_empty() {
                     self.custom_action(Some(*fr), task, 0, None, true);
                 }
@@ -332,7 +383,7 @@ impl Scheduler<'_> {
         let mut any_of: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
         for a in &self.actions {
             // Without any member that could start, one-or-more cannot run.
-            if a.rsc.is_none() && a.pseudo && a.task.starts_with("one-or-more:") {
+            if a.rsc.is_none() && a.pseudo && (a.task.starts_with("one-or-more:") || a.task.starts_with("clone-one-or-more:")) {
                 any_of.entry(a.id).or_default();
             }
         }
@@ -359,7 +410,8 @@ impl Scheduler<'_> {
             rounds += 1;
             changed |= self.update_group_pseudo_actions();
             for (then, firsts) in &any_of {
-                if self.actions[*then].runnable && firsts.iter().all(|f| !self.actions[*f].runnable) {
+                let min = self.one_or_more_min.get(then).copied().unwrap_or(1);
+                if self.actions[*then].runnable && firsts.iter().filter(|f| self.actions[**f].runnable).count() < min {
                     self.actions[*then].runnable = false;
                     changed = true;
                 }
@@ -495,8 +547,9 @@ impl Scheduler<'_> {
                 let Some(a) = self.find_action(g, mine, None) else { continue };
                 let member_actions: Vec<Option<usize>> = members.iter().map(|m| self.find_action_any_node(*m, member_task)).collect();
                 // Placeholders without a node (a start ordered before
-                // something but never scheduled) do not make the group act.
-                if self.actions[a].optional && member_actions.iter().flatten().any(|m| !self.actions[*m].optional && self.actions[*m].node.is_some()) {
+                // something but never scheduled) do not make a group act;
+                // a clone counts them (`summary_action_flags`).
+                if self.actions[a].optional && member_actions.iter().flatten().any(|m| !self.actions[*m].optional && (clone || self.actions[*m].node.is_some())) {
                     self.actions[a].optional = false;
                     changed = true;
                 }

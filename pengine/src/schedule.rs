@@ -78,6 +78,9 @@ pub struct Scheduler<'c> {
     pub edges: Vec<crate::orderings::Edge>,
     /// Index of actions by (resource, task key, node) for lookups.
     pub action_index: BTreeMap<(Option<RscId>, String, Option<NodeId>), usize>,
+    /// `clone-one-or-more` pseudo-actions: how many of their firsts must
+    /// be runnable (`required_runnable_before`; 1 when absent).
+    pub one_or_more_min: BTreeMap<usize, usize>,
     /// Score changes and where they came from, when explaining
     /// (`crate::explain`).
     pub ledger: Option<crate::explain::Ledger>,
@@ -135,6 +138,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
         actions: Vec::new(),
         action_index: BTreeMap::new(),
         orderings: Vec::new(),
+        one_or_more_min: BTreeMap::new(),
         edges: Vec::new(),
         ledger: explain.then(Default::default),
         explanations: Vec::new(),
