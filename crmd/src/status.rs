@@ -77,6 +77,16 @@ pub fn left_state(id: &str, uname: &str) -> Element {
         .with_attr("join", "down")
 }
 
+/// A node whose crmd the DC let shut down (`do_shutdown`): its node is
+/// still a member, but nothing may run there.
+pub fn shutdown_state(id: &str, uname: &str) -> Element {
+    node_state(id, uname)
+        .with_attr("crmd", "offline")
+        .with_attr("crm-debug-origin", "do_shutdown")
+        .with_attr("join", "down")
+        .with_attr("expected", "down")
+}
+
 /// `dc-uuid` and `have-quorum` on `<cib>`.
 pub fn dc_attrs(dc_id: &str, quorum: bool) -> Element {
     Element::new("cib").with_attr("dc-uuid", dc_id).with_attr("have-quorum", if quorum { "1" } else { "0" })
@@ -100,14 +110,6 @@ pub fn lrm_resource_xpath(id: &str, rsc: &str) -> String {
 /// Xpath of one recorded operation of a resource on a node.
 pub fn lrm_op_xpath(id: &str, rsc: &str, op_id: &str) -> String {
     format!("{}/lrm_rsc_op[@id='{op_id}']", lrm_resource_xpath(id, rsc))
-}
-
-/// Xpath of a resource's fail counts and last failures on a node.
-pub fn failcount_xpath(id: &str, rsc: &str) -> String {
-    format!(
-        "{}//nvpair[starts-with(@name,'fail-count-{rsc}') or starts-with(@name,'last-failure-{rsc}')]",
-        transient_xpath(id)
-    )
 }
 
 /// `<node_state><lrm><lrm_resources>` with one resource and its records.
@@ -152,6 +154,14 @@ pub fn transient_value(cib: &Element, id: &str, name: &str) -> Option<String> {
     let state = cib.child("status")?.children_named("node_state").find(|s| s.id() == Some(id))?;
     let ta = state.child("transient_attributes")?;
     ta.descendants().find(|e| e.name == "nvpair" && e.attr("name") == Some(name)).and_then(|e| e.attr("value")).map(str::to_string)
+}
+
+/// Whether a transient attribute is a fail count or last failure of
+/// `rsc` (`fail-count-RSC`, `fail-count-RSC#OP_INTERVAL`, `last-failure-...`).
+pub fn is_failure_attr(name: &str, rsc: &str) -> bool {
+    ["fail-count-", "last-failure-"].iter().any(|p| {
+        name.strip_prefix(p).and_then(|r| r.strip_prefix(rsc)).is_some_and(|rest| rest.is_empty() || rest.starts_with('#'))
+    })
 }
 
 /// The fail count after one more failure: `INFINITY` for a failed start
@@ -227,7 +237,10 @@ pub fn summarize(diff: &Element) -> DiffSummary {
         if path.contains("transient_attributes") || content.iter().any(|e| e.descendants().any(|d| d.name == "transient_attributes") || e.name == "nvpair" || e.name == "transient_attributes") {
             note(format!("transient attribute {op} at {path}"));
         }
-        if op == "delete" && (path.contains("/lrm_resource") || path.contains("/transient_attributes")) {
+        // A resource's whole history deleted (crm_resource -C) is news;
+        // one record deleted (a cancelled monitor) is not.
+        let last = path.rsplit('/').next().unwrap_or_default();
+        if op == "delete" && (last.starts_with("lrm_resource") || path.contains("/transient_attributes")) {
             note(format!("resource history deleted at {path}"));
         }
         for c in content {
@@ -271,6 +284,9 @@ mod tests {
         assert_eq!(next_fail_count(Some("2"), "monitor"), "3");
         assert_eq!(next_fail_count(None, "monitor"), "1");
         assert_eq!(next_fail_count(Some("1"), "start"), "INFINITY");
+        assert!(is_failure_attr("fail-count-d#monitor_10000", "d"));
+        assert!(is_failure_attr("last-failure-d", "d"));
+        assert!(!is_failure_attr("fail-count-d2#start_0", "d"));
     }
 
     #[test]
@@ -304,5 +320,7 @@ mod tests {
         assert!(summarize(&d).reason.is_some());
         let d = parse_element(r#"<diff format="2"><change operation="delete" path="/cib/status/node_state[@id='n1']/lrm[@id='n1']/lrm_resources/lrm_resource[@id='d']"/></diff>"#).unwrap();
         assert!(summarize(&d).reason.is_some());
+        let d = parse_element(r#"<diff format="2"><change operation="delete" path="/cib/status/node_state[@id='n1']/lrm[@id='n1']/lrm_resources/lrm_resource[@id='d']/lrm_rsc_op[@id='d_monitor_2000']"/></diff>"#).unwrap();
+        assert_eq!(summarize(&d).reason, None, "a cancelled monitor's record going away is no news");
     }
 }

@@ -98,3 +98,48 @@ fn dc_crmd_killed() {
         std::thread::sleep(Duration::from_millis(500));
     }
 }
+
+#[test]
+fn a_failed_monitor_is_counted_and_recovered() {
+    let c = start_cluster(47_630);
+    c.wait_running_on("d", "n1", START);
+    // The agent's monitor finds its state file gone: "not running" (7).
+    let state = c.nodes[0].rsctmp.join("Dummy-d.state");
+    wait_for(Duration::from_secs(10), || c.nodes[0].crmd_log().contains("d_monitor_2000: ok"), || format!("the monitor to run\n{}", c.logs()));
+    std::fs::remove_file(&state).unwrap();
+    // n1 records the failure and its fail count; the DC restarts d there
+    // (migration-threshold is INFINITY and n1 is preferred).
+    let failcount = |c: &Cluster| {
+        let o = c.nodes[2].tool("cibadmin", &["-Q", "-o", "status"]);
+        String::from_utf8_lossy(&o.stdout).lines().any(|l| l.contains(r#"name="fail-count-d#monitor_2000""#) && l.contains(r#"value="1""#))
+    };
+    wait_for(FAILOVER, || failcount(&c), || format!("fail-count-d#monitor_2000=1 in the status\n{}", c.logs()));
+    wait_for(FAILOVER, || state.exists(), || format!("d to be restarted on n1\n{}", c.logs()));
+    c.wait_running_on("d", "n1", FAILOVER);
+    assert!(c.nodes[0].crmd_log().contains("Operation d_monitor_2000: not running"), "{}", c.logs());
+    if std::env::var_os("CRMD_T60_LOGS").is_some() {
+        eprintln!("{}", c.logs());
+    }
+}
+
+#[test]
+fn a_clean_crmd_shutdown_moves_resources_first() {
+    let mut c = start_cluster(47_640);
+    c.wait_running_on("d", "n1", START);
+    // SIGTERM to n1's crmd: d moves away, then the crmd exits.
+    let pid = c.node("n1").procs.iter().find(|(d, _)| *d == "crmd").map(|(_, p)| p.0.id()).unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    wait_for(FAILOVER, || c.running("d").len() == 1 && !c.nodes[0].runs("d"), || format!("d to move off n1 (runs on {:?})\n{}", c.running("d"), c.logs()));
+    let exited = |c: &mut Cluster| {
+        let n1 = c.node("n1");
+        n1.procs.iter_mut().find(|(d, _)| *d == "crmd").is_some_and(|(_, p)| matches!(p.0.try_wait(), Ok(Some(_))))
+    };
+    wait_for(FAILOVER, || exited(&mut c), || "n1's crmd to exit".into());
+    // Back again: the old shutdown request is forgotten, d comes home.
+    c.node("n1").kill("crmd");
+    c.node("n1").start_one("crmd");
+    c.wait_running_on("d", "n1", START);
+    if std::env::var_os("CRMD_T60_LOGS").is_some() {
+        eprintln!("{}", c.logs());
+    }
+}

@@ -102,6 +102,8 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
         cib_socket: env.socket(Daemon::Cib),
         ccm_socket: env.socket(Daemon::Ccm),
         lrmd_socket: env.socket(Daemon::Lrmd),
+        pengine_socket: env.socket(Daemon::Pengine),
+        attrd_socket: env.socket(Daemon::Attrd),
         wait,
         keepalive: Duration::from_secs(1),
         dc_silence: Duration::from_millis(args.dc_silence_ms),

@@ -168,14 +168,12 @@ impl Shell {
         let me = self.me.clone();
         let id = self.node_id(&me);
         if failed {
+            // A failed start is fatal (start-failure-is-fatal): INFINITY.
             let name = format!("fail-count-{}#{}_{}", r.rsc, r.action, r.interval_ms);
-            let cib = self.cib.query().await?;
-            let next = status::next_fail_count(status::transient_value(&cib, &id, &name).as_deref(), &r.action);
-            let a = self.cib.modify(Some("status"), status::transient_attr(&id, &me, &name, &next)).await?;
-            log_refusal("fail count", &a);
+            let value = if r.action == "start" { "INFINITY" } else { "value++" };
+            self.attr_update(&me, &name, value).await?;
             let last = format!("last-failure-{}#{}_{}", r.rsc, r.action, r.interval_ms);
-            let a = self.cib.modify(Some("status"), status::transient_attr(&id, &me, &last, &epoch().to_string())).await?;
-            log_refusal("last failure", &a);
+            self.attr_update(&me, &last, &epoch().to_string()).await?;
         }
         let update = status::lrm_update(&id, &me, &p.agent, lrm::record_elements(&r, failed));
         let a = self.cib.modify(Some("status"), update).await?;

@@ -19,6 +19,7 @@
 //!
 //! [`run`] takes its connections from the caller (the binary opens them).
 
+mod attrs;
 mod cib_client;
 mod lrm_ops;
 pub mod policy;
@@ -50,6 +51,10 @@ pub struct Setup {
     pub cib_socket: PathBuf,
     pub ccm_socket: PathBuf,
     pub lrmd_socket: PathBuf,
+    /// The pengine daemon (in-process scheduling when it is not there).
+    pub pengine_socket: PathBuf,
+    /// attrd (direct CIB writes of attributes when it is not there).
+    pub attrd_socket: PathBuf,
     /// How long to wait for cib/ccm/lrmd sockets at start.
     pub wait: Duration,
     /// The DC's keepalive period (`alive` messages).
@@ -97,6 +102,8 @@ pub(crate) struct Shell {
     ops: HashMap<u32, lrm_ops::PendingOp>,
     /// The node ids the CIB's `<node>` entries give (uname -> id).
     node_ids: BTreeMap<String, String>,
+    pengine_socket: PathBuf,
+    attrd_socket: PathBuf,
     /// When each peer's crmd was last heard from.
     heard: HashMap<String, Instant>,
     /// The next keepalive tick.
@@ -131,6 +138,8 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
         te: te::Engine::new(),
         ops: HashMap::new(),
         node_ids: BTreeMap::new(),
+        pengine_socket: setup.pengine_socket.clone(),
+        attrd_socket: setup.attrd_socket.clone(),
         heard: HashMap::new(),
         tick_at: start + setup.keepalive,
         keepalive: setup.keepalive,
@@ -316,7 +325,9 @@ impl Shell {
             }
         }
         if let Some(why) = reason {
-            tracing::info!("crmd: CIB change needs a new transition: {why}");
+            if self.ctl.state().is_dc() {
+                tracing::info!("crmd: CIB change needs a new transition: {why}");
+            }
             let version = self.ctl_cib_version();
             self.events.push_back((Event::CibChanged { version }, C_CIB));
         }
@@ -444,6 +455,12 @@ impl Shell {
                     let a = self.cib.delete_xpath(&status::lrm_xpath(&id)).await?;
                     log_refusal("wipe lrm", &a);
                 }
+                if phase == Phase::Integrated || (phase == Phase::Confirmed && node == self.me) {
+                    // A shutdown request of the node's previous crmd is over.
+                    if status::transient_value(&self.cib.query().await?, &id, "shutdown").is_some() {
+                        self.attr_delete(&node, "shutdown").await?;
+                    }
+                }
                 let a = self.cib.modify(Some("status"), status::member_state(&id, &node, phase.cib_value())).await?;
                 log_refusal("node_state", &a);
                 if phase == Phase::Confirmed && node == self.me {
@@ -503,10 +520,8 @@ impl Shell {
             return Ok(());
         };
         tracing::info!("crmd: asking the DC ({dc}) to stop our resources");
-        let id = self.node_id(&self.me.clone());
-        let a = self.cib.modify(Some("status"), status::transient_attr(&id, &self.me, "shutdown", &epoch().to_string())).await?;
-        log_refusal("shutdown attribute", &a);
-        Ok(())
+        let me = self.me.clone();
+        self.attr_update(&me, "shutdown", &epoch().to_string()).await
     }
 }
 

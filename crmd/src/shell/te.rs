@@ -148,7 +148,7 @@ impl Shell {
         }
         let cib = self.cib.query().await?;
         self.learn_node_ids(&cib);
-        match policy::compute(&cib, id, epoch()).await {
+        match policy::compute(&self.pengine_socket, &cib, id, epoch()).await {
             Ok(graph) => {
                 let n = graph.synapses.len();
                 tracing::info!("crmd: transition {id}: {n} synapses (input version {})", cib::Version::of(&cib));
@@ -256,6 +256,8 @@ impl Shell {
                 match action.header.operation.as_str() {
                     "do_shutdown" => {
                         tracing::info!("crmd: {node} may shut down now");
+                        let a = self.cib.modify(Some("status"), status::shutdown_state(&id, &node)).await?;
+                        log_refusal("node_state", &a);
                         if node == self.me {
                             self.events.push_back((Event::Stop, C_TE));
                         } else {
@@ -264,8 +266,7 @@ impl Shell {
                     }
                     "clear_failcount" => {
                         tracing::info!("crmd: clearing the fail count of {rsc} on {node}");
-                        let a = self.cib.delete_xpath(&status::failcount_xpath(&id, &rsc)).await?;
-                        log_refusal("clear fail count", &a);
+                        self.clear_failcounts(&node, &rsc).await?;
                     }
                     "lrm_delete" => {
                         tracing::info!("crmd: deleting the history of {rsc} on {node}");

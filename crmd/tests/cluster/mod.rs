@@ -11,7 +11,7 @@ use std::sync::Once;
 use std::time::{Duration, Instant};
 
 /// The daemons of a node, in start order.
-pub const DAEMONS: [&str; 5] = ["heartbeat", "ccm", "cib", "lrmd", "crmd"];
+pub const DAEMONS: [&str; 7] = ["heartbeat", "ccm", "cib", "attrd", "pengine", "lrmd", "crmd"];
 
 /// `crmd` is this package's; the others belong to other packages and are
 /// built here (a no-op when up to date), never taken stale.
@@ -23,6 +23,8 @@ pub fn bin(name: &str) -> PathBuf {
             .args(["-p", "transport", "--bin", "heartbeat"])
             .args(["-p", "ccm", "--bin", "ccm"])
             .args(["-p", "cibd", "--bin", "cib"])
+            .args(["-p", "attrd", "--bin", "attrd"])
+            .args(["-p", "pengined", "--bin", "pengine"])
             .args(["-p", "lrmd", "--bin", "lrmd", "--bin", "lrmadmin"])
             .args(["-p", "tools", "--bin", "cibadmin", "--bin", "crm_mon", "--bin", "crm_resource"])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
