@@ -39,6 +39,9 @@ pub struct Action {
     pub stopped_monitor: bool,
     /// A `cancel`: the task of the recurring operation it cancels.
     pub cancel_task: Option<String>,
+    /// A clone notification (`notify`): `pre_notify_start`,
+    /// `post_notify_stop`... which names it in the graph.
+    pub notify_key: Option<String>,
 }
 
 impl Scheduler<'_> {
@@ -54,7 +57,7 @@ impl Scheduler<'_> {
             return i;
         }
         let pseudo = rsc.is_some_and(|r| !self.ws.rsc(r).is_primitive());
-        let mut a = Action { id: self.actions.len(), rsc, task: task.to_string(), interval_ms, node, optional, runnable: true, pseudo, reason: None, stonith_action: None, stopped_monitor: false, cancel_task: None };
+        let mut a = Action { id: self.actions.len(), rsc, task: task.to_string(), interval_ms, node, optional, runnable: true, pseudo, reason: None, stonith_action: None, stopped_monitor: false, cancel_task: None, notify_key: None };
         self.update_runnability(&mut a);
         if let Some(r) = rsc {
             // Unmanaged resources get no one-shot actions; their
@@ -82,7 +85,7 @@ impl Scheduler<'_> {
             return i;
         }
         let i = self.actions.len();
-        self.actions.push(Action { id: i, rsc: None, task: task.to_string(), interval_ms: 0, node: None, optional: true, runnable: true, pseudo: true, reason: None, stonith_action: None, stopped_monitor: false, cancel_task: None });
+        self.actions.push(Action { id: i, rsc: None, task: task.to_string(), interval_ms: 0, node: None, optional: true, runnable: true, pseudo: true, reason: None, stonith_action: None, stopped_monitor: false, cancel_task: None, notify_key: None });
         self.action_index.insert(key, i);
         i
     }

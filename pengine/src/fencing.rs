@@ -45,6 +45,7 @@ impl Scheduler<'_> {
                     stonith_action: Some(how),
                     stopped_monitor: false,
                     cancel_task: None,
+                    notify_key: None,
                 });
                 self.action_index.insert(key, i);
                 i
@@ -150,7 +151,7 @@ impl Scheduler<'_> {
     /// resource on it has stopped.
     fn shutdown_op(&mut self, node: NodeId) -> usize {
         let i = self.actions.len();
-        self.actions.push(Action { id: i, rsc: None, task: "do_shutdown".into(), interval_ms: 0, node: Some(node), optional: false, runnable: true, pseudo: false, reason: None, stonith_action: None, stopped_monitor: false, cancel_task: None });
+        self.actions.push(Action { id: i, rsc: None, task: "do_shutdown".into(), interval_ms: 0, node: Some(node), optional: false, runnable: true, pseudo: false, reason: None, stonith_action: None, stopped_monitor: false, cancel_task: None, notify_key: None });
         self.action_index.insert((None, "do_shutdown_0".into(), Some(node)), i);
         let stops: Vec<usize> = self.actions.iter().filter(|a| a.node == Some(node) && a.task == "stop" && a.rsc.is_some_and(|r| self.ws.rsc(r).is_primitive())).map(|a| a.id).collect();
         for s in stops {

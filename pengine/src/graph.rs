@@ -43,6 +43,7 @@ impl Schedule {
     pub fn action_key(&self, a: usize) -> String {
         let act = &self.actions[a];
         match (act.rsc, act.task.as_str(), act.node) {
+            (Some(r), "notify", _) if act.notify_key.is_some() => format!("{}_{}_0", self.ws.rsc(r).id, act.notify_key.as_deref().unwrap_or_default()),
             (Some(r), "cancel", _) => format!("{}_{}_{}", self.ws.rsc(r).id, act.cancel_task.as_deref().unwrap_or("monitor"), act.interval_ms),
             (Some(r), _, _) => format!("{}_{}_{}", self.ws.rsc(r).id, act.task, act.interval_ms),
             (None, "stonith", Some(n)) => format!("stonith-{}-{}", self.ws.node(n).uname, act.stonith_action.as_deref().unwrap_or("reboot")),
@@ -61,6 +62,9 @@ impl Schedule {
         let r = act.rsc?;
         let res = self.ws.rsc(r);
         let name = res.clone_name.as_deref().filter(|c| *c != res.id && self.ws.rsc(self.ws.top(r)).clone_info().is_some())?;
+        if let Some(k) = &act.notify_key {
+            return Some(format!("{name}_{k}_0"));
+        }
         let task = act.cancel_task.as_deref().unwrap_or(&act.task);
         Some(format!("{name}_{task}_{}", act.interval_ms))
     }
@@ -161,6 +165,13 @@ impl Schedule {
                     agent: Some(p.agent.clone()),
                 });
                 let op_name = act.cancel_task.as_deref().unwrap_or(&act.task);
+                if let Some((when, what)) = act.notify_key.as_deref().and_then(|k| k.split_once("_notify_")) {
+                    // What the agent is told (`pre`/`post`, `start`/`stop`...).
+                    attrs.set("CRM_meta_notify_type", when);
+                    attrs.set("CRM_meta_notify_operation", what);
+                    attrs.set("CRM_meta_notify_key_type", when);
+                    attrs.set("CRM_meta_notify_key_operation", what);
+                }
                 if let Some(t) = op_default_timeout(cib, self.ws.now) {
                     timeout = t;
                 }

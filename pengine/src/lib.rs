@@ -46,6 +46,7 @@ pub mod iso8601;
 pub mod location;
 pub mod natural;
 pub mod node_criteria;
+pub mod notify;
 pub mod nvsets;
 pub mod options;
 pub mod orderings;

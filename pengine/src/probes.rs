@@ -45,6 +45,7 @@ impl Scheduler<'_> {
                     stonith_action: None,
                     stopped_monitor: false,
                     cancel_task: None,
+                    notify_key: None,
                 });
                 continue;
             }

@@ -164,6 +164,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     s.resolve_orderings();
     s.order_probes();
     s.propagate();
+    s.create_notifications();
     let summary = s.summarize();
     Schedule {
         edges: s.edges,

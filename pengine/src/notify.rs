@@ -1,0 +1,119 @@
+//! Clone notifications (Pacemaker's `pe__clone_notif_pseudo_ops` and
+//! `pe__create_notifications`), for clones with `notify=true`.
+//!
+//! When a clone's `start` (or `stop`) is required, the instances hear
+//! about it before and after:
+//!
+//! ```text
+//!  CLONE_pre_notify_start ─> INST_pre_notify_start (each active instance, where it runs)
+//!        │                         │
+//!        └──────> CLONE_confirmed-pre_notify_start <─┘ ──> CLONE_start ... CLONE_running
+//!                                                 │                         │
+//!  CLONE_post_notify_running <────────────────────┴─────────────────────────┘
+//!        ├─> INST_post_notify_start (each instance active afterwards, where it will run)
+//!        └─> CLONE_confirmed-post_notify_running <─ (each post notification)
+//! ```
+//!
+//! `stop`/`stopped` likewise; a stop's confirmed post-notification comes
+//! before a start's pre-notification. The notifications are created once
+//! requiredness and runnability are settled: they only follow the clone's
+//! own actions and change nothing else.
+
+use crate::orderings::{Edge, OrderFlags};
+use crate::schedule::Scheduler;
+use crate::working_set::{NodeId, RscId, Variant};
+
+const MANDATORY: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: false, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false, derived: false };
+
+impl Scheduler<'_> {
+    pub(crate) fn create_notifications(&mut self) {
+        for r in 0..self.ws.resources.len() {
+            let clone = RscId(r);
+            if !matches!(self.ws.rsc(clone).variant, Variant::Clone(_)) || !crate::nvsets::is_true(self.ws.rsc(clone).meta("notify")) {
+                continue;
+            }
+            let stop_done = self.notify_for(clone, "stop", "stopped");
+            let start_pre = self.notify_for(clone, "start", "running");
+            if let (Some(post_done), Some(pre)) = (stop_done, start_pre) {
+                self.edges.push(Edge { first: post_done, then: pre, flags: OrderFlags { optional: true, ..Default::default() } });
+            }
+        }
+    }
+
+    /// The notifications around one clone action; returns (for `stop`)
+    /// its confirmed post-notification or (for `start`) its
+    /// pre-notification, to chain a stop's before a start's.
+    fn notify_for(&mut self, clone: RscId, task: &str, done: &str) -> Option<usize> {
+        let action = self.find_action(clone, task, None)?;
+        let complete = self.find_action(clone, done, None)?;
+        if self.actions[action].optional {
+            return None;
+        }
+        let runnable = self.actions[action].runnable;
+        let pseudo = |s: &mut Self, name: String, runnable: bool| {
+            let a = s.custom_action(Some(clone), &name, 0, None, false);
+            s.actions[a].pseudo = true;
+            s.actions[a].runnable = runnable;
+            a
+        };
+        let pre = pseudo(self, format!("pre_notify_{task}"), runnable);
+        let pre_done = pseudo(self, format!("confirmed-pre_notify_{task}"), runnable);
+        let post_runnable = self.actions[complete].runnable;
+        let post = pseudo(self, format!("post_notify_{done}"), post_runnable);
+        let post_done = pseudo(self, format!("confirmed-post_notify_{done}"), post_runnable);
+        for (f, t) in [(pre, pre_done), (pre_done, action), (pre_done, post), (complete, post), (post, post_done)] {
+            self.edges.push(Edge { first: f, then: t, flags: MANDATORY });
+        }
+        // Pre-notifications go to every instance where it is active now,
+        // post-notifications to every instance where it will be active.
+        let mut instances = Vec::new();
+        for i in self.ws.rsc(clone).children.clone() {
+            instances.extend(self.ws.subtree(i).into_iter().filter(|x| self.ws.rsc(*x).is_primitive()));
+        }
+        for i in &instances {
+            for node in self.ws.rsc(*i).running_on.clone() {
+                let op = self.notify_op(*i, node, &format!("pre_notify_{task}"));
+                self.edges.push(Edge { first: pre, then: op, flags: MANDATORY });
+                self.edges.push(Edge { first: op, then: pre_done, flags: MANDATORY });
+            }
+        }
+        for i in &instances {
+            let Some(node) = self.assign[i.0].allocated_to else { continue };
+            if self.ws.rsc(*i).next_role <= cib::model::Role::Stopped {
+                continue;
+            }
+            let op = self.notify_op(*i, node, &format!("post_notify_{task}"));
+            self.edges.push(Edge { first: post, then: op, flags: MANDATORY });
+            self.edges.push(Edge { first: op, then: post_done, flags: MANDATORY });
+        }
+        Some(if task == "stop" { post_done } else { pre })
+    }
+
+    /// One instance's notification on a node.
+    fn notify_op(&mut self, rsc: RscId, node: NodeId, key: &str) -> usize {
+        let index = (Some(rsc), format!("{key}_0"), Some(node));
+        if let Some(i) = self.action_index.get(&index).copied() {
+            return i;
+        }
+        let i = self.actions.len();
+        let n = self.ws.node(node);
+        let runnable = n.online && !n.pending && !n.unclean;
+        self.actions.push(crate::actions::Action {
+            id: i,
+            rsc: Some(rsc),
+            task: "notify".to_string(),
+            interval_ms: 0,
+            node: Some(node),
+            optional: false,
+            runnable,
+            pseudo: false,
+            reason: None,
+            stonith_action: None,
+            stopped_monitor: false,
+            cancel_task: None,
+            notify_key: Some(key.to_string()),
+        });
+        self.action_index.insert(index, i);
+        i
+    }
+}
