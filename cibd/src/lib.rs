@@ -13,6 +13,8 @@
 //!   diffs, joins and full syncs). Time comes in as an argument.
 //! - [`peer`]: the cib-to-cib messages and their heartbeat encoding.
 //! - [`shell`]: tokio: the store, the local socket, the heartbeat connection.
+//! - [`haresources_mode`]: `crm no` with haresources: the configuration
+//!   generated from haresources at every start (docs/HARESOURCES_MODE.md).
 //! - `src/bin/cib.rs`: the binary, named `cib` as Heartbeat's was.
 //!
 //! The local IPC protocol is in `tools::cib_live` (the tools need the
@@ -21,5 +23,6 @@
 //! the replication rules and the decisions.
 
 pub mod core;
+pub mod haresources_mode;
 pub mod peer;
 pub mod shell;

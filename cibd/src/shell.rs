@@ -82,6 +82,10 @@ fn now() -> i64 {
 pub async fn run(env: HaEnv, opts: Options, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let store = CibStore::open(env.crm_dir())?;
     let (cib, persisted) = load(&store)?;
+    // haresources mode: the configuration comes from haresources, read
+    // again at every start; a changed one is written at once.
+    let (cib, changed) = crate::haresources_mode::at_start(&env, cib)?;
+    let persisted = persisted && !changed;
     let mut core = Core::new(&env.nodename, cib, persisted, Box::new(schema_valid));
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();

@@ -136,10 +136,29 @@ pub const HEARTBEAT_DIRS: &[&str] = &[
 /// binaries are; `exists` says whether a program file is there (a
 /// closure, so the plan is testable without files).
 pub fn plan(cf: &HaCf, bindir: &Path, exists: &dyn Fn(&Path) -> bool) -> Plan {
+    plan_for(cf, false, bindir, exists)
+}
+
+/// haresources mode (docs/HARESOURCES_MODE.md): `crm no` (Heartbeat's
+/// default) and at least one resource group in haresources. Heartbeat 1.x
+/// ran those groups with its own scripts; here the CRM runs them, from a
+/// CIB the cib daemon generates out of haresources. With no group there
+/// is nothing to manage, and heartbeat runs alone as before.
+pub fn haresources_mode(cf: &HaCf, haresources_text: Option<&str>) -> bool {
+    cf.crm == Crm::No && haresources_text.is_some_and(|t| !crate::haresources::parse(t, "haresources").0.is_empty())
+}
+
+/// [`plan`], and in haresources mode (see [`haresources_mode`]) the CRM
+/// daemons as `crm respawn` starts them: a v1 configuration never asked
+/// for the node to reboot when a daemon dies.
+pub fn plan_for(cf: &HaCf, haresources_mode: bool, bindir: &Path, exists: &dyn Fn(&Path) -> bool) -> Plan {
     let mut p = Plan::default();
-    if cf.crm != Crm::No {
+    let v1 = haresources_mode && cf.crm == Crm::No;
+    let crm = if v1 { Crm::Respawn } else { cf.crm };
+    let word = if v1 { "no (haresources mode)" } else { crm_word(cf.crm) };
+    if crm != Crm::No {
         for d in CRM_DAEMONS {
-            if cf.crm == Crm::Minimal && !d.minimal {
+            if crm == Crm::Minimal && !d.minimal {
                 continue;
             }
             let program = bindir.join(d.name);
@@ -152,15 +171,14 @@ pub fn plan(cf: &HaCf, bindir: &Path, exists: &dyn Fn(&Path) -> bool) -> Plan {
                     )));
                 } else {
                     p.findings.push(Finding::Error(format!(
-                        "CRM daemon {} not found ({}): cannot run with crm {}",
+                        "CRM daemon {} not found ({}): cannot run with crm {word}",
                         d.name,
                         program.display(),
-                        crm_word(cf.crm)
                     )));
                 }
                 continue;
             }
-            let policy = if d.failfast && cf.crm != Crm::Respawn { Policy::Failfast } else { Policy::Respawn };
+            let policy = if d.failfast && crm != Crm::Respawn { Policy::Failfast } else { Policy::Respawn };
             let user = cf.apiauth.iter().find(|a| a.client == d.name).and_then(|a| a.uids.first().cloned());
             p.children.push(ChildSpec {
                 name: d.name.to_string(),
@@ -181,9 +199,8 @@ pub fn plan(cf: &HaCf, bindir: &Path, exists: &dyn Fn(&Path) -> bool) -> Plan {
         let program = if in_hb_dir { bindir.join(&name) } else { path.to_path_buf() };
         if p.children.iter().any(|c| c.program == program) {
             p.findings.push(Finding::Warning(format!(
-                "respawn {}: {name} is already started by crm {}; line ignored",
+                "respawn {}: {name} is already started by crm {word}; line ignored",
                 r.command,
-                crm_word(cf.crm)
             )));
             continue;
         }
@@ -275,6 +292,16 @@ mod tests {
     }
 
     #[test]
+    fn haresources_mode_is_crm_no_with_a_resource_group() {
+        let line = Some("n1 IPaddr::10.0.0.1/24/eth0 httpd\n");
+        assert!(haresources_mode(&cf(""), line));
+        assert!(haresources_mode(&cf("crm no\n"), line));
+        assert!(!haresources_mode(&cf("crm yes\n"), line));
+        assert!(!haresources_mode(&cf("crm no\n"), Some("# nothing\n\n")));
+        assert!(!haresources_mode(&cf("crm no\n"), None));
+    }
+
+    #[test]
     fn crm_yes_starts_the_daemons_in_heartbeats_order_with_failfast_core() {
         let all = |_: &Path| true;
         let p = plan(&cf("crm yes\n"), Path::new("/b"), &all);
@@ -298,6 +325,13 @@ mod tests {
         let p = plan(&cf("crm minimal\n"), Path::new("/b"), &all);
         assert_eq!(names(&p).iter().map(|n| n.0).collect::<Vec<_>>(), ["ccm", "cib", "lrmd", "pengine", "crmd"]);
         assert!(plan(&cf("crm no\n"), Path::new("/b"), &all).children.is_empty());
+        // haresources mode: crm no with resources runs the daemons as crm respawn.
+        let p = plan_for(&cf("crm no\n"), true, Path::new("/b"), &all);
+        assert_eq!(names(&p).len(), 7);
+        assert!(p.children.iter().all(|c| c.policy == Respawn));
+        assert!(plan_for(&cf("crm yes\n"), true, Path::new("/b"), &all).children.iter().any(|c| c.policy == Failfast));
+        let p = plan_for(&cf("crm no\n"), true, Path::new("/b"), &|p: &Path| !p.ends_with("crmd"));
+        assert!(p.findings.contains(&Finding::Error("CRM daemon crmd not found (/b/crmd): cannot run with crm no (haresources mode)".into())));
     }
 
     #[test]

@@ -118,7 +118,10 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
 
     // The children: every missing program or unknown user is reported
     // before anything starts.
-    let plan = launcher::plan(&cf, &bindir()?, &is_executable);
+    // haresources mode (crm no with resources): the CRM runs them.
+    let haresources_text = std::fs::read_to_string(env.haresources()).ok();
+    let v1_mode = launcher::haresources_mode(&cf, haresources_text.as_deref());
+    let plan = launcher::plan_for(&cf, v1_mode, &bindir()?, &is_executable);
     for f in &plan.findings {
         match f {
             launcher::Finding::Error(e) => eprintln!("{file}: error: {e}"),
@@ -171,6 +174,9 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
         }
     }
     tracing::info!("Configuration validated. Starting heartbeat {}", env!("CARGO_PKG_VERSION"));
+    if v1_mode {
+        tracing::info!("haresources mode: the resources of {} are run by the CRM", env.haresources().display());
+    }
     // The findings again, now that the log exists.
     for f in &plan.findings {
         if let launcher::Finding::Warning(w) = f {
