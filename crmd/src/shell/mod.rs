@@ -167,7 +167,13 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
             }
             v = ccm.next() => {
                 match v.context("ccm")? {
-                    Some(Some(view)) => shell.events.push_back((Event::Membership(view), C_CCM)),
+                    Some(Some(view)) => {
+                        let old = shell.ctl.view().map(|v| v.members.clone()).unwrap_or_default();
+                        for gone in old.difference(&view.members) {
+                            shell.te.node_lost(gone);
+                        }
+                        shell.events.push_back((Event::Membership(view), C_CCM));
+                    }
                     Some(None) => {}
                     None => bail!("ccm closed its socket"),
                 }

@@ -82,6 +82,22 @@ impl Engine {
         }
     }
 
+    /// `node` left the membership: its actions in flight will never
+    /// answer; fail them now rather than after their timeouts, so the
+    /// drained transition ends and the recovery is computed at once.
+    pub fn node_lost(&mut self, node: &str) {
+        let Some(r) = &mut self.running else { return };
+        let lost: Vec<i32> = r
+            .exec
+            .in_flight()
+            .filter(|id| r.exec.graph().action(*id).and_then(|a| a.header.on_node.as_deref()) == Some(node))
+            .collect();
+        for id in lost {
+            tracing::warn!("crmd: action {id} of transition {} lost: {node} left", r.id);
+            let _ = r.exec.complete(id, ActionResult::Failed);
+        }
+    }
+
     /// An `lrm_result` message.
     pub fn remote_result(&mut self, transition: u64, action_id: i32, rc: i32, op_status: i32) {
         let target = self.target_rc(transition, action_id);
@@ -287,5 +303,73 @@ impl Shell {
     /// runs its own node's actions without messages).
     pub(crate) fn local_result(&mut self, transition: u64, action_id: i32, rc: i32, op_status: i32) {
         self.te.remote_result(transition, action_id, rc, op_status);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GRAPH: &str = r#"<transition_graph cluster-delay="60s" stonith-timeout="60s" failed-stop-offset="INFINITY" failed-start-offset="INFINITY" transition_id="1">
+  <synapse id="0">
+    <action_set>
+      <rsc_op id="1" operation="start" operation_key="a_start_0" on_node="n1" on_node_uuid="n1">
+        <primitive id="a" class="ocf" provider="heartbeat-rs" type="Dummy"/>
+        <attributes CRM_meta_timeout="20000"/>
+      </rsc_op>
+    </action_set>
+    <inputs/>
+  </synapse>
+  <synapse id="1">
+    <action_set>
+      <rsc_op id="2" operation="start" operation_key="b_start_0" on_node="n2" on_node_uuid="n2">
+        <primitive id="b" class="ocf" provider="heartbeat-rs" type="Dummy"/>
+        <attributes CRM_meta_timeout="20000"/>
+      </rsc_op>
+    </action_set>
+    <inputs/>
+  </synapse>
+</transition_graph>
+"#;
+
+    fn running() -> Engine {
+        let mut e = Engine::new();
+        let mut exec = Executor::new(TransitionGraph::from_xml(GRAPH).unwrap());
+        while let Step::Fire(_) = exec.next(0) {}
+        e.running = Some(Running { id: 1, exec, aborted: false, surprised: false });
+        e
+    }
+
+    fn op(key: &str, uuid: &str, rc: &str) -> cib::Element {
+        cib::Element::new("lrm_rsc_op")
+            .with_attr("operation_key", "a_start_0")
+            .with_attr("operation", "start")
+            .with_attr("transition-key", format!("{key}:{uuid}"))
+            .with_attr("rc-code", rc)
+            .with_attr("op-status", "0")
+            .with_attr("interval", "0")
+    }
+
+    #[test]
+    fn a_lost_nodes_actions_fail_at_once() {
+        let mut e = running();
+        e.node_lost("n2");
+        let r = e.running.as_ref().unwrap();
+        assert_eq!(r.exec.in_flight().collect::<Vec<_>>(), [1]);
+    }
+
+    #[test]
+    fn records_in_the_cib_confirm_only_our_own_actions() {
+        let mut e = running();
+        let uuid = e.uuid.clone();
+        // Another crmd's key, or another transition: not ours; a success is no news.
+        assert_eq!(e.observe_op(&op("1:1:0", "someone-else", "0")), None);
+        assert_eq!(e.observe_op(&op("1:7:0", &uuid, "0")), None);
+        assert_eq!(e.running.as_ref().unwrap().exec.in_flight().count(), 2);
+        // Ours: confirmed.
+        assert_eq!(e.observe_op(&op("1:1:0", &uuid, "0")), None);
+        assert_eq!(e.running.as_ref().unwrap().exec.in_flight().collect::<Vec<_>>(), [2]);
+        // A failure outside the transition calls for a new one.
+        assert!(e.observe_op(&op("5:0:0", "old", "1")).unwrap().contains("failed"));
     }
 }
