@@ -72,6 +72,10 @@ pub struct Node {
     pub unpacked: bool,
     /// A remote node that was fenced since its connection last started.
     pub remote_was_fenced: bool,
+    /// A remote or guest node that must be reset (its connection failed
+    /// unrecoverably, its container failed, its host is unclean): it
+    /// stays unclean when its own status entry is unpacked.
+    pub remote_requires_reset: bool,
     /// The connection (remote) or container-side (guest) resource.
     pub remote_rsc: Option<RscId>,
     /// Node attributes: configured ones, overridden by transient ones,

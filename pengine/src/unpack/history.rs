@@ -155,8 +155,10 @@ fn unpack_node_histories(ws: &mut WorkingSet, cib: &Cib, fence: bool) -> bool {
 fn unpack_remote_attrs(ws: &mut WorkingSet, node: NodeId, state: &NodeState) {
     unpack_transient_attributes(ws, node, state);
     let n = &mut ws.nodes[node.0];
-    n.unclean = false;
-    n.unseen = false;
+    if !n.remote_requires_reset {
+        n.unclean = false;
+        n.unseen = false;
+    }
     if state.node_in_maintenance == Some(true) {
         n.maintenance = true;
     }
@@ -382,6 +384,15 @@ fn create_orphan(ws: &mut WorkingSet, lrm: &LrmResource) -> RscId {
         container: None,
     });
     ws.top_level.push(id);
+    // An orphaned remote connection still provides its remote node.
+    if lrm.class == "ocf" && lrm.provider.as_deref() == Some("pacemaker") && lrm.agent_type == "remote" {
+        let n = super::nodes::orphan_remote_node(ws, &lrm.id).0;
+        if ws.nodes[n].kind == NodeKind::Remote && ws.nodes[n].remote_rsc.is_none() {
+            ws.resources[id.0].is_remote_node = true;
+            ws.nodes[n].remote_rsc = Some(id);
+            ws.nodes[n].online = false;
+        }
+    }
     if ws.options.stop_orphan_resources {
         location(ws, id, None, Score::MINUS_INFINITY, "__orphan_do_not_run__");
     }

@@ -32,6 +32,7 @@ fn new_node(id: &str, uname: &str, kind: NodeKind, unclean: bool) -> Node {
         is_dc: false,
         unpacked: false,
         remote_was_fenced: false,
+        remote_requires_reset: false,
         remote_rsc: None,
         attrs: BTreeMap::new(),
         utilization: BTreeMap::new(),
@@ -118,6 +119,22 @@ fn implied_nodes(cib: &Cib) -> Vec<(String, NodeKind)> {
     out
 }
 
+/// A remote node for an orphaned remote connection (history but no
+/// configuration), as Pacemaker's `create_fake_resource` makes one while
+/// unpacking the history: after the resources (so clone-max does not
+/// count it), offline until its own status entry says otherwise.
+/// Appended rather than inserted in name order, so that node ids never
+/// shift during unpacking.
+pub(super) fn orphan_remote_node(ws: &mut WorkingSet, id: &str) -> NodeId {
+    if let Some(n) = ws.nodes.iter().position(|n| n.id == id || n.uname == id) {
+        return NodeId(n);
+    }
+    let mut node = new_node(id, id, NodeKind::Remote, false);
+    builtin_attrs(ws, &mut node);
+    ws.nodes.push(node);
+    NodeId(ws.nodes.len() - 1)
+}
+
 /// Points remote and guest nodes at the resources that provide them.
 pub(super) fn link_remote_nodes(ws: &mut WorkingSet) {
     for i in 0..ws.nodes.len() {
@@ -162,6 +179,11 @@ pub(crate) fn fence_node(ws: &mut WorkingSet, node: NodeId, reason: String) {
             n.fence_reasons.push(reason);
         }
         NodeKind::Remote => {
+            let managed = n.remote_rsc.map(|r| ws.resources[r.0].flags.managed).unwrap_or(true);
+            let n = &mut ws.nodes[node.0];
+            if managed {
+                n.remote_requires_reset = true;
+            }
             n.unclean = true;
             n.fence_reasons.push(reason);
             ws.early_actions.push(crate::working_set::EarlyAction::Fence(node));
@@ -342,12 +364,16 @@ pub(super) fn determine_remote_online_status(ws: &mut WorkingSet, node: NodeId) 
     }
     let failed = container.as_ref().is_some_and(|c| c.flags.failed) || r.flags.failed;
     let stopped = r.role == Role::Stopped || container.as_ref().is_some_and(|c| c.role == Role::Stopped);
-    if failed || stopped {
+    if container.as_ref().is_some_and(|c| c.flags.failed) {
+        n.online = false;
+        n.remote_requires_reset = true;
+    } else if failed || stopped {
         n.online = false;
     } else if let Some(h) = host {
         let hn = &ws.nodes[h.0];
         if !hn.online && hn.unclean {
             ws.nodes[node.0].online = false;
+            ws.nodes[node.0].remote_requires_reset = true;
         }
     }
 }

@@ -4,12 +4,14 @@
 //!
 //! Pacemaker makes one placement entry per fixed-node constraint, per
 //! rule and per resource of a set (or tag), in document order, and
-//! *prepends* each to its list; a rule's nodes are prepended too, walking
-//! the node list (sorted by name). Printing walks both lists from the
-//! front, so entries come out in reverse order of creation and a rule's
+//! *prepends* each to its list; an "and" rule's nodes come from a
+//! reversing copy of the node list (sorted by name), an "or" rule's are
+//! appended in node order. Printing walks both lists from the front, so
+//! entries come out in reverse order of creation, and an "and" rule's
 //! nodes in reverse name order. Reproducing that order matters: scripts
 //! and the compatibility test compare the output line by line.
 
+use cib::model::rules::BoolOp;
 use cib::model::{Location, Role, Rule, Score};
 use pengine::rules::{all_match, rule_matches, RuleInput};
 use pengine::NodeId;
@@ -112,7 +114,13 @@ fn one<'a>(snap: &'a Snapshot, loc: &'a Location, rsc: &str, role: Option<Role>,
                 // Pacemaker: "no score specified (assuming 0)".
                 (None, None) => Score::ZERO,
             };
-            nodes.insert(0, (NodeId(i), score));
+            // An "and" rule starts from a copy of the node list, which
+            // Pacemaker's copy reverses; an "or" rule appends its
+            // matches in node order.
+            match rule.boolean_op {
+                BoolOp::And => nodes.insert(0, (NodeId(i), score)),
+                BoolOp::Or => nodes.push((NodeId(i), score)),
+            }
         }
         out.push(Placement { id: &rule.id, rsc: rsc.to_string(), role: rule.role, nodes });
     }
