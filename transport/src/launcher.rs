@@ -107,7 +107,7 @@ struct CrmDaemon {
 }
 
 /// Heartbeat 2.1's order plus pengine before crmd. Every daemon started
-/// here must stay in the foreground: ccm daemonizes unless `-f`.
+/// here must stay in the foreground: ccm and crmd daemonize unless `-f`.
 const CRM_DAEMONS: &[CrmDaemon] = &[
     CrmDaemon { name: "ccm", args: &["-f"], failfast: true, minimal: true, optional: false },
     CrmDaemon { name: "cib", args: &[], failfast: true, minimal: true, optional: false },
@@ -115,7 +115,8 @@ const CRM_DAEMONS: &[CrmDaemon] = &[
     CrmDaemon { name: "stonithd", args: &[], failfast: false, minimal: false, optional: true },
     CrmDaemon { name: "attrd", args: &[], failfast: false, minimal: false, optional: true },
     CrmDaemon { name: "pengine", args: &[], failfast: false, minimal: true, optional: true },
-    CrmDaemon { name: "crmd", args: &[], failfast: true, minimal: true, optional: false },
+    // crmd daemonizes unless `-f`, as ccm does.
+    CrmDaemon { name: "crmd", args: &["-f"], failfast: true, minimal: true, optional: false },
 ];
 
 /// Directories where Heartbeat (and Pacemaker on Heartbeat) installed
