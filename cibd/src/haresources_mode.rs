@@ -30,7 +30,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use cib::env::HaEnv;
-use cib::{Element, Node};
+use cib::Element;
 use tools::haresources2cib::{self, Options};
 use transport::hacf::{self, HaCf};
 use transport::launcher;
@@ -144,7 +144,7 @@ pub fn at_start(env: &HaEnv, stored: Element) -> anyhow::Result<(Element, bool)>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cib::Document;
+    use cib::{Document, Node};
 
     const SEED_000: &str = "n1 IPaddr::10.213.0.100/24/eth0 httpd\n";
 
