@@ -34,6 +34,12 @@ impl Shell {
         key: &str,
         graph_xml: &str,
     ) -> anyhow::Result<()> {
+        if self.ctl.dc() != Some(dc) {
+            // Two DCs for a moment (a partition healing): only ours may
+            // act on our resources.
+            tracing::warn!("crmd: refusing action {action_id} from {dc}, which is not our DC ({:?})", self.ctl.dc());
+            return self.report(dc, transition, action_id, 1, OpStatus::Error.code()).await;
+        }
         let action = match TransitionGraph::from_xml(graph_xml) {
             Ok(g) => g.action(action_id).cloned(),
             Err(e) => {
