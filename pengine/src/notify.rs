@@ -70,7 +70,13 @@ impl Scheduler<'_> {
         for i in self.ws.rsc(clone).children.clone() {
             instances.extend(self.ws.subtree(i).into_iter().filter(|x| self.ws.rsc(*x).is_primitive()));
         }
+        // An instance stopping in this transition hears of the stop
+        // beforehand only: not of a start, nor after the stop.
+        let stopping = |s: &Self, i: RscId| s.actions.iter().any(|a| a.rsc == Some(i) && a.task == "stop" && !a.optional && a.runnable);
         for i in &instances {
+            if task == "start" && stopping(self, *i) {
+                continue;
+            }
             for node in self.ws.rsc(*i).running_on.clone() {
                 let op = self.notify_op(*i, node, &format!("pre_notify_{task}"));
                 self.edges.push(Edge { first: pre, then: op, flags: MANDATORY });
@@ -79,7 +85,7 @@ impl Scheduler<'_> {
         }
         for i in &instances {
             let Some(node) = self.assign[i.0].allocated_to else { continue };
-            if self.ws.rsc(*i).next_role <= cib::model::Role::Stopped {
+            if self.ws.rsc(*i).next_role <= cib::model::Role::Stopped || (task == "stop" && stopping(self, *i)) {
                 continue;
             }
             let op = self.notify_op(*i, node, &format!("post_notify_{task}"));
