@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -48,6 +49,14 @@ enum Cmd {
         /// Where heartbeat and cl_status are (default: beside ha-lab).
         #[arg(long)]
         bin_dir: Option<PathBuf>,
+        /// ha.cf's crm value: no (heartbeat alone) or respawn/yes/on/minimal
+        /// (heartbeat launches ccm, cib, lrmd, attrd, pengine, crmd).
+        #[arg(long, default_value = "no")]
+        crm: String,
+        /// Extra OCF providers (a resource.d directory, e.g. agents/ocf/resource.d)
+        /// merged over /usr/lib/ocf/resource.d inside every node.
+        #[arg(long)]
+        ocf_overlay: Option<PathBuf>,
     },
     /// Start heartbeat on nodes (all when none named), booting them if off.
     Start { nodes: Vec<String> },
@@ -56,7 +65,13 @@ enum Cmd {
     /// Power a node on (new PID namespace) without starting heartbeat.
     Boot { node: String },
     /// Power a node off hard: its whole PID namespace dies.
-    Kill { node: String },
+    Kill {
+        node: String,
+        /// Also remove the addresses agents added (a floating address),
+        /// which a powered-off host no longer answers for.
+        #[arg(long)]
+        drop_floating: bool,
+    },
     /// SIGSTOP every process of a node.
     Pause { node: String },
     /// SIGCONT every process of a node.
@@ -80,6 +95,32 @@ enum Cmd {
         #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
+    /// Run a command as the lab's client: outside every node, in the bridge
+    /// namespace (address 10.213.0.254).
+    Client {
+        #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+    /// HTTP GETs of IP:PORT every INTERVAL from the current namespace (run
+    /// it through `ha-lab client`): prints each new outcome (a body, or `-`
+    /// and why) with its time;
+    /// stops at the first answer (exit 0), or, with --until-not NODE, at the
+    /// first answer that is not NODE; exit 1 when LIMIT passes first.
+    Probe {
+        #[arg(long)]
+        ip: String,
+        #[arg(long, default_value_t = 80)]
+        port: u16,
+        #[arg(long, default_value_t = 50)]
+        interval_ms: u64,
+        #[arg(long)]
+        until_not: Option<String>,
+        #[arg(long, default_value_t = 60)]
+        limit_s: u64,
+        /// Print only the final answer.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
     /// Show each node's init pid and active faults.
     Status,
     /// Remove the lab's processes and namespaces (files stay).
@@ -97,6 +138,8 @@ enum Cmd {
         hostname: String,
         #[arg(long)]
         ready: PathBuf,
+        #[arg(long)]
+        ocf_overlay: Option<PathBuf>,
     },
 }
 
@@ -115,10 +158,22 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let root = args.root.clone().unwrap_or_else(|| PathBuf::from("/tmp/ha-lab").join(&args.name));
     let open = || Lab::open(&root).with_context(|| format!("no lab at {} (ha-lab create?)", root.display()));
     match args.cmd {
-        Cmd::NodeInit { hostname, ready } => {
-            lab::node_init::run(&hostname, &ready)?;
+        Cmd::NodeInit { hostname, ready, ocf_overlay } => {
+            lab::node_init::run(&hostname, &ready, ocf_overlay.as_deref())?;
         }
-        Cmd::Create { nodes, links, media, udpport, keepalive_ms, deadtime_ms, warntime_ms, initdead_ms, bin_dir } => {
+        Cmd::Create {
+            nodes,
+            links,
+            media,
+            udpport,
+            keepalive_ms,
+            deadtime_ms,
+            warntime_ms,
+            initdead_ms,
+            bin_dir,
+            crm,
+            ocf_overlay,
+        } => {
             let bin_dir = match bin_dir {
                 Some(d) => d,
                 None => std::env::current_exe()?.parent().context("ha-lab has no directory")?.to_path_buf(),
@@ -127,6 +182,11 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             spec.media = media;
             spec.udpport = udpport;
             spec.timing = Timing { keepalive_ms, deadtime_ms, warntime_ms, initdead_ms };
+            spec.crm = crm;
+            spec.ocf_overlay = match ocf_overlay {
+                Some(d) => Some(std::fs::canonicalize(&d).with_context(|| format!("OCF overlay {}", d.display()))?),
+                None => None,
+            };
             Lab::create(spec)?;
             println!("lab {} created in {}", args.name, root.display());
         }
@@ -143,7 +203,13 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Cmd::Boot { node } => open()?.boot(&node)?,
-        Cmd::Kill { node } => open()?.kill(&node)?,
+        Cmd::Kill { node, drop_floating } => {
+            let mut lab = open()?;
+            lab.kill(&node)?;
+            if drop_floating {
+                lab.drop_floating(&node)?;
+            }
+        }
         Cmd::Pause { node } => open()?.pause(&node)?,
         Cmd::Resume { node } => open()?.resume(&node)?,
         Cmd::Cut { node, link } => open()?.cut(&node, link)?,
@@ -160,6 +226,43 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             let st = lab.command(&node, &command[0], &rest)?.status()?;
             // The command's own exit code (cl_status answers with them).
             return Ok(ExitCode::from(st.code().unwrap_or(128) as u8));
+        }
+        Cmd::Client { command } => {
+            let lab = open()?;
+            let rest: Vec<&str> = command[1..].iter().map(String::as_str).collect();
+            let st = lab.client_command(&command[0], &rest).status()?;
+            return Ok(ExitCode::from(st.code().unwrap_or(128) as u8));
+        }
+        Cmd::Probe { ip, port, interval_ms, until_not, limit_s, quiet } => {
+            let probe = lab::client::Probe::new(&ip, port, Duration::from_millis(interval_ms));
+            // One line per change of outcome, not per poll.
+            let mut last: Option<String> = None;
+            let ended = probe.run(
+                Duration::from_secs(limit_s),
+                |s| {
+                    let now = match &s.answer {
+                        Ok(body) => body.clone(),
+                        Err(e) => format!("- ({e})"),
+                    };
+                    if !quiet && last.as_ref() != Some(&now) {
+                        println!("{:>8.3} s  {now}", s.at.as_secs_f64());
+                    }
+                    last = Some(now);
+                },
+                |s| s.answer.as_ref().is_ok_and(|b| until_not.as_deref() != Some(b.as_str())),
+            );
+            return Ok(match ended {
+                Some(s) => {
+                    if quiet {
+                        println!("{}", s.answer.unwrap_or_default());
+                    }
+                    ExitCode::SUCCESS
+                }
+                None => {
+                    eprintln!("ha-lab probe: no answer from {ip}:{port} within {limit_s} s");
+                    ExitCode::FAILURE
+                }
+            });
         }
         Cmd::Status => {
             let lab = open()?;

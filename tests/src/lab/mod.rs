@@ -8,6 +8,10 @@
 //! - `node_init`: pid 1 of a node's PID namespace.
 //! - `foreign`: Debian's heartbeat 3.0.6 inside a node (its own /etc/ha.d
 //!   and /var/lib/heartbeat bind-mounted in the node's mount namespace).
+//! - `web`: the demo cluster (full stack, floating address + HTTP
+//!   service from examples/cluster) for its test and the failover bench.
+//! - `client`: the client outside the nodes (bridge namespace, address
+//!   `10.213.<k>.254`), HTTP GETs and a polling probe.
 //! - this module: [`Lab`], the operations (create, boot, start, stop,
 //!   kill, pause, cut, partition, loss, exec, destroy), and [`LabGuard`],
 //!   which destroys a lab when dropped (also while a test panics).
@@ -24,10 +28,12 @@
 //! (cut, partition, loss), never by taking links down: IPaddr2 brings an
 //! interface up when it takes over, which would silently heal a cut.
 
+pub mod client;
 pub mod foreign;
 pub mod node_init;
 pub mod spec;
 pub mod sys;
+pub mod web;
 
 use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
@@ -123,6 +129,7 @@ impl Lab {
             sys::ip(&br, &["link", "add", &bridge, "type", "bridge", "mcast_snooping", "0"])?;
             sys::ip(&br, &["link", "set", &bridge, "up"])?;
         }
+        self.add_client_addresses()?;
         for (idx, node) in s.node_names().iter().enumerate() {
             let i = idx + 1;
             let ns = s.node_ns(node);
@@ -164,6 +171,9 @@ impl Lab {
             let _ = std::fs::remove_dir_all(&d);
             std::fs::create_dir_all(&d).map_err(|e| LabError::io(&d, e))?;
         }
+        // A reboot loses the addresses agents added (IPaddr2's floating
+        // address): only the lab's own stay on the node's links.
+        self.drop_floating(node)?;
         let ready = dir.join("init.ready");
         let _ = std::fs::remove_file(&ready);
         let log_path = dir.join("init.log");
@@ -175,7 +185,11 @@ impl Lab {
             .args(["unshare", "--pid", "--fork", "--uts", "--mount", "--ipc", "--mount-proc", "--propagation", "private"])
             .arg(&ha_lab)
             .args(["node-init", "--hostname", node, "--ready"])
-            .arg(&ready)
+            .arg(&ready);
+        if let Some(extra) = &self.spec.ocf_overlay {
+            cmd.arg("--ocf-overlay").arg(extra);
+        }
+        cmd
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2)
@@ -275,6 +289,30 @@ impl Lab {
         }
         self.reap();
         Ok(())
+    }
+
+    /// Removes every IPv4 address from the node's links but the lab's own
+    /// (`10.213.<k>.<i>`): what resource agents added, such as IPaddr2's
+    /// floating address. A killed node's network namespace keeps them and
+    /// would still answer ARP for them, which a powered-off host does not:
+    /// `ha-lab kill --drop-floating` calls this right after the kill, and
+    /// every boot calls it, as a reboot starts with bare interfaces.
+    pub fn drop_floating(&self, node: &str) -> Result<Vec<String>, LabError> {
+        let i = self.spec.index(node)?;
+        let ns = self.spec.node_ns(node);
+        let mut dropped = Vec::new();
+        for k in 0..self.spec.links {
+            let dev = LabSpec::dev(k);
+            let own = self.spec.addr(i, k);
+            let out = sys::ip(&ns, &["-4", "-o", "addr", "show", "dev", &dev])?;
+            for cidr in inet_addresses(&String::from_utf8_lossy(&out.stdout)) {
+                if cidr.split('/').next() != Some(own.as_str()) {
+                    sys::ip(&ns, &["addr", "del", &cidr, "dev", &dev])?;
+                    dropped.push(cidr);
+                }
+            }
+        }
+        Ok(dropped)
     }
 
     /// Freezes every process of the node (SIGSTOP), as a hung host would
@@ -463,6 +501,17 @@ pub fn cleanup(lab: Option<&str>) -> Result<Vec<String>, LabError> {
     first.map_or(Ok(removed), Err)
 }
 
+/// The `A.B.C.D/N` of every `inet` line of `ip -4 -o addr show`.
+fn inet_addresses(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            w.find(|t| *t == "inet")?;
+            w.next().map(str::to_string)
+        })
+        .collect()
+}
+
 /// An nft script that (re)creates `table` with one input and one output
 /// rule. The leading `table` line creates it if missing so the `delete`
 /// never fails; the whole script is applied atomically.
@@ -513,6 +562,14 @@ impl Drop for LabGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_of_ip_o() {
+        let text = "2: eth0    inet 10.213.0.1/24 brd 10.213.0.255 scope global eth0\\       valid_lft forever preferred_lft forever\n\
+                    2: eth0    inet 10.213.0.100/24 brd 10.213.0.255 scope global secondary eth0\\       valid_lft forever\n";
+        assert_eq!(inet_addresses(text), ["10.213.0.1/24", "10.213.0.100/24"]);
+        assert!(inet_addresses("").is_empty());
+    }
 
     #[test]
     fn nft_scripts() {

@@ -7,6 +7,11 @@
 //! then reaps orphans for ever: a daemonized heartbeat is re-parented to
 //! it, and `heartbeat -k` waits for that pid to vanish, which a zombie
 //! never does. Killing this process kills the whole node.
+//!
+//! With an OCF overlay (`LabSpec::ocf_overlay`) it also merges that
+//! directory of providers over `/usr/lib/ocf/resource.d` (a read-only
+//! overlayfs with both as lower layers), in the node's mount namespace
+//! only: lrmd's default OCF_ROOT then finds Debian's agents and ours.
 
 use std::path::Path;
 use std::process::Command;
@@ -16,9 +21,12 @@ use nix::sys::wait::{waitpid, WaitPidFlag};
 use nix::unistd::Pid;
 
 /// Sets the node up, writes `ready`, and reaps children until killed.
-pub fn run(hostname: &str, ready: &Path) -> anyhow::Result<()> {
+pub fn run(hostname: &str, ready: &Path, ocf_overlay: Option<&Path>) -> anyhow::Result<()> {
     use anyhow::Context;
     nix::unistd::sethostname(hostname).context("sethostname")?;
+    if let Some(extra) = ocf_overlay {
+        mount_ocf_overlay(extra)?;
+    }
     for dir in ["/run", "/dev/shm"] {
         let st = Command::new("mount")
             .args(["-t", "tmpfs", "-o", "mode=0755,nosuid,nodev", "tmpfs", dir])
@@ -36,4 +44,28 @@ pub fn run(hostname: &str, ready: &Path) -> anyhow::Result<()> {
             Err(_) => std::thread::sleep(Duration::from_millis(200)),
         }
     }
+}
+
+/// Where lrmd looks for OCF providers by default.
+const OCF_RESOURCE_D: &str = "/usr/lib/ocf/resource.d";
+
+/// Merges `extra` (a directory of provider directories) over
+/// `/usr/lib/ocf/resource.d`. Both are lower layers of a read-only
+/// overlay, so nothing is ever written to either; the first layer wins
+/// for a provider present in both. Without the host's
+/// `/usr/lib/ocf/resource.d` (no resource-agents package) the node
+/// cannot boot: the error says what to install.
+fn mount_ocf_overlay(extra: &Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    anyhow::ensure!(extra.is_dir(), "OCF overlay {} is not a directory", extra.display());
+    if !Path::new(OCF_RESOURCE_D).is_dir() {
+        anyhow::bail!("{OCF_RESOURCE_D} is missing: install resource-agents (apt-get install resource-agents)");
+    }
+    let opts = format!("lowerdir={OCF_RESOURCE_D}:{}", extra.display());
+    let st = Command::new("mount")
+        .args(["-t", "overlay", "overlay", "-o", &opts, OCF_RESOURCE_D])
+        .status()
+        .context("mount the OCF overlay")?;
+    anyhow::ensure!(st.success(), "mount -t overlay -o {opts} {OCF_RESOURCE_D}: {st}");
+    Ok(())
 }

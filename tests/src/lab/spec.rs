@@ -75,6 +75,23 @@ pub struct LabSpec {
     pub secret: String,
     /// Where `heartbeat`, `cl_status` and `ha-lab` are.
     pub bin_dir: PathBuf,
+    /// ha.cf's `crm` value: `no` (heartbeat alone, the default) or
+    /// `respawn`/`yes`/`on`/`minimal`, which make heartbeat launch the CRM
+    /// daemons found beside it in `bin_dir` (the full stack per node).
+    #[serde(default = "crm_no")]
+    pub crm: String,
+    /// A `resource.d` directory of extra OCF providers (the project's
+    /// `agents/ocf/resource.d`), merged over `/usr/lib/ocf/resource.d`
+    /// inside every node (an overlay mount in the node's own mount
+    /// namespace), so lrmd's default OCF_ROOT sees Debian's agents
+    /// (IPaddr2) and ours (ocf:heartbeat-rs:Httpd) side by side while the
+    /// host's /usr/lib/ocf stays untouched.
+    #[serde(default)]
+    pub ocf_overlay: Option<PathBuf>,
+}
+
+fn crm_no() -> String {
+    "no".to_string()
 }
 
 impl LabSpec {
@@ -89,6 +106,8 @@ impl LabSpec {
             udpport: 694,
             secret: "LabSecret".to_string(),
             bin_dir: bin_dir.to_path_buf(),
+            crm: crm_no(),
+            ocf_overlay: None,
         }
     }
 
@@ -105,6 +124,12 @@ impl LabSpec {
         }
         if !(1..=2).contains(&self.links) {
             return bad("a node has one or two links");
+        }
+        if !["no", "off", "yes", "on", "respawn", "minimal", "manual"].contains(&self.crm.as_str()) {
+            return bad("crm must be no, yes, on, respawn, minimal or manual");
+        }
+        if self.ocf_overlay.as_ref().is_some_and(|d| !d.is_absolute()) {
+            return bad("the OCF overlay must be an absolute path");
         }
         if !self.root.is_absolute() {
             return bad("the lab root must be an absolute path (daemons chdir to /)");
@@ -146,6 +171,13 @@ impl LabSpec {
 
     pub fn addr(&self, i: usize, link: usize) -> String {
         format!("10.213.{link}.{i}")
+    }
+
+    /// The client's address on link k, in the bridge namespace: outside
+    /// every node, as a user of the cluster's services is (node indexes
+    /// stop at 250).
+    pub fn client_addr(link: usize) -> String {
+        format!("10.213.{link}.254")
     }
 
     pub fn mcast_group(link: usize) -> String {
@@ -211,7 +243,7 @@ impl LabSpec {
              {media}\
              auto_failback on\n\
              node {nodes}\n\
-             crm no\n",
+             crm {crm}\n",
             lab = self.name,
             log = self.log_file(&node).display(),
             ka = t.keepalive_ms,
@@ -220,6 +252,7 @@ impl LabSpec {
             id = t.initdead_ms,
             port = self.udpport,
             nodes = self.node_names().join(" "),
+            crm = self.crm,
         )
     }
 
@@ -279,6 +312,12 @@ mod tests {
         let mut s = spec();
         s.root = "/run/lab".into();
         assert!(s.validate().is_err());
+        let mut s = spec();
+        s.crm = "maybe".into();
+        assert!(s.validate().is_err());
+        let mut s = spec();
+        s.ocf_overlay = Some("agents/ocf".into());
+        assert!(s.validate().is_err());
     }
 
     #[test]
@@ -289,6 +328,10 @@ mod tests {
         assert!(!cf.contains("10.213.0.1\n"));
         assert!(cf.contains("node n1 n2 n3\n"));
         assert!(cf.contains("keepalive 200ms\ndeadtime 1000ms\n"));
+        assert!(cf.ends_with("crm no\n"), "{cf}");
+        s.crm = "respawn".into();
+        assert!(s.ha_cf(1).ends_with("crm respawn\n"));
+        s.crm = "no".into();
         s.media = Media::Bcast;
         assert!(s.ha_cf(1).contains("bcast eth0\nbcast eth1\n"));
         s.media = Media::Mcast;
