@@ -360,3 +360,30 @@ fn glib_sort<T: Copy>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> Ordering) {
         k += 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_numbers_compare_as_numbers() {
+        assert_eq!(instance_number("clvmd:10"), 10);
+        assert!(instance_number("clvmd:2") < instance_number("clvmd:10"));
+        assert_eq!(instance_number("rsc"), 0);
+    }
+
+    #[test]
+    fn glib_sort_takes_the_middle_into_the_first_half() {
+        // With a comparison that is not a total order the split decides
+        // the result: "everything equals its neighbours except 2 > 0".
+        let cmp = |a: &u32, b: &u32| if *a == 2 && *b == 0 { Ordering::Greater } else { Ordering::Equal };
+        let mut v = [0u32, 1, 2];
+        glib_sort(&mut v, &cmp);
+        // GLib splits [0, 1] | [2]: nothing moves.
+        assert_eq!(v, [0, 1, 2]);
+        let mut w = [2u32, 1, 0];
+        glib_sort(&mut w, &cmp);
+        // [2, 1] | [0]: 2 > 0 puts 0 first, then the rest of the left half.
+        assert_eq!(w, [0, 2, 1]);
+    }
+}
