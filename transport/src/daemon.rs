@@ -104,6 +104,9 @@ pub const SEND_WINDOW: u64 = 300;
 /// clients when its history fills.
 pub const BACKLOG_LIMIT: usize = 2_000;
 
+/// Frames queued for one client (replies, messages, events).
+const PUSH_QUEUE: usize = 16_384;
+
 /// Largest UDP payload.
 const MAX_DATAGRAM: usize = 65_507;
 
@@ -374,7 +377,9 @@ async fn accept_loop(listener: UnixListener, tx: mpsc::Sender<FromClient>) {
 async fn client_task(id: u64, uid: u32, gid: u32, stream: UnixStream, tx: mpsc::Sender<FromClient>) {
     use tokio::io::AsyncWriteExt;
     let (mut rd, mut wr) = stream.into_split();
-    let (push_tx, mut push_rx) = mpsc::channel::<Message>(1024);
+    // Deep enough for a burst of cluster messages to a client that reads
+    // steadily; a client that stops reading loses pushes (counted).
+    let (push_tx, mut push_rx) = mpsc::channel::<Message>(PUSH_QUEUE);
     if tx.send(FromClient::Connected { id, uid, gid, push: push_tx }).await.is_err() {
         return;
     }

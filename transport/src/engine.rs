@@ -67,8 +67,12 @@ pub const T_REPNODES: &str = "repnodes";
 /// Acknowledge a sender every this many in-order messages (Heartbeat's
 /// ACK_MSG_DIV: the captures show one ack per 10 sequence numbers).
 pub const ACK_EVERY: u64 = 10;
+/// A live peer whose acknowledgement has not advanced for this many
+/// deadtimes while it holds the send window is no longer waited for
+/// (under heavy loss a gap can take a few deadtimes to fill).
+pub const FLOW_PATIENCE_DEADTIMES: u64 = 10;
 /// Missing runs asked for in one round of retransmission requests.
-pub const MAX_RUNS_PER_REQUEST: usize = 16;
+pub const MAX_RUNS_PER_REQUEST: usize = 64;
 
 /// Times and sizes the core works with (from ha.cf).
 #[derive(Debug, Clone)]
@@ -413,11 +417,12 @@ impl Engine {
             if last.saturating_sub(floor) < self.cfg.send_window {
                 continue;
             }
-            if now.mono_ms > p.ack_progress_at + self.cfg.deadtime_ms {
+            let patience = FLOW_PATIENCE_DEADTIMES * self.cfg.deadtime_ms;
+            if now.mono_ms > p.ack_progress_at + patience {
                 p.flow_ignored = true;
                 out.push(Command::Log(
                     Level::Warn,
-                    format!("node {name}: no acknowledgement for {} ms; not waiting for it", self.cfg.deadtime_ms),
+                    format!("node {name}: no acknowledgement for {patience} ms; not waiting for it"),
                 ));
                 continue;
             }
@@ -613,6 +618,11 @@ impl Engine {
             if expired {
                 p.status = "dead".into();
                 p.recv.reset_after_death();
+                let skipped = p.recv.take_skipped();
+                if skipped > 0 {
+                    self.counters.lost += skipped;
+                    out.push(Command::Log(Level::Warn, format!("{skipped} lost packet(s) for [{name}] (declared dead)")));
+                }
                 self.reassembly.forget(name);
                 p.rexmit = None;
                 out.push(Command::Log(Level::Warn, format!("node {name}: is dead")));
@@ -730,6 +740,11 @@ impl Engine {
         let status_msg = if t == "status" { Status::from_message(&m).ok() } else { None };
         let m_uuid = m.get_binary("srcuuid").filter(|u| u.len() == 16).map(<[u8]>::to_vec);
         let arrival = peer.recv.arrive(hg, seq, link, m);
+        let skipped = peer.recv.take_skipped();
+        if skipped > 0 {
+            self.counters.lost += skipped;
+            out.push(Command::Log(Level::Warn, format!("{skipped} lost packet(s) for [{src}] (beyond the window)")));
+        }
         let is_new = matches!(arrival, Arrival::New { .. });
         let ready = match arrival {
             Arrival::OldGeneration => {
@@ -1288,13 +1303,13 @@ mod tests {
         assert_eq!(e.backlog(), 1);
         // An ack beyond what we sent (an earlier run of ours) is ignored.
         assert!(sent(&e.handle(pkt("eth0", ack_from_n2(999)), at(4))).is_empty());
-        // n2 keeps sending keepalives but never acknowledges: after
-        // deadtime it is no longer waited for.
-        for k in 2..=6 {
+        // n2 keeps sending keepalives but never acknowledges: after ten
+        // deadtimes it is no longer waited for.
+        for k in 2..=51 {
             e.handle(pkt("eth0", from_n2("status", k, 7)), at(k * 200));
         }
-        let c = e.handle(tick(), at(1300));
-        assert!(logs(&c).contains(&"node n2: no acknowledgement for 1000 ms; not waiting for it".to_string()), "{c:?}");
+        let c = e.handle(tick(), at(10_004));
+        assert!(logs(&c).contains(&"node n2: no acknowledgement for 10000 ms; not waiting for it".to_string()), "{c:?}");
         assert_eq!(e.backlog(), 0);
         // A dead peer holds nothing back either.
         let mut e = Engine::new(cfg(), at(0));

@@ -35,6 +35,9 @@ use crate::wire::{self, Message, Verdict};
 /// decode (counted as malformed).
 pub const MAX_PACKET: usize = 65_536;
 
+/// Socket buffer size asked for on every medium.
+pub const RECV_BUFFER: usize = 4 << 20;
+
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     #[error("{medium}: {source}")]
@@ -89,6 +92,11 @@ fn io(medium: &str) -> impl Fn(std::io::Error) -> MediaError + '_ {
 fn new_socket(medium: &str, dev: &str, bind: SocketAddr, bind_device: bool) -> Result<Socket, MediaError> {
     let s = Socket::new(Domain::for_address(bind), Type::DGRAM, Some(Protocol::UDP)).map_err(io(medium))?;
     s.set_reuse_address(true).map_err(io(medium))?;
+    // A burst of fragments or retransmissions must not overflow the
+    // default (about 200 KB) buffer; the kernel caps this at rmem_max
+    // unless we are root (SO_RCVBUFFORCE is not used: best effort).
+    let _ = s.set_recv_buffer_size(RECV_BUFFER);
+    let _ = s.set_send_buffer_size(RECV_BUFFER);
     if bind_device {
         s.bind_device(Some(dev.as_bytes())).map_err(io(medium))?;
     }

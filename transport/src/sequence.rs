@@ -54,6 +54,10 @@ pub struct RecvWindow {
     seen: BTreeMap<u64, BTreeSet<String>>,
     /// How many sequence numbers are remembered and may be waited for.
     window: u64,
+    /// Sequence numbers skipped without delivery (far ahead of the
+    /// window, or missing when the sender was declared dead), not yet
+    /// reported: see [`RecvWindow::take_skipped`].
+    skipped: u64,
 }
 
 impl RecvWindow {
@@ -90,8 +94,11 @@ impl RecvWindow {
         // Far ahead of what we have: everything before the window is lost
         // for good (the sender no longer holds it either).
         if seq > self.delivered + self.window {
-            self.delivered = seq - self.window;
-            self.held.retain(|&s, _| s > seq - self.window);
+            let floor = seq - self.window;
+            let held_below = self.held.range(..=floor).count() as u64;
+            self.skipped += floor - self.delivered - held_below;
+            self.delivered = floor;
+            self.held.retain(|&s, _| s > floor);
         }
         self.seen.insert(seq, BTreeSet::from([link.to_string()]));
         let floor = seq.saturating_sub(self.window);
@@ -147,9 +154,16 @@ impl RecvWindow {
     /// whatever was missing will not come.
     pub fn reset_after_death(&mut self) {
         if let Some((&last, _)) = self.held.iter().next_back() {
+            self.skipped += last - self.delivered - self.held.len() as u64;
             self.delivered = last;
         }
         self.held.clear();
+    }
+
+    /// Sequence numbers skipped without delivery since the last call
+    /// (the caller counts them as lost).
+    pub fn take_skipped(&mut self) -> u64 {
+        std::mem::take(&mut self.skipped)
     }
 }
 
@@ -201,6 +215,20 @@ mod tests {
         assert_eq!(w.arrive(5, 8, "eth1", m(8)), Arrival::Replay);
         assert_eq!(w.arrive(5, 8, "eth0", m(8)), Arrival::Replay);
         assert_eq!(w.arrive(4, 100, "eth0", m(100)), Arrival::OldGeneration);
+    }
+
+    #[test]
+    fn skipped_numbers_are_counted() {
+        let mut w = RecvWindow::new(10);
+        w.arrive(1, 1, "l", m(1));
+        w.arrive(1, 3, "l", m(3));
+        w.arrive(1, 5, "l", m(5));
+        w.reset_after_death();
+        assert_eq!(w.take_skipped(), 2, "2 and 4");
+        assert_eq!(w.take_skipped(), 0);
+        // 30 is 25 past the window of 10 after 5: 6..=20 skipped.
+        w.arrive(1, 30, "l", m(30));
+        assert_eq!(w.take_skipped(), 15);
     }
 
     #[test]
