@@ -38,6 +38,50 @@ pub struct Snapshot {
     /// unpacking the status, before constraints are unpacked (a frozen
     /// ticket's block does not count).
     counts: (usize, usize, usize),
+    /// Degraded results Pacemaker 2.1.5 lists as failed actions.
+    degraded: Vec<FailedOp>,
+}
+
+/// Operations that returned a degraded result (190, 191) on an online
+/// node: Pacemaker 2.1.5 records them as failed (its `remap_operation`
+/// does not yet map them to success), once per operation key and node.
+fn degraded_failures(cib: &Cib, ws: &WorkingSet) -> Vec<FailedOp> {
+    let mut out: Vec<FailedOp> = Vec::new();
+    for state in &cib.status.node_states {
+        let Some(n) = ws.node_by_id(&state.id) else { continue };
+        if !ws.node(n).online {
+            continue;
+        }
+        for lrm in &state.lrm_resources {
+            let Some(rsc) = ws.find_resource(&lrm.id) else { continue };
+            for op in &lrm.ops {
+                if !(op.rc_code == 190 || op.rc_code == 191) || op.op_status.code() != 0 {
+                    continue;
+                }
+                let key = op.operation_key.clone().unwrap_or_else(|| format!("{}_{}_{}", lrm.id, op.operation, op.interval_ms));
+                if ws.failed_ops.iter().chain(out.iter()).any(|f| f.op_key == key && f.node == n) {
+                    continue;
+                }
+                out.push(FailedOp {
+                    node: n,
+                    rsc,
+                    op_id: op.id.clone(),
+                    op_key: key,
+                    operation: op.operation.clone(),
+                    interval_ms: op.interval_ms,
+                    call_id: op.call_id,
+                    rc_code: op.rc_code,
+                    op_status: op.op_status.code(),
+                    exit_reason: op.exit_reason.clone(),
+                    last_rc_change: op.last_rc_change,
+                    exec_time: op.exec_time,
+                    queue_time: op.queue_time,
+                    on_node: op.on_node.clone(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// A resource's operation history on one node (`lrm_resource`).
@@ -98,7 +142,8 @@ impl Snapshot {
         let doc = Document::new(root);
         let cib = Cib::from_document(&doc).map_err(|e| LoadError::Model { path: origin.to_string(), message: e.to_string() })?;
         let ws = pengine::unpack(&cib, now);
-        let mut snap = Snapshot { root: doc.root, cib, ws, now, live: false, counts: (0, 0, 0) };
+        let degraded = degraded_failures(&cib, &ws);
+        let mut snap = Snapshot { root: doc.root, cib, ws, now, live: false, counts: (0, 0, 0), degraded };
         snap.counts = snap.count_resources();
         Ok(snap)
     }
@@ -305,10 +350,14 @@ impl Snapshot {
 
     /// Failed operations worth showing: probes that found the agent
     /// missing or misconfigured are masked (`pcmk_xe_mask_probe_failure`).
+    /// Degraded results (OCF 190/191) are failures for Pacemaker 2.1.5,
+    /// which crm_mon follows, though the scheduler (after the newer
+    /// Pacemaker the regression suite comes from) takes them as success.
     pub fn failed_actions(&self) -> Vec<&FailedOp> {
         self.ws
             .failed_ops
             .iter()
+            .chain(self.degraded.iter())
             .filter(|f| {
                 let probe = f.operation == "monitor" && f.interval_ms == 0;
                 !(probe && (f.rc_code == 5 || f.rc_code == 2 || f.op_status == 7))

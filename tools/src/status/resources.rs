@@ -64,8 +64,9 @@ pub fn ocf_exit_text(rc: i32) -> &'static str {
         7 => "not running",
         8 => "promoted",
         9 => "promoted (failed)",
-        190 => "degraded",
-        191 => "degraded promoted",
+        // Pacemaker 2.1.5's own spellings.
+        190 => "OCF_DEGRADED",
+        191 => "promoted (degraded)",
         _ => "unknown",
     }
 }
