@@ -25,7 +25,12 @@ use crate::history::{describe, later_succeeded, time_string};
 use crate::protocol::{Event, FenceStatus, OpState};
 
 #[derive(Parser, Debug)]
-#[command(name = "stonith_admin", about = "stonith_admin - Access the Pacemaker fencing API", disable_help_flag = true, disable_version_flag = true)]
+#[command(
+    name = "stonith_admin",
+    about = "stonith_admin - Access the Pacemaker fencing API",
+    disable_help_flag = true,
+    disable_version_flag = true
+)]
 pub struct Args {
     /// List all registered devices.
     #[arg(short = 'L', long = "list-registered")]
@@ -49,10 +54,21 @@ pub struct Args {
     #[arg(short = 'B', long = "reboot", value_name = "HOST")]
     pub reboot: Option<String>,
     /// Operation timeout in seconds (default 120).
-    #[arg(short = 't', long = "timeout", value_name = "SECONDS", default_value_t = 120)]
+    #[arg(
+        short = 't',
+        long = "timeout",
+        value_name = "SECONDS",
+        default_value_t = 120
+    )]
     pub timeout: u64,
     /// Apply a fencing delay in seconds; pcmk_delay_base/max are added, -1 disables all.
-    #[arg(short = 'y', long = "delay", value_name = "SECONDS", default_value_t = 0, allow_hyphen_values = true)]
+    #[arg(
+        short = 'y',
+        long = "delay",
+        value_name = "SECONDS",
+        default_value_t = 0,
+        allow_hyphen_values = true
+    )]
     pub delay: i64,
     /// Broadcast wherever appropriate (the history is cluster-wide here already).
     #[arg(short = 'b', long = "broadcast")]
@@ -99,7 +115,10 @@ fn crm_exit_str(code: u8) -> &'static str {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Output in the chosen format.
@@ -111,9 +130,20 @@ struct Out {
 }
 
 impl Out {
-    fn list(&mut self, title: &str, singular: &str, plural: &str, items: &[String], xml_items: &[String]) {
+    fn list(
+        &mut self,
+        title: &str,
+        singular: &str,
+        plural: &str,
+        items: &[String],
+        xml_items: &[String],
+    ) {
         if self.xml {
-            self.stdout.push_str(&format!("  <list name=\"{}\" count=\"{}\">\n", xml_escape(title), xml_items.len()));
+            self.stdout.push_str(&format!(
+                "  <list name=\"{}\" count=\"{}\">\n",
+                xml_escape(title),
+                xml_items.len()
+            ));
             for i in xml_items {
                 self.stdout.push_str(&format!("    {i}\n"));
             }
@@ -124,13 +154,17 @@ impl Out {
                 self.stdout.push('\n');
             }
             let noun = if items.len() == 1 { singular } else { plural };
-            self.stdout.push_str(&format!("{} {noun} found\n", items.len()));
+            self.stdout
+                .push_str(&format!("{} {noun} found\n", items.len()));
         }
     }
 
     fn finish(mut self, exit: u8, error: Option<String>) -> Outcome {
         if self.xml {
-            let mut body = format!("<pacemaker-result api-version=\"2.25\" request=\"{}\">\n", xml_escape(&self.request));
+            let mut body = format!(
+                "<pacemaker-result api-version=\"2.25\" request=\"{}\">\n",
+                xml_escape(&self.request)
+            );
             body.push_str(&self.stdout);
             match error {
                 None => body.push_str(&format!("  <status code=\"{exit}\" message=\"{}\"/>\n", crm_exit_str(exit))),
@@ -146,7 +180,11 @@ impl Out {
             self.stderr.push_str(&e);
             self.stderr.push('\n');
         }
-        Outcome { stdout: self.stdout, stderr: self.stderr, exit }
+        Outcome {
+            stdout: self.stdout,
+            stderr: self.stderr,
+            exit,
+        }
     }
 }
 
@@ -172,7 +210,10 @@ fn fence_event_xml(ev: &Event) -> String {
         s.push_str(&format!(" delegate=\"{}\"", xml_escape(d)));
     }
     if ev.state != OpState::Pending {
-        s.push_str(&format!(" completed=\"{}\"", xml_escape(&time_string(ev.completed_ms / 1000))));
+        s.push_str(&format!(
+            " completed=\"{}\"",
+            xml_escape(&time_string(ev.completed_ms / 1000))
+        ));
     }
     s.push_str("/>");
     s
@@ -180,7 +221,10 @@ fn fence_event_xml(ev: &Event) -> String {
 
 fn connect_error(e: &Error) -> (u8, String) {
     match e {
-        Error::NotConnected(_) => (EX_DISCONNECT, "Could not connect to fencer: Transport endpoint is not connected".to_string()),
+        Error::NotConnected(_) => (
+            EX_DISCONNECT,
+            "Could not connect to fencer: Transport endpoint is not connected".to_string(),
+        ),
         Error::Timeout => (EX_TIMEOUT, "Timer expired".to_string()),
         Error::Refused { status, reason } => (status.exit_code(), reason.clone()),
         Error::Protocol(p) => (76, format!("Protocol error: {p}")),
@@ -193,27 +237,67 @@ pub fn run(argv: &[String], socket: &Path) -> Outcome {
     let args = match Args::try_parse_from(argv) {
         Ok(a) => a,
         Err(e) => {
-            let code = if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp) { 0 } else { EX_USAGE };
+            let code = if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp) {
+                0
+            } else {
+                EX_USAGE
+            };
             let text = e.render().to_string();
-            return if code == 0 { Outcome { stdout: text, stderr: String::new(), exit: 0 } } else { Outcome { stdout: String::new(), stderr: text, exit: code } };
+            return if code == 0 {
+                Outcome {
+                    stdout: text,
+                    stderr: String::new(),
+                    exit: 0,
+                }
+            } else {
+                Outcome {
+                    stdout: String::new(),
+                    stderr: text,
+                    exit: code,
+                }
+            };
         }
     };
     let xml = match args.output_as.as_str() {
         "text" => false,
         "xml" => true,
         other => {
-            return Outcome { stdout: String::new(), stderr: format!("Error: Invalid output format '{other}' (text and xml are supported)\n"), exit: EX_USAGE };
+            return Outcome {
+                stdout: String::new(),
+                stderr: format!(
+                    "Error: Invalid output format '{other}' (text and xml are supported)\n"
+                ),
+                exit: EX_USAGE,
+            };
         }
     };
     let request = argv.join(" ");
-    let mut out = Out { xml, request, stdout: String::new(), stderr: String::new() };
+    let mut out = Out {
+        xml,
+        request,
+        stdout: String::new(),
+        stderr: String::new(),
+    };
     let timeout = Duration::from_secs(args.timeout.max(1));
 
-    let fence = [(&args.reboot, "reboot"), (&args.fence, "off"), (&args.unfence, "on")].into_iter().find_map(|(h, a)| h.clone().map(|h| (h, a)));
-    if !(args.list_registered || args.list.is_some() || args.query.is_some() || args.history.is_some() || fence.is_some()) {
+    let fence = [
+        (&args.reboot, "reboot"),
+        (&args.fence, "off"),
+        (&args.unfence, "on"),
+    ]
+    .into_iter()
+    .find_map(|(h, a)| h.clone().map(|h| (h, a)));
+    if !(args.list_registered
+        || args.list.is_some()
+        || args.query.is_some()
+        || args.history.is_some()
+        || fence.is_some())
+    {
         return Outcome {
             stdout: String::new(),
-            stderr: "stonith_admin: no command given (one of -L, -l, -Q, -H, -B, -F, -U; see --help)\n".into(),
+            stderr:
+                "stonith_admin: no command given (one of -L, -l, -Q, -H, -B, -F, -U; see --help)\n"
+                    .into(),
             exit: EX_USAGE,
         };
     }
@@ -235,7 +319,13 @@ pub fn run(argv: &[String], socket: &Path) -> Outcome {
             Ok(o) if o.succeeded() => out.finish(0, None),
             Ok(o) => {
                 let why = o.reason().unwrap_or("unknown error").to_string();
-                out.finish(o.status().exit_code(), Some(format!("stonith_admin: {} of {target} failed: {why}", crate::history::action_words(action))))
+                out.finish(
+                    o.status().exit_code(),
+                    Some(format!(
+                        "stonith_admin: {} of {target} failed: {why}",
+                        crate::history::action_words(action)
+                    )),
+                )
             }
             Err(e) => {
                 let (code, msg) = connect_error(&e);
@@ -246,14 +336,20 @@ pub fn run(argv: &[String], socket: &Path) -> Outcome {
     if args.list_registered || args.list.is_some() {
         return match client.devices(args.list.as_deref(), timeout) {
             Ok(ids) => {
-                let xml_items: Vec<String> = ids.iter().map(|i| format!("<item name=\"device\">{}</item>", xml_escape(i))).collect();
+                let xml_items: Vec<String> = ids
+                    .iter()
+                    .map(|i| format!("<item name=\"device\">{}</item>", xml_escape(i)))
+                    .collect();
                 let title = "Registered fence devices";
                 out.list(title, "fence device", "fence devices", &ids, &xml_items);
                 out.finish(0, None)
             }
             Err(e) => {
                 let (code, msg) = connect_error(&e);
-                out.finish(code, Some(format!("Failed to list registered devices: {msg}")))
+                out.finish(
+                    code,
+                    Some(format!("Failed to list registered devices: {msg}")),
+                )
             }
         };
     }
@@ -309,7 +405,10 @@ mod tests {
     use super::*;
 
     fn argv(a: &[&str]) -> Vec<String> {
-        std::iter::once("stonith_admin").chain(a.iter().copied()).map(str::to_string).collect()
+        std::iter::once("stonith_admin")
+            .chain(a.iter().copied())
+            .map(str::to_string)
+            .collect()
     }
 
     #[test]
@@ -319,7 +418,14 @@ mod tests {
         assert_eq!(run(&argv(&["--bogus"]), nowhere).exit, 64);
         assert_eq!(run(&argv(&["-L", "--output-as", "html"]), nowhere).exit, 64);
         let o = run(&argv(&["-L"]), nowhere);
-        assert_eq!((o.exit, o.stderr.as_str(), o.stdout.as_str()), (102, "Could not connect to fencer: Transport endpoint is not connected\n", ""));
+        assert_eq!(
+            (o.exit, o.stderr.as_str(), o.stdout.as_str()),
+            (
+                102,
+                "Could not connect to fencer: Transport endpoint is not connected\n",
+                ""
+            )
+        );
         let o = run(&argv(&["--output-as", "xml", "-L"]), nowhere);
         assert_eq!(o.exit, 102);
         assert_eq!(

@@ -14,15 +14,26 @@ use tools::cibadmin::ops::{Command, Request};
 
 fn call(op: Op) -> Call {
     let request = match op {
-        Op::Cib(c) => Request { command: Some(c), ..Request::default() },
+        Op::Cib(c) => Request {
+            command: Some(c),
+            ..Request::default()
+        },
         _ => Request::default(),
     };
-    Call { op, request, client: "stonithd".into(), user: String::new() }
+    Call {
+        op,
+        request,
+        client: "stonithd".into(),
+        user: String::new(),
+    }
 }
 
 fn query(socket: &std::path::Path) -> Result<Element, String> {
     let mut c = LiveCib::connect(socket, Duration::from_secs(30)).map_err(|e| e.to_string())?;
-    match c.call(&call(Op::Cib(Command::Query))).map_err(|e| e.to_string())? {
+    match c
+        .call(&call(Op::Cib(Command::Query)))
+        .map_err(|e| e.to_string())?
+    {
         Answer::Ok(Some(root)) => Ok(root),
         other => Err(format!("query refused: {other:?}")),
     }

@@ -75,11 +75,15 @@ pub struct Client {
 
 impl Client {
     pub fn connect(socket: &Path) -> Result<Client, Error> {
-        Ok(Client { stream: UnixStream::connect(socket).map_err(Error::NotConnected)? })
+        Ok(Client {
+            stream: UnixStream::connect(socket).map_err(Error::NotConnected)?,
+        })
     }
 
     fn read(&mut self, wait: Duration) -> Result<Reply, Error> {
-        self.stream.set_read_timeout(Some(wait.max(Duration::from_millis(1)))).map_err(Error::NotConnected)?;
+        self.stream
+            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
+            .map_err(Error::NotConnected)?;
         let mut header = [0u8; 4];
         self.stream.read_exact(&mut header).map_err(io_err)?;
         let mut body = vec![0; frame_len(header).map_err(Error::Protocol)?];
@@ -89,9 +93,13 @@ impl Client {
 
     /// Sends one request and returns its final reply (after `pending`).
     pub fn request(&mut self, req: &Request) -> Result<Reply, Error> {
-        self.stream.write_all(&frame(&req.to_xml())).map_err(Error::NotConnected)?;
+        self.stream
+            .write_all(&frame(&req.to_xml()))
+            .map_err(Error::NotConnected)?;
         let wait = match req {
-            Request::Devices { timeout_ms, .. } | Request::Monitor { timeout_ms, .. } => Duration::from_millis(*timeout_ms) + MARGIN,
+            Request::Devices { timeout_ms, .. } | Request::Monitor { timeout_ms, .. } => {
+                Duration::from_millis(*timeout_ms) + MARGIN
+            }
             _ => ANSWER_WAIT,
         };
         match self.read(wait)? {
@@ -100,8 +108,21 @@ impl Client {
         }
     }
 
-    pub fn fence(&mut self, target: &str, action: &str, timeout: Duration, delay_ms: Option<i64>, client: &str) -> Result<FenceOutcome, Error> {
-        let req = Request::Fence { target: target.into(), action: action.into(), timeout_ms: timeout.as_millis() as u64, delay_ms, client: client.into() };
+    pub fn fence(
+        &mut self,
+        target: &str,
+        action: &str,
+        timeout: Duration,
+        delay_ms: Option<i64>,
+        client: &str,
+    ) -> Result<FenceOutcome, Error> {
+        let req = Request::Fence {
+            target: target.into(),
+            action: action.into(),
+            timeout_ms: timeout.as_millis() as u64,
+            delay_ms,
+            client: client.into(),
+        };
         match self.request(&req)? {
             Reply::Fenced(event) => Ok(FenceOutcome { event }),
             r => Err(refused(r)),
@@ -109,15 +130,24 @@ impl Client {
     }
 
     pub fn history(&mut self, target: Option<&str>) -> Result<Vec<Event>, Error> {
-        match self.request(&Request::History { target: target.map(str::to_string) })? {
+        match self.request(&Request::History {
+            target: target.map(str::to_string),
+        })? {
             Reply::History(v) => Ok(v),
             r => Err(refused(r)),
         }
     }
 
     /// Registered devices; with a target, those that can fence it.
-    pub fn devices(&mut self, target: Option<&str>, timeout: Duration) -> Result<Vec<String>, Error> {
-        match self.request(&Request::Devices { target: target.map(str::to_string), timeout_ms: timeout.as_millis() as u64 })? {
+    pub fn devices(
+        &mut self,
+        target: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Vec<String>, Error> {
+        match self.request(&Request::Devices {
+            target: target.map(str::to_string),
+            timeout_ms: timeout.as_millis() as u64,
+        })? {
             Reply::Devices(v) => Ok(v),
             r => Err(refused(r)),
         }
@@ -125,7 +155,10 @@ impl Client {
 
     /// Runs the device's monitor here.
     pub fn monitor(&mut self, device: &str, timeout: Duration) -> Result<(), Error> {
-        match self.request(&Request::Monitor { device: device.into(), timeout_ms: timeout.as_millis() as u64 })? {
+        match self.request(&Request::Monitor {
+            device: device.into(),
+            timeout_ms: timeout.as_millis() as u64,
+        })? {
             Reply::MonitorOk => Ok(()),
             r => Err(refused(r)),
         }
@@ -136,20 +169,35 @@ async fn read_async(stream: &mut tokio::net::UnixStream, wait: Duration) -> Resu
     use tokio::io::AsyncReadExt;
     let read = async {
         let mut header = [0u8; 4];
-        stream.read_exact(&mut header).await.map_err(Error::NotConnected)?;
+        stream
+            .read_exact(&mut header)
+            .await
+            .map_err(Error::NotConnected)?;
         let mut body = vec![0; frame_len(header).map_err(Error::Protocol)?];
-        stream.read_exact(&mut body).await.map_err(Error::NotConnected)?;
+        stream
+            .read_exact(&mut body)
+            .await
+            .map_err(Error::NotConnected)?;
         decode(&body)
     };
-    tokio::time::timeout(wait, read).await.unwrap_or(Err(Error::Timeout))
+    tokio::time::timeout(wait, read)
+        .await
+        .unwrap_or(Err(Error::Timeout))
 }
 
 async fn request_async(socket: &Path, req: &Request) -> Result<Reply, Error> {
     use tokio::io::AsyncWriteExt;
-    let mut stream = tokio::net::UnixStream::connect(socket).await.map_err(Error::NotConnected)?;
-    stream.write_all(&frame(&req.to_xml())).await.map_err(Error::NotConnected)?;
+    let mut stream = tokio::net::UnixStream::connect(socket)
+        .await
+        .map_err(Error::NotConnected)?;
+    stream
+        .write_all(&frame(&req.to_xml()))
+        .await
+        .map_err(Error::NotConnected)?;
     match read_async(&mut stream, ANSWER_WAIT).await? {
-        Reply::Pending { wait_ms } => read_async(&mut stream, Duration::from_millis(wait_ms) + MARGIN).await,
+        Reply::Pending { wait_ms } => {
+            read_async(&mut stream, Duration::from_millis(wait_ms) + MARGIN).await
+        }
         r => Ok(r),
     }
 }
@@ -158,7 +206,12 @@ async fn request_async(socket: &Path, req: &Request) -> Result<Reply, Error> {
 /// `off` or `on`) within `timeout`; the daemon applies
 /// priority-fencing-delay and the device delays on top (and says so in
 /// its `pending` answer). For crmd.
-pub async fn fence(socket: &Path, target: &str, action: &str, timeout: Duration) -> Result<FenceOutcome, Error> {
+pub async fn fence(
+    socket: &Path,
+    target: &str,
+    action: &str,
+    timeout: Duration,
+) -> Result<FenceOutcome, Error> {
     let req = Request::Fence {
         target: target.into(),
         action: action.into(),
@@ -175,7 +228,14 @@ pub async fn fence(socket: &Path, target: &str, action: &str, timeout: Duration)
 /// The fencing history (`None` or `*`: every node), pending first, then
 /// newest first.
 pub async fn history(socket: &Path, target: Option<&str>) -> Result<Vec<Event>, Error> {
-    match request_async(socket, &Request::History { target: target.map(str::to_string) }).await? {
+    match request_async(
+        socket,
+        &Request::History {
+            target: target.map(str::to_string),
+        },
+    )
+    .await?
+    {
         Reply::History(v) => Ok(v),
         r => Err(refused(r)),
     }

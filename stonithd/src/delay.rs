@@ -21,22 +21,34 @@ use crate::device::Device;
 /// highest. A node's priority is the sum of the `priority` meta attribute
 /// of the resources active on it (a promoted instance counts one more).
 pub fn priority_delay_ms(ws: &WorkingSet, target: &str) -> u64 {
-    let delay = ws.options.all.get("priority-fencing-delay").and_then(|v| cib::model::duration::parse_msec(v)).unwrap_or(0);
+    let delay = ws
+        .options
+        .all
+        .get("priority-fencing-delay")
+        .and_then(|v| cib::model::duration::parse_msec(v))
+        .unwrap_or(0);
     if delay == 0 {
         return 0;
     }
-    let Some(t) = ws.node_by_uname(target) else { return 0 };
+    let Some(t) = ws.node_by_uname(target) else {
+        return 0;
+    };
     let tnode = ws.node(t);
     if tnode.kind != NodeKind::Cluster || tnode.online {
         return 0;
     }
-    let members: Vec<usize> = (0..ws.nodes.len()).filter(|i| ws.nodes[*i].kind == NodeKind::Cluster).collect();
+    let members: Vec<usize> = (0..ws.nodes.len())
+        .filter(|i| ws.nodes[*i].kind == NodeKind::Cluster)
+        .collect();
     let online = members.iter().filter(|i| ws.nodes[**i].online).count();
     if online > members.len() / 2 {
         return 0;
     }
     let prio: Vec<i64> = members.iter().map(|i| node_priority(ws, *i)).collect();
-    let (top, low) = (prio.iter().copied().max().unwrap_or(0), prio.iter().copied().min().unwrap_or(0));
+    let (top, low) = (
+        prio.iter().copied().max().unwrap_or(0),
+        prio.iter().copied().min().unwrap_or(0),
+    );
     if top == low || node_priority(ws, t.0) < top {
         return 0;
     }
@@ -51,7 +63,11 @@ pub fn node_priority(ws: &WorkingSet, i: usize) -> i64 {
         .map(|r| ws.rsc(*r))
         .filter(|r| !r.flags.failed)
         .map(|r| {
-            let p: i64 = r.meta.get("priority").and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+            let p: i64 = r
+                .meta
+                .get("priority")
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
             if p == 0 {
                 0
             } else if r.role == cib::model::Role::Promoted {
@@ -92,7 +108,11 @@ pub fn total_delay_ms(requested: i64, dev: Option<&Device>, target: &str, random
 pub fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     h.finish()
 }
 
@@ -116,7 +136,11 @@ mod tests {
     }
 
     fn state(id: &str, name: &str, online: bool, rsc: &str) -> String {
-        let ccm = if online { r#"in_ccm="true" crmd="online" join="member""# } else { r#"in_ccm="false" crmd="offline" join="down""# };
+        let ccm = if online {
+            r#"in_ccm="true" crmd="online" join="member""#
+        } else {
+            r#"in_ccm="false" crmd="offline" join="down""#
+        };
         format!(
             r#"<node_state id="{id}" uname="{name}" {ccm} expected="member"><lrm id="{id}"><lrm_resources><lrm_resource id="{rsc}" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_start_0" operation="start" crm-debug-origin="x" crm_feature_set="3.16.2" transition-key="1:1:0:x" transition-magic="0:0;1:1:0:x" exit-reason="" on_node="{name}" call-id="3" rc-code="0" op-status="0" interval="0" last-rc-change="1" exec-time="1" queue-time="0"/></lrm_resource></lrm_resources></lrm></node_state>"#
         )
@@ -127,26 +151,43 @@ mod tests {
     #[test]
     fn the_node_with_more_priority_is_fenced_later() {
         // n1 lost n2: n2 ran the priority-10 resource, so fencing n2 waits.
-        let w = ws(&(state("1", "n1", true, "small") + &state("2", "n2", false, "ip")), PFD);
+        let w = ws(
+            &(state("1", "n1", true, "small") + &state("2", "n2", false, "ip")),
+            PFD,
+        );
         assert_eq!(priority_delay_ms(&w, "n2"), 15_000);
         // n2 lost n1 (the other side's view): n1 has less, no delay.
-        let w = ws(&(state("1", "n1", false, "small") + &state("2", "n2", true, "ip")), PFD);
+        let w = ws(
+            &(state("1", "n1", false, "small") + &state("2", "n2", true, "ip")),
+            PFD,
+        );
         assert_eq!(priority_delay_ms(&w, "n1"), 0);
         // Target online (our partition): no delay.
-        let w = ws(&(state("1", "n1", true, "small") + &state("2", "n2", true, "ip")), PFD);
+        let w = ws(
+            &(state("1", "n1", true, "small") + &state("2", "n2", true, "ip")),
+            PFD,
+        );
         assert_eq!(priority_delay_ms(&w, "n2"), 0);
         // Option unset: no delay.
-        let w = ws(&(state("1", "n1", true, "small") + &state("2", "n2", false, "ip")), "");
+        let w = ws(
+            &(state("1", "n1", true, "small") + &state("2", "n2", false, "ip")),
+            "",
+        );
         assert_eq!(priority_delay_ms(&w, "n2"), 0);
         // Equal priorities: no delay.
-        let w = ws(&(state("1", "n1", true, "ip") + &state("2", "n2", false, "ip")), PFD);
+        let w = ws(
+            &(state("1", "n1", true, "ip") + &state("2", "n2", false, "ip")),
+            PFD,
+        );
         assert_eq!(priority_delay_ms(&w, "n2"), 0);
     }
 
     #[test]
     fn device_delays_stay_within_base_and_max() {
-        let p: BTreeMap<String, String> =
-            [("pcmk_delay_base", "2s"), ("pcmk_delay_max", "5s")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let p: BTreeMap<String, String> = [("pcmk_delay_base", "2s"), ("pcmk_delay_max", "5s")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let d = Device::from_params("f", "fence_x", &p, Origin::Cib);
         for r in [0, 1, 2999, 3000, 3001, u64::MAX] {
             let v = device_delay_ms(&d, "n1", r);

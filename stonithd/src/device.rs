@@ -68,17 +68,26 @@ impl DelayBase {
     /// `5s`, or `n1:1s;n2:5s` (blanks, commas or semicolons between pairs).
     pub fn parse(text: &str) -> DelayBase {
         if !text.contains(':') {
-            return DelayBase { all_ms: parse_msec(text).unwrap_or(0), per_node: Vec::new() };
+            return DelayBase {
+                all_ms: parse_msec(text).unwrap_or(0),
+                per_node: Vec::new(),
+            };
         }
         let per_node = split_words(text)
             .filter_map(|w| w.split_once(':'))
             .map(|(n, d)| (n.to_string(), parse_msec(d).unwrap_or(0)))
             .collect();
-        DelayBase { all_ms: 0, per_node }
+        DelayBase {
+            all_ms: 0,
+            per_node,
+        }
     }
 
     pub fn for_target(&self, target: &str) -> u64 {
-        self.per_node.iter().find(|(n, _)| n.eq_ignore_ascii_case(target)).map_or(self.all_ms, |(_, d)| *d)
+        self.per_node
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(target))
+            .map_or(self.all_ms, |(_, d)| *d)
     }
 }
 
@@ -109,7 +118,8 @@ pub enum Capable {
 }
 
 fn split_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| c.is_whitespace() || c == ',' || c == ';').filter(|w| !w.is_empty())
+    text.split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .filter(|w| !w.is_empty())
 }
 
 /// `pcmk_host_map`: `node:port` or `node=port` pairs separated by blanks or
@@ -143,11 +153,21 @@ pub fn parse_list_output(out: &str) -> Vec<String> {
 impl Device {
     /// A device from its configured parameters (`params` as the CIB gives
     /// them: fencer parameters are picked out here).
-    pub fn from_params(id: &str, agent_type: &str, params: &BTreeMap<String, String>, origin: Origin) -> Device {
+    pub fn from_params(
+        id: &str,
+        agent_type: &str,
+        params: &BTreeMap<String, String>,
+        origin: Origin,
+    ) -> Device {
         let get = |n: &str| params.get(n).map(String::as_str).filter(|v| !v.is_empty());
-        let host_list: Vec<String> = get("pcmk_host_list").map(|l| split_words(l).map(str::to_string).collect()).unwrap_or_default();
+        let host_list: Vec<String> = get("pcmk_host_list")
+            .map(|l| split_words(l).map(str::to_string).collect())
+            .unwrap_or_default();
         let host_map = get("pcmk_host_map").map(parse_host_map).unwrap_or_default();
-        let host_check = match get("pcmk_host_check").map(str::to_ascii_lowercase).as_deref() {
+        let host_check = match get("pcmk_host_check")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("static-list") => HostCheck::StaticList,
             Some("dynamic-list") | Some("status") => HostCheck::DynamicList,
             Some("none") => HostCheck::None,
@@ -160,7 +180,11 @@ impl Device {
             None => Some("port".to_string()),
         };
         let mut spec = ResourceSpec::new(id, AgentClass::Stonith, None, agent_type);
-        spec.params = params.iter().filter(|(k, _)| !is_fence_param(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        spec.params = params
+            .iter()
+            .filter(|(k, _)| !is_fence_param(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         Device {
             id: id.to_string(),
             spec,
@@ -168,7 +192,9 @@ impl Device {
             host_map,
             host_check,
             host_argument,
-            delay_base: get("pcmk_delay_base").map(DelayBase::parse).unwrap_or_default(),
+            delay_base: get("pcmk_delay_base")
+                .map(DelayBase::parse)
+                .unwrap_or_default(),
             delay_max_ms: get("pcmk_delay_max").and_then(parse_msec).unwrap_or(0),
             origin,
         }
@@ -176,7 +202,10 @@ impl Device {
 
     /// The port the agent is told for `target`.
     pub fn port_for(&self, target: &str) -> String {
-        self.host_map.iter().find(|(n, _)| n.eq_ignore_ascii_case(target)).map_or_else(|| target.to_string(), |(_, p)| p.clone())
+        self.host_map
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(target))
+            .map_or_else(|| target.to_string(), |(_, p)| p.clone())
     }
 
     /// Whether this device can fence `target` by its static rules.
@@ -185,8 +214,14 @@ impl Device {
             HostCheck::None => Capable::Yes,
             HostCheck::DynamicList => Capable::AskList,
             HostCheck::StaticList => {
-                let listed = self.host_list.iter().any(|h| h.eq_ignore_ascii_case(target))
-                    || self.host_map.iter().any(|(n, _)| n.eq_ignore_ascii_case(target));
+                let listed = self
+                    .host_list
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(target))
+                    || self
+                        .host_map
+                        .iter()
+                        .any(|(n, _)| n.eq_ignore_ascii_case(target));
                 if listed {
                     Capable::Yes
                 } else {
@@ -199,7 +234,8 @@ impl Device {
     /// dynamic-list: whether the agent's list names the target (or its port).
     pub fn listed(&self, target: &str, list: &[String]) -> bool {
         let port = self.port_for(target);
-        list.iter().any(|h| h.eq_ignore_ascii_case(target) || h.eq_ignore_ascii_case(&port))
+        list.iter()
+            .any(|h| h.eq_ignore_ascii_case(target) || h.eq_ignore_ascii_case(&port))
     }
 
     /// The parameters of one fence action: the device's, the port under the
@@ -241,7 +277,11 @@ pub fn devices_from_cib(cib: &Cib, ws: &pengine::WorkingSet, me: &str) -> Vec<De
             .locations
             .iter()
             .filter(|l| l.rsc.as_deref() == Some(prim.id.as_str()) && l.rules.is_empty())
-            .filter(|l| l.node.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(me)))
+            .filter(|l| {
+                l.node
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(me))
+            })
             .filter_map(|l| l.score)
             .collect();
         if scores.iter().any(|s| s.is_minus_infinity()) {
@@ -250,8 +290,15 @@ pub fn devices_from_cib(cib: &Cib, ws: &pengine::WorkingSet, me: &str) -> Vec<De
         if !ws.options.symmetric_cluster && !scores.iter().any(|s| s.value() > 0) {
             continue;
         }
-        let params = OpParams::from_model(cib, &prim.id, "monitor", 0, &unconditional_only).map(|p| p.params).unwrap_or_default();
-        out.push(Device::from_params(&prim.id, &prim.agent_type, &params, Origin::Cib));
+        let params = OpParams::from_model(cib, &prim.id, "monitor", 0, &unconditional_only)
+            .map(|p| p.params)
+            .unwrap_or_default();
+        out.push(Device::from_params(
+            &prim.id,
+            &prim.agent_type,
+            &params,
+            Origin::Cib,
+        ));
     }
     out
 }
@@ -298,24 +345,40 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn host_rules_and_defaults() {
-        let d = Device::from_params("f", "fence_x", &params(&[("pcmk_host_list", "n1, n2;n3"), ("ip", "1.2.3.4")]), Origin::Cib);
+        let d = Device::from_params(
+            "f",
+            "fence_x",
+            &params(&[("pcmk_host_list", "n1, n2;n3"), ("ip", "1.2.3.4")]),
+            Origin::Cib,
+        );
         assert_eq!(d.host_check, HostCheck::StaticList);
         assert_eq!(d.capable("N2"), Capable::Yes);
         assert_eq!(d.capable("n4"), Capable::No);
         // Fencer parameters never reach the agent.
         assert_eq!(d.spec.params.keys().collect::<Vec<_>>(), ["ip"]);
 
-        let d = Device::from_params("f", "fence_x", &params(&[("pcmk_host_map", "n1:plug1;n2=7 n3:3,4")]), Origin::Cib);
+        let d = Device::from_params(
+            "f",
+            "fence_x",
+            &params(&[("pcmk_host_map", "n1:plug1;n2=7 n3:3,4")]),
+            Origin::Cib,
+        );
         assert_eq!(d.host_map.len(), 3);
         assert_eq!(d.port_for("n2"), "7");
         assert_eq!(d.port_for("n9"), "n9");
         assert_eq!(d.capable("n3"), Capable::Yes);
-        assert_eq!(d.action_params("n1"), params(&[("port", "plug1"), ("nodename", "n1")]));
+        assert_eq!(
+            d.action_params("n1"),
+            params(&[("port", "plug1"), ("nodename", "n1")])
+        );
 
         let d = Device::from_params("f", "fence_x", &params(&[]), Origin::Cib);
         assert_eq!(d.host_check, HostCheck::DynamicList);
@@ -323,11 +386,24 @@ mod tests {
         assert!(d.listed("n1", &parse_list_output("n1,alias1\nn2,alias2\n")));
         assert!(!d.listed("n3", &parse_list_output("n1 n2\n")));
 
-        let d = Device::from_params("f", "fence_x", &params(&[("pcmk_host_check", "none"), ("pcmk_host_argument", "none")]), Origin::Cib);
+        let d = Device::from_params(
+            "f",
+            "fence_x",
+            &params(&[("pcmk_host_check", "none"), ("pcmk_host_argument", "none")]),
+            Origin::Cib,
+        );
         assert_eq!(d.capable("anything"), Capable::Yes);
         assert_eq!(d.action_params("n1"), params(&[("nodename", "n1")]));
 
-        let d = Device::from_params("f", "fence_x", &params(&[("pcmk_host_list", "n1"), ("pcmk_host_check", "dynamic-list")]), Origin::Cib);
+        let d = Device::from_params(
+            "f",
+            "fence_x",
+            &params(&[
+                ("pcmk_host_list", "n1"),
+                ("pcmk_host_check", "dynamic-list"),
+            ]),
+            Origin::Cib,
+        );
         assert_eq!(d.capable("n1"), Capable::AskList);
     }
 
@@ -336,9 +412,24 @@ mod tests {
         assert_eq!(DelayBase::parse("5s").for_target("x"), 5000);
         assert_eq!(DelayBase::parse("250ms").for_target("x"), 250);
         let per = DelayBase::parse("n1:1s;n2:3s");
-        assert_eq!((per.for_target("n1"), per.for_target("N2"), per.for_target("n3")), (1000, 3000, 0));
-        let d = Device::from_params("f", "fence_x", &params(&[("pcmk_delay_base", "2"), ("pcmk_delay_max", "10s")]), Origin::Cib);
-        assert_eq!((d.delay_base.for_target("n1"), d.delay_max_ms), (2000, 10_000));
+        assert_eq!(
+            (
+                per.for_target("n1"),
+                per.for_target("N2"),
+                per.for_target("n3")
+            ),
+            (1000, 3000, 0)
+        );
+        let d = Device::from_params(
+            "f",
+            "fence_x",
+            &params(&[("pcmk_delay_base", "2"), ("pcmk_delay_max", "10s")]),
+            Origin::Cib,
+        );
+        assert_eq!(
+            (d.delay_base.for_target("n1"), d.delay_max_ms),
+            (2000, 10_000)
+        );
     }
 
     #[test]
@@ -350,9 +441,17 @@ mod tests {
         let on_n1 = devices_from_hacf(&cf, "n1");
         let ids: Vec<_> = on_n1.iter().map(|d| d.id.as_str()).collect();
         assert_eq!(ids, ["hacf-baytech-1", "hacf-null-3"]);
-        assert!(on_n1.iter().all(|d| d.host_check == HostCheck::DynamicList && d.origin == Origin::HaCf));
-        let on_n2: Vec<_> = devices_from_hacf(&cf, "n2").into_iter().map(|d| d.id).collect();
-        assert_eq!(on_n2, ["hacf-baytech-1", "hacf-external_ssh-2", "hacf-null-3"]);
+        assert!(on_n1
+            .iter()
+            .all(|d| d.host_check == HostCheck::DynamicList && d.origin == Origin::HaCf));
+        let on_n2: Vec<_> = devices_from_hacf(&cf, "n2")
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(
+            on_n2,
+            ["hacf-baytech-1", "hacf-external_ssh-2", "hacf-null-3"]
+        );
     }
 
     #[test]
@@ -367,7 +466,12 @@ mod tests {
 <constraints><rsc_location id="l1" rsc="f2" node="n1" score="-INFINITY"/></constraints></configuration><status/></cib>"#;
         let cib = Cib::from_element(&cib::xml::parse_element(xml).unwrap()).unwrap();
         let ws = pengine::unpack(&cib, 0);
-        let on = |me: &str| devices_from_cib(&cib, &ws, me).into_iter().map(|d| d.id).collect::<Vec<_>>();
+        let on = |me: &str| {
+            devices_from_cib(&cib, &ws, me)
+                .into_iter()
+                .map(|d| d.id)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(on("n1"), ["f1"]);
         assert_eq!(on("n2"), ["f1", "f2"]);
         let f1 = &devices_from_cib(&cib, &ws, "n1")[0];

@@ -41,7 +41,10 @@ impl Link {
 
 /// What comes from heartbeat.
 pub enum Incoming {
-    Peer { from: String, msg: Peer },
+    Peer {
+        from: String,
+        msg: Peer,
+    },
     /// The connection is gone (heartbeat stopped: the daemon exits and is
     /// respawned).
     Closed(String),
@@ -49,22 +52,38 @@ pub enum Incoming {
 
 /// Connects (retrying for `patience` while heartbeat starts), signs on,
 /// and spawns the reader and writer tasks.
-pub async fn connect(socket: &Path, patience: Duration, tx: mpsc::UnboundedSender<Incoming>) -> anyhow::Result<Link> {
+pub async fn connect(
+    socket: &Path,
+    patience: Duration,
+    tx: mpsc::UnboundedSender<Incoming>,
+) -> anyhow::Result<Link> {
     let deadline = tokio::time::Instant::now() + patience;
     let stream = loop {
         match UnixStream::connect(socket).await {
             Ok(s) => break s,
-            Err(e) if tokio::time::Instant::now() >= deadline => bail!("cannot reach heartbeat at {}: {e}", socket.display()),
+            Err(e) if tokio::time::Instant::now() >= deadline => {
+                bail!("cannot reach heartbeat at {}: {e}", socket.display())
+            }
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     };
     let (mut r, mut w) = stream.into_split();
-    w.write_all(&api::frame(&Message::new().with_str("t", "signon").with_str("client", "stonithd"))?).await?;
+    w.write_all(&api::frame(
+        &Message::new()
+            .with_str("t", "signon")
+            .with_str("client", "stonithd"),
+    )?)
+    .await?;
     loop {
-        let Some(m) = api::read_frame(&mut r).await? else { bail!("heartbeat closed the connection at sign-on") };
+        let Some(m) = api::read_frame(&mut r).await? else {
+            bail!("heartbeat closed the connection at sign-on")
+        };
         match m.get_str("t") {
             Some("ok") => break,
-            Some("error") => bail!("heartbeat refused sign-on: {}", m.get_str("reason").unwrap_or("?")),
+            Some("error") => bail!(
+                "heartbeat refused sign-on: {}",
+                m.get_str("reason").unwrap_or("?")
+            ),
             _ => {}
         }
     }
@@ -75,7 +94,9 @@ pub async fn connect(socket: &Path, patience: Duration, tx: mpsc::UnboundedSende
                     if m.get_str("t") != Some("msg") {
                         continue;
                     }
-                    let Some(Value::Struct(inner)) = m.get("msg") else { continue };
+                    let Some(Value::Struct(inner)) = m.get("msg") else {
+                        continue;
+                    };
                     if let Some(msg) = Peer::from_message(inner) {
                         let from = inner.get_str("src").unwrap_or_default().to_string();
                         if tx.send(Incoming::Peer { from, msg }).is_err() {

@@ -53,7 +53,12 @@ impl History {
 
 /// Pending first, then by completion, newest first.
 pub fn sort(v: &mut [Event]) {
-    v.sort_by_key(|e| (e.state != OpState::Pending, std::cmp::Reverse(e.completed_ms)));
+    v.sort_by_key(|e| {
+        (
+            e.state != OpState::Pending,
+            std::cmp::Reverse(e.completed_ms),
+        )
+    });
 }
 
 /// Pacemaker's `stonith_action_str`.
@@ -85,9 +90,19 @@ pub fn later_succeeded<'h>(ev: &Event, history: &'h [Event]) -> Option<&'h str> 
         if h.id == ev.id {
             break;
         }
-        if h.state == OpState::Done && h.target.eq_ignore_ascii_case(&ev.target) && h.action == ev.action && h.completed_ms > ev.completed_ms {
-            let Some(d) = h.delegate.as_deref() else { continue };
-            if ev.delegate.as_deref().is_none_or(|x| x.eq_ignore_ascii_case(d)) {
+        if h.state == OpState::Done
+            && h.target.eq_ignore_ascii_case(&ev.target)
+            && h.action == ev.action
+            && h.completed_ms > ev.completed_ms
+        {
+            let Some(d) = h.delegate.as_deref() else {
+                continue;
+            };
+            if ev
+                .delegate
+                .as_deref()
+                .is_none_or(|x| x.eq_ignore_ascii_case(d))
+            {
                 return Some(d);
             }
             found.get_or_insert(d);
@@ -101,7 +116,12 @@ pub fn later_succeeded<'h>(ev: &Event, history: &'h [Event]) -> Option<&'h str> 
 /// client=stonith_admin.42, origin=n1, last-successful='2024-01-02 10:00:00Z'`.
 pub fn describe(ev: &Event, full_history: bool, later: Option<&str>) -> String {
     let completed = ev.state != OpState::Pending;
-    let mut s = format!("{} of {} {}", action_words(&ev.action), ev.target, state_words(ev.state));
+    let mut s = format!(
+        "{} of {} {}",
+        action_words(&ev.action),
+        ev.target,
+        state_words(ev.state)
+    );
     if ev.state == OpState::Failed {
         if let Some(r) = &ev.reason {
             s.push_str(&format!(" ({r})"));
@@ -122,7 +142,10 @@ pub fn describe(ev: &Event, full_history: bool, later: Option<&str>) -> String {
         } else {
             "last-successful"
         };
-        s.push_str(&format!(", {word}='{}'", time_string(ev.completed_ms / 1000)));
+        s.push_str(&format!(
+            ", {word}='{}'",
+            time_string(ev.completed_ms / 1000)
+        ));
     }
     if let Some(n) = later {
         s.push_str(&format!(" (a later attempt from {n} succeeded)"));
@@ -142,13 +165,26 @@ pub fn time_string(epoch: i64) -> String {
     if !ok {
         return epoch.to_string();
     }
-    format_time([tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec], tm.tm_gmtoff)
+    format_time(
+        [
+            tm.tm_year + 1900,
+            tm.tm_mon + 1,
+            tm.tm_mday,
+            tm.tm_hour,
+            tm.tm_min,
+            tm.tm_sec,
+        ],
+        tm.tm_gmtoff,
+    )
 }
 
 /// Date and time fields (year, month, day, hour, minute, second) and the
 /// offset from UTC in seconds, as `crm_time_as_string` writes them.
 pub fn format_time(f: [i32; 6], off: i64) -> String {
-    let base = format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", f[0], f[1], f[2], f[3], f[4], f[5]);
+    let base = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        f[0], f[1], f[2], f[3], f[4], f[5]
+    );
     if off == 0 {
         format!("{base}Z")
     } else {
@@ -163,7 +199,13 @@ mod tests {
     use super::*;
     use crate::protocol::FenceStatus;
 
-    fn ev(id: &str, target: &str, state: OpState, completed_ms: i64, delegate: Option<&str>) -> Event {
+    fn ev(
+        id: &str,
+        target: &str,
+        state: OpState,
+        completed_ms: i64,
+        delegate: Option<&str>,
+    ) -> Event {
         Event {
             id: id.into(),
             target: target.into(),
@@ -172,7 +214,11 @@ mod tests {
             client: "stonith_admin.7".into(),
             delegate: delegate.map(str::to_string),
             state,
-            status: if state == OpState::Failed { FenceStatus::Error } else { FenceStatus::Done },
+            status: if state == OpState::Failed {
+                FenceStatus::Error
+            } else {
+                FenceStatus::Done
+            },
             reason: (state == OpState::Failed).then(|| "fence agent failed".to_string()),
             completed_ms,
         }
@@ -211,9 +257,21 @@ mod tests {
         );
         let mut off = ev("p", "n3", OpState::Pending, 0, None);
         off.action = "off".into();
-        assert_eq!(describe(&off, true, None), "turning off of n3 pending: client=stonith_admin.7, origin=n1");
-        assert_eq!(format_time([2023, 11, 14, 22, 13, 20], 0), "2023-11-14 22:13:20Z");
-        assert_eq!(format_time([2026, 1, 2, 3, 4, 5], 3600), "2026-01-02 03:04:05 +01:00");
-        assert_eq!(format_time([2026, 1, 2, 3, 4, 5], -(5 * 3600 + 1800)), "2026-01-02 03:04:05 -05:30");
+        assert_eq!(
+            describe(&off, true, None),
+            "turning off of n3 pending: client=stonith_admin.7, origin=n1"
+        );
+        assert_eq!(
+            format_time([2023, 11, 14, 22, 13, 20], 0),
+            "2023-11-14 22:13:20Z"
+        );
+        assert_eq!(
+            format_time([2026, 1, 2, 3, 4, 5], 3600),
+            "2026-01-02 03:04:05 +01:00"
+        );
+        assert_eq!(
+            format_time([2026, 1, 2, 3, 4, 5], -(5 * 3600 + 1800)),
+            "2026-01-02 03:04:05 -05:30"
+        );
     }
 }

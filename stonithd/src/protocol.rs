@@ -45,7 +45,9 @@ impl OpState {
     }
 
     pub fn parse(s: &str) -> Option<OpState> {
-        [OpState::Pending, OpState::Done, OpState::Failed].into_iter().find(|x| x.as_str() == s)
+        [OpState::Pending, OpState::Done, OpState::Failed]
+            .into_iter()
+            .find(|x| x.as_str() == s)
     }
 }
 
@@ -76,9 +78,15 @@ impl FenceStatus {
     }
 
     pub fn parse(s: &str) -> Option<FenceStatus> {
-        [FenceStatus::Done, FenceStatus::NoDevice, FenceStatus::Timeout, FenceStatus::Error, FenceStatus::NotSupported]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [
+            FenceStatus::Done,
+            FenceStatus::NoDevice,
+            FenceStatus::Timeout,
+            FenceStatus::Error,
+            FenceStatus::NotSupported,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
 
     /// The crm_exit_t stonith_admin exits with (Pacemaker maps the
@@ -115,7 +123,18 @@ pub struct Event {
     pub completed_ms: i64,
 }
 
-const EVENT_FIELDS: [&str; 10] = ["id", "target", "action", "origin", "client", "delegate", "state", "status", "reason", "completed_ms"];
+const EVENT_FIELDS: [&str; 10] = [
+    "id",
+    "target",
+    "action",
+    "origin",
+    "client",
+    "delegate",
+    "state",
+    "status",
+    "reason",
+    "completed_ms",
+];
 
 impl Event {
     fn fields(&self) -> Vec<(&'static str, String)> {
@@ -150,12 +169,16 @@ impl Event {
             state: OpState::parse(&need("state")?).ok_or("bad state")?,
             status: FenceStatus::parse(&need("status")?).ok_or("bad status")?,
             reason: get("reason"),
-            completed_ms: need("completed_ms")?.parse().map_err(|_| "bad completed_ms")?,
+            completed_ms: need("completed_ms")?
+                .parse()
+                .map_err(|_| "bad completed_ms")?,
         })
     }
 
     pub fn to_xml(&self) -> Element {
-        self.fields().into_iter().fold(Element::new("event"), |e, (k, v)| e.with_attr(k, v))
+        self.fields()
+            .into_iter()
+            .fold(Element::new("event"), |e, (k, v)| e.with_attr(k, v))
     }
 
     pub fn from_xml(e: &Element) -> Result<Event, String> {
@@ -169,36 +192,68 @@ pub enum Request {
     /// `delay_ms`: `None` lets the daemon apply `priority-fencing-delay`
     /// (the DC's requests); `Some(d)`: d ms instead (stonith_admin
     /// `--delay`), `-1` disables device delays too.
-    Fence { target: String, action: String, timeout_ms: u64, delay_ms: Option<i64>, client: String },
+    Fence {
+        target: String,
+        action: String,
+        timeout_ms: u64,
+        delay_ms: Option<i64>,
+        client: String,
+    },
     /// Registered devices; with a target, those that can fence it.
-    Devices { target: Option<String>, timeout_ms: u64 },
-    Monitor { device: String, timeout_ms: u64 },
-    History { target: Option<String> },
+    Devices {
+        target: Option<String>,
+        timeout_ms: u64,
+    },
+    Monitor {
+        device: String,
+        timeout_ms: u64,
+    },
+    History {
+        target: Option<String>,
+    },
 }
 
 fn num<T: std::str::FromStr>(e: &Element, name: &str) -> Result<Option<T>, String> {
-    e.attr(name).map(|v| v.parse().map_err(|_| format!("bad {name} {v:?}"))).transpose()
+    e.attr(name)
+        .map(|v| v.parse().map_err(|_| format!("bad {name} {v:?}")))
+        .transpose()
 }
 
 impl Request {
     pub fn to_xml(&self) -> Element {
         let e = Element::new("stonith_request");
         match self {
-            Request::Fence { target, action, timeout_ms, delay_ms, client } => {
-                let e = e.with_attr("op", "fence").with_attr("target", target).with_attr("action", action).with_attr("timeout_ms", timeout_ms.to_string()).with_attr("client", client);
+            Request::Fence {
+                target,
+                action,
+                timeout_ms,
+                delay_ms,
+                client,
+            } => {
+                let e = e
+                    .with_attr("op", "fence")
+                    .with_attr("target", target)
+                    .with_attr("action", action)
+                    .with_attr("timeout_ms", timeout_ms.to_string())
+                    .with_attr("client", client);
                 match delay_ms {
                     Some(d) => e.with_attr("delay_ms", d.to_string()),
                     None => e,
                 }
             }
             Request::Devices { target, timeout_ms } => {
-                let e = e.with_attr("op", "devices").with_attr("timeout_ms", timeout_ms.to_string());
+                let e = e
+                    .with_attr("op", "devices")
+                    .with_attr("timeout_ms", timeout_ms.to_string());
                 match target {
                     Some(t) => e.with_attr("target", t),
                     None => e,
                 }
             }
-            Request::Monitor { device, timeout_ms } => e.with_attr("op", "monitor").with_attr("device", device).with_attr("timeout_ms", timeout_ms.to_string()),
+            Request::Monitor { device, timeout_ms } => e
+                .with_attr("op", "monitor")
+                .with_attr("device", device)
+                .with_attr("timeout_ms", timeout_ms.to_string()),
             Request::History { target } => {
                 let e = e.with_attr("op", "history");
                 match target {
@@ -222,11 +277,25 @@ impl Request {
                 if !matches!(action.as_str(), "reboot" | "off" | "on") {
                     return Err(format!("unknown fence action {action:?}"));
                 }
-                Ok(Request::Fence { target: need("target")?, action, timeout_ms, delay_ms: num(e, "delay_ms")?, client: s("client").unwrap_or_default() })
+                Ok(Request::Fence {
+                    target: need("target")?,
+                    action,
+                    timeout_ms,
+                    delay_ms: num(e, "delay_ms")?,
+                    client: s("client").unwrap_or_default(),
+                })
             }
-            Some("devices") => Ok(Request::Devices { target: s("target"), timeout_ms }),
-            Some("monitor") => Ok(Request::Monitor { device: need("device")?, timeout_ms }),
-            Some("history") => Ok(Request::History { target: s("target") }),
+            Some("devices") => Ok(Request::Devices {
+                target: s("target"),
+                timeout_ms,
+            }),
+            Some("monitor") => Ok(Request::Monitor {
+                device: need("device")?,
+                timeout_ms,
+            }),
+            Some("history") => Ok(Request::History {
+                target: s("target"),
+            }),
             other => Err(format!("unknown op {other:?}")),
         }
     }
@@ -236,25 +305,44 @@ impl Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     /// A fence request was taken; its result comes within `wait_ms`.
-    Pending { wait_ms: u64 },
+    Pending {
+        wait_ms: u64,
+    },
     /// The fence request's outcome (done or failed).
     Fenced(Event),
     Devices(Vec<String>),
     MonitorOk,
     History(Vec<Event>),
-    Error { status: FenceStatus, reason: String },
+    Error {
+        status: FenceStatus,
+        reason: String,
+    },
 }
 
 impl Reply {
     pub fn to_xml(&self) -> Element {
         let e = Element::new("stonith_reply");
         match self {
-            Reply::Pending { wait_ms } => e.with_attr("rc", "pending").with_attr("wait_ms", wait_ms.to_string()),
-            Reply::Fenced(ev) => e.with_attr("rc", "ok").with_attr("kind", "fence").with_child(ev.to_xml()),
-            Reply::History(evs) => evs.iter().fold(e.with_attr("rc", "ok").with_attr("kind", "history"), |e, ev| e.with_child(ev.to_xml())),
-            Reply::Devices(ids) => ids.iter().fold(e.with_attr("rc", "ok").with_attr("kind", "devices"), |e, id| e.with_child(Element::new("device").with_attr("id", id))),
+            Reply::Pending { wait_ms } => e
+                .with_attr("rc", "pending")
+                .with_attr("wait_ms", wait_ms.to_string()),
+            Reply::Fenced(ev) => e
+                .with_attr("rc", "ok")
+                .with_attr("kind", "fence")
+                .with_child(ev.to_xml()),
+            Reply::History(evs) => evs.iter().fold(
+                e.with_attr("rc", "ok").with_attr("kind", "history"),
+                |e, ev| e.with_child(ev.to_xml()),
+            ),
+            Reply::Devices(ids) => ids.iter().fold(
+                e.with_attr("rc", "ok").with_attr("kind", "devices"),
+                |e, id| e.with_child(Element::new("device").with_attr("id", id)),
+            ),
             Reply::MonitorOk => e.with_attr("rc", "ok").with_attr("kind", "monitor"),
-            Reply::Error { status, reason } => e.with_attr("rc", "error").with_attr("status", status.as_str()).with_attr("reason", reason),
+            Reply::Error { status, reason } => e
+                .with_attr("rc", "error")
+                .with_attr("status", status.as_str())
+                .with_attr("reason", reason),
         }
     }
 
@@ -262,15 +350,33 @@ impl Reply {
         if e.name != "stonith_reply" {
             return Err(format!("not a stonith_reply: <{}>", e.name));
         }
-        let events = || e.children_named("event").map(Event::from_xml).collect::<Result<Vec<_>, _>>();
+        let events = || {
+            e.children_named("event")
+                .map(Event::from_xml)
+                .collect::<Result<Vec<_>, _>>()
+        };
         match (e.attr("rc"), e.attr("kind")) {
-            (Some("pending"), _) => Ok(Reply::Pending { wait_ms: num(e, "wait_ms")?.unwrap_or(0) }),
-            (Some("ok"), Some("fence")) => events()?.into_iter().next().map(Reply::Fenced).ok_or_else(|| "fence reply without event".into()),
+            (Some("pending"), _) => Ok(Reply::Pending {
+                wait_ms: num(e, "wait_ms")?.unwrap_or(0),
+            }),
+            (Some("ok"), Some("fence")) => events()?
+                .into_iter()
+                .next()
+                .map(Reply::Fenced)
+                .ok_or_else(|| "fence reply without event".into()),
             (Some("ok"), Some("history")) => Ok(Reply::History(events()?)),
-            (Some("ok"), Some("devices")) => Ok(Reply::Devices(e.children_named("device").filter_map(|d| d.attr("id")).map(str::to_string).collect())),
+            (Some("ok"), Some("devices")) => Ok(Reply::Devices(
+                e.children_named("device")
+                    .filter_map(|d| d.attr("id"))
+                    .map(str::to_string)
+                    .collect(),
+            )),
             (Some("ok"), Some("monitor")) => Ok(Reply::MonitorOk),
             (Some("error"), _) => Ok(Reply::Error {
-                status: e.attr("status").and_then(FenceStatus::parse).unwrap_or(FenceStatus::Error),
+                status: e
+                    .attr("status")
+                    .and_then(FenceStatus::parse)
+                    .unwrap_or(FenceStatus::Error),
                 reason: e.attr("reason").unwrap_or_default().to_string(),
             }),
             (rc, kind) => Err(format!("unknown reply rc={rc:?} kind={kind:?}")),
@@ -281,9 +387,25 @@ impl Reply {
 /// Messages between stonithds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Peer {
-    Query { st_id: String, target: String, action: String, origin: String },
-    QueryReply { st_id: String, can: bool },
-    Exec { st_id: String, target: String, action: String, origin: String, client: String, timeout_ms: u64, delay_ms: i64 },
+    Query {
+        st_id: String,
+        target: String,
+        action: String,
+        origin: String,
+    },
+    QueryReply {
+        st_id: String,
+        can: bool,
+    },
+    Exec {
+        st_id: String,
+        target: String,
+        action: String,
+        origin: String,
+        client: String,
+        timeout_ms: u64,
+        delay_ms: i64,
+    },
     Result(Event),
 }
 
@@ -291,11 +413,30 @@ impl Peer {
     pub fn to_message(&self) -> Message {
         let m = Message::new().with_str("t", "stonithd");
         match self {
-            Peer::Query { st_id, target, action, origin } => {
-                m.with_str("st_op", "query").with_str("st_id", st_id).with_str("target", target).with_str("action", action).with_str("origin", origin)
-            }
-            Peer::QueryReply { st_id, can } => m.with_str("st_op", "query_reply").with_str("st_id", st_id).with_str("can", if *can { "1" } else { "0" }),
-            Peer::Exec { st_id, target, action, origin, client, timeout_ms, delay_ms } => m
+            Peer::Query {
+                st_id,
+                target,
+                action,
+                origin,
+            } => m
+                .with_str("st_op", "query")
+                .with_str("st_id", st_id)
+                .with_str("target", target)
+                .with_str("action", action)
+                .with_str("origin", origin),
+            Peer::QueryReply { st_id, can } => m
+                .with_str("st_op", "query_reply")
+                .with_str("st_id", st_id)
+                .with_str("can", if *can { "1" } else { "0" }),
+            Peer::Exec {
+                st_id,
+                target,
+                action,
+                origin,
+                client,
+                timeout_ms,
+                delay_ms,
+            } => m
                 .with_str("st_op", "exec")
                 .with_str("st_id", st_id)
                 .with_str("target", target)
@@ -304,7 +445,10 @@ impl Peer {
                 .with_str("client", client)
                 .with_str("timeout_ms", &timeout_ms.to_string())
                 .with_str("delay_ms", &delay_ms.to_string()),
-            Peer::Result(ev) => ev.fields().into_iter().fold(m.with_str("st_op", "result"), |m, (k, v)| m.with_str(k, &v)),
+            Peer::Result(ev) => ev
+                .fields()
+                .into_iter()
+                .fold(m.with_str("st_op", "result"), |m, (k, v)| m.with_str(k, &v)),
         }
     }
 
@@ -314,8 +458,16 @@ impl Peer {
         }
         let s = |n: &str| m.get_str(n).map(str::to_string);
         Some(match m.get_str("st_op")? {
-            "query" => Peer::Query { st_id: s("st_id")?, target: s("target")?, action: s("action")?, origin: s("origin")? },
-            "query_reply" => Peer::QueryReply { st_id: s("st_id")?, can: m.get_str("can")? == "1" },
+            "query" => Peer::Query {
+                st_id: s("st_id")?,
+                target: s("target")?,
+                action: s("action")?,
+                origin: s("origin")?,
+            },
+            "query_reply" => Peer::QueryReply {
+                st_id: s("st_id")?,
+                can: m.get_str("can")? == "1",
+            },
             "exec" => Peer::Exec {
                 st_id: s("st_id")?,
                 target: s("target")?,
@@ -325,7 +477,16 @@ impl Peer {
                 timeout_ms: s("timeout_ms")?.parse().ok()?,
                 delay_ms: s("delay_ms")?.parse().ok()?,
             },
-            "result" => Peer::Result(Event::from_fields(|n| if EVENT_FIELDS.contains(&n) { s(n) } else { None }).ok()?),
+            "result" => Peer::Result(
+                Event::from_fields(|n| {
+                    if EVENT_FIELDS.contains(&n) {
+                        s(n)
+                    } else {
+                        None
+                    }
+                })
+                .ok()?,
+            ),
             _ => return None,
         })
     }
@@ -353,12 +514,35 @@ mod tests {
     #[test]
     fn local_messages_round_trip() {
         let reqs = [
-            Request::Fence { target: "n2".into(), action: "off".into(), timeout_ms: 5000, delay_ms: Some(-1), client: "x.1".into() },
-            Request::Fence { target: "n2".into(), action: "reboot".into(), timeout_ms: 5000, delay_ms: None, client: "x.1".into() },
-            Request::Devices { target: None, timeout_ms: 1 },
-            Request::Devices { target: Some("n2".into()), timeout_ms: 1 },
-            Request::Monitor { device: "f1".into(), timeout_ms: 3 },
-            Request::History { target: Some("*".into()) },
+            Request::Fence {
+                target: "n2".into(),
+                action: "off".into(),
+                timeout_ms: 5000,
+                delay_ms: Some(-1),
+                client: "x.1".into(),
+            },
+            Request::Fence {
+                target: "n2".into(),
+                action: "reboot".into(),
+                timeout_ms: 5000,
+                delay_ms: None,
+                client: "x.1".into(),
+            },
+            Request::Devices {
+                target: None,
+                timeout_ms: 1,
+            },
+            Request::Devices {
+                target: Some("n2".into()),
+                timeout_ms: 1,
+            },
+            Request::Monitor {
+                device: "f1".into(),
+                timeout_ms: 3,
+            },
+            Request::History {
+                target: Some("*".into()),
+            },
         ];
         for r in reqs {
             assert_eq!(Request::from_xml(&r.to_xml()), Ok(r));
@@ -368,28 +552,67 @@ mod tests {
             Reply::Fenced(event()),
             Reply::Devices(vec!["a".into(), "b".into()]),
             Reply::MonitorOk,
-            Reply::History(vec![event(), Event { delegate: None, reason: None, state: OpState::Pending, ..event() }]),
-            Reply::Error { status: FenceStatus::NoDevice, reason: "none".into() },
+            Reply::History(vec![
+                event(),
+                Event {
+                    delegate: None,
+                    reason: None,
+                    state: OpState::Pending,
+                    ..event()
+                },
+            ]),
+            Reply::Error {
+                status: FenceStatus::NoDevice,
+                reason: "none".into(),
+            },
         ];
         for r in replies {
             assert_eq!(Reply::from_xml(&r.to_xml()), Ok(r));
         }
-        let bad = Request::Fence { target: "n2".into(), action: "explode".into(), timeout_ms: 1, delay_ms: None, client: String::new() };
+        let bad = Request::Fence {
+            target: "n2".into(),
+            action: "explode".into(),
+            timeout_ms: 1,
+            delay_ms: None,
+            client: String::new(),
+        };
         assert!(Request::from_xml(&bad.to_xml()).is_err());
     }
 
     #[test]
     fn peer_messages_round_trip() {
         let msgs = [
-            Peer::Query { st_id: "i".into(), target: "n2".into(), action: "reboot".into(), origin: "n1".into() },
-            Peer::QueryReply { st_id: "i".into(), can: true },
-            Peer::QueryReply { st_id: "i".into(), can: false },
-            Peer::Exec { st_id: "i".into(), target: "n2".into(), action: "off".into(), origin: "n1".into(), client: "c".into(), timeout_ms: 9, delay_ms: -1 },
+            Peer::Query {
+                st_id: "i".into(),
+                target: "n2".into(),
+                action: "reboot".into(),
+                origin: "n1".into(),
+            },
+            Peer::QueryReply {
+                st_id: "i".into(),
+                can: true,
+            },
+            Peer::QueryReply {
+                st_id: "i".into(),
+                can: false,
+            },
+            Peer::Exec {
+                st_id: "i".into(),
+                target: "n2".into(),
+                action: "off".into(),
+                origin: "n1".into(),
+                client: "c".into(),
+                timeout_ms: 9,
+                delay_ms: -1,
+            },
             Peer::Result(event()),
         ];
         for m in msgs {
             assert_eq!(Peer::from_message(&m.to_message()), Some(m));
         }
-        assert_eq!(Peer::from_message(&Message::new().with_str("t", "attrd")), None);
+        assert_eq!(
+            Peer::from_message(&Message::new().with_str("t", "attrd")),
+            None
+        );
     }
 }

@@ -116,7 +116,9 @@ impl Ctx {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 type Job = (Request, mpsc::UnboundedSender<Reply>);
@@ -125,7 +127,8 @@ type Job = (Request, mpsc::UnboundedSender<Reply>);
 pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let hacf_devices = match &opts.hacf {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             let (cf, _) = transport::hacf::parse(&text, &p.to_string_lossy());
             device::devices_from_hacf(&cf, &opts.node)
         }
@@ -160,7 +163,11 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> anyhow::R
     crate::cib_watch::spawn(opts.cib_socket.clone(), cib_tx);
 
     let listener = bind(&opts.socket)?;
-    tracing::info!("stonithd: listening on {} as {}", opts.socket.display(), opts.node);
+    tracing::info!(
+        "stonithd: listening on {} as {}",
+        opts.socket.display(),
+        opts.node
+    );
     let (jobs_tx, mut jobs) = mpsc::channel::<Job>(64);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
@@ -207,22 +214,54 @@ fn update_cib(ctx: &Ctx, root: &cib::Element) {
     let max_delay = cib
         .primitives()
         .filter(|p| p.class == cib::model::AgentClass::Stonith)
-        .filter_map(|p| cib::op_digest::OpParams::from_model(&cib, &p.id, "monitor", 0, &cib::op_digest::unconditional_only))
+        .filter_map(|p| {
+            cib::op_digest::OpParams::from_model(
+                &cib,
+                &p.id,
+                "monitor",
+                0,
+                &cib::op_digest::unconditional_only,
+            )
+        })
         .map(|op| Device::from_params("x", "x", &op.params, device::Origin::Cib))
-        .map(|d| d.delay_max_ms.max(d.delay_base.all_ms).max(d.delay_base.per_node.iter().map(|(_, v)| *v).max().unwrap_or(0)))
+        .map(|d| {
+            d.delay_max_ms.max(d.delay_base.all_ms).max(
+                d.delay_base
+                    .per_node
+                    .iter()
+                    .map(|(_, v)| *v)
+                    .max()
+                    .unwrap_or(0),
+            )
+        })
         .max()
         .unwrap_or(0);
     let mut st = ctx.lock();
     devices.extend(st.hacf_devices.iter().cloned());
     let old: Vec<String> = st.devices.iter().map(|d| d.id.clone()).collect();
     for d in devices.iter().filter(|d| !old.contains(&d.id)) {
-        tracing::info!("stonithd: added '{}' ({}) to the device list ({} active devices)", d.id, d.agent(), devices.len());
+        tracing::info!(
+            "stonithd: added '{}' ({}) to the device list ({} active devices)",
+            d.id,
+            d.agent(),
+            devices.len()
+        );
     }
-    for id in old.iter().filter(|id| !devices.iter().any(|d| &d.id == *id)) {
-        tracing::info!("stonithd: removed '{id}' from the device list ({} active devices)", devices.len());
+    for id in old
+        .iter()
+        .filter(|id| !devices.iter().any(|d| &d.id == *id))
+    {
+        tracing::info!(
+            "stonithd: removed '{id}' from the device list ({} active devices)",
+            devices.len()
+        );
     }
     // A changed device's list may change too.
-    let unchanged: Vec<String> = devices.iter().filter(|d| st.devices.contains(d)).map(|d| d.id.clone()).collect();
+    let unchanged: Vec<String> = devices
+        .iter()
+        .filter(|d| st.devices.contains(d))
+        .map(|d| d.id.clone())
+        .collect();
     st.lists.retain(|id, _| unchanged.contains(id));
     st.devices = devices;
     st.ws = Some(ws);
@@ -240,7 +279,11 @@ fn handle_local(ctx: &Arc<Ctx>, req: Request, answer: mpsc::UnboundedSender<Repl
             tokio::spawn(async move {
                 let ids = match target {
                     None => ctx.lock().devices.iter().map(|d| d.id.clone()).collect(),
-                    Some(t) => capable(&ctx, &t, timeout_ms).await.into_iter().map(|d| d.id).collect(),
+                    Some(t) => capable(&ctx, &t, timeout_ms)
+                        .await
+                        .into_iter()
+                        .map(|d| d.id)
+                        .collect(),
                 };
                 let _ = answer.send(Reply::Devices(ids));
             });
@@ -250,9 +293,17 @@ fn handle_local(ctx: &Arc<Ctx>, req: Request, answer: mpsc::UnboundedSender<Repl
             tokio::spawn(async move {
                 let dev = ctx.lock().devices.iter().find(|d| d.id == device).cloned();
                 let reply = match dev {
-                    None => Reply::Error { status: FenceStatus::NoDevice, reason: format!("No such device: {device}") },
+                    None => Reply::Error {
+                        status: FenceStatus::NoDevice,
+                        reason: format!("No such device: {device}"),
+                    },
                     Some(d) => {
-                        let r = runner::execute(&ctx.runner, &d.spec, &OpRequest::new(&d.id, "monitor", 0, timeout_ms)).await;
+                        let r = runner::execute(
+                            &ctx.runner,
+                            &d.spec,
+                            &OpRequest::new(&d.id, "monitor", 0, timeout_ms),
+                        )
+                        .await;
                         if r.status == OpStatus::Done && r.rc == 0 {
                             Reply::MonitorOk
                         } else {
@@ -264,15 +315,34 @@ fn handle_local(ctx: &Arc<Ctx>, req: Request, answer: mpsc::UnboundedSender<Repl
                 let _ = answer.send(reply);
             });
         }
-        Request::Fence { target, action, timeout_ms, delay_ms, client } => {
+        Request::Fence {
+            target,
+            action,
+            timeout_ms,
+            delay_ms,
+            client,
+        } => {
             let (id, requested, wait_ms) = {
                 let mut st = ctx.lock();
                 st.next_op += 1;
-                let id = format!("{}-{}-{}-{}", ctx.me, std::process::id(), st.next_op, now_ms());
+                let id = format!(
+                    "{}-{}-{}-{}",
+                    ctx.me,
+                    std::process::id(),
+                    st.next_op,
+                    now_ms()
+                );
                 // The DC's requests get priority-fencing-delay from our CIB;
                 // an explicit delay replaces it.
-                let requested = delay_ms.unwrap_or_else(|| st.ws.as_ref().map_or(0, |ws| delay::priority_delay_ms(ws, &target) as i64));
-                let wait = timeout_ms + requested.max(0) as u64 + st.max_device_delay_ms + ctx.query_wait.as_millis() as u64;
+                let requested = delay_ms.unwrap_or_else(|| {
+                    st.ws
+                        .as_ref()
+                        .map_or(0, |ws| delay::priority_delay_ms(ws, &target) as i64)
+                });
+                let wait = timeout_ms
+                    + requested.max(0) as u64
+                    + st.max_device_delay_ms
+                    + ctx.query_wait.as_millis() as u64;
                 (id, requested, wait)
             };
             let ev = Event {
@@ -289,7 +359,11 @@ fn handle_local(ctx: &Arc<Ctx>, req: Request, answer: mpsc::UnboundedSender<Repl
             };
             tracing::info!(
                 "stonithd: client {} wants to fence ({}) '{}' [{}, delay {} ms]",
-                ev.client, ev.action, ev.target, ev.id, requested
+                ev.client,
+                ev.action,
+                ev.target,
+                ev.id,
+                requested
             );
             ctx.lock().history.record(ev.clone());
             let _ = answer.send(Reply::Pending { wait_ms });
@@ -297,14 +371,24 @@ fn handle_local(ctx: &Arc<Ctx>, req: Request, answer: mpsc::UnboundedSender<Repl
             tokio::spawn(async move {
                 let deadline = Duration::from_millis(wait_ms);
                 let id = ev.id.clone();
-                let done = match tokio::time::timeout(deadline, fence_as_origin(&ctx, ev.clone(), timeout_ms, requested)).await {
+                let done = match tokio::time::timeout(
+                    deadline,
+                    fence_as_origin(&ctx, ev.clone(), timeout_ms, requested),
+                )
+                .await
+                {
                     Ok(done) => done,
                     Err(_) => {
                         let mut st = ctx.lock();
                         st.queries.remove(&id);
                         st.results.remove(&id);
                         drop(st);
-                        let failed = finished(&ev, None, FenceStatus::Timeout, Some(format!("no result within {wait_ms} ms")));
+                        let failed = finished(
+                            &ev,
+                            None,
+                            FenceStatus::Timeout,
+                            Some(format!("no result within {wait_ms} ms")),
+                        );
                         ctx.broadcast(&Peer::Result(failed.clone()));
                         failed
                     }
@@ -333,10 +417,19 @@ fn log_result(ev: &Event) {
     );
 }
 
-fn finished(ev: &Event, delegate: Option<&str>, status: FenceStatus, reason: Option<String>) -> Event {
+fn finished(
+    ev: &Event,
+    delegate: Option<&str>,
+    status: FenceStatus,
+    reason: Option<String>,
+) -> Event {
     Event {
         delegate: delegate.map(str::to_string),
-        state: if status == FenceStatus::Done { OpState::Done } else { OpState::Failed },
+        state: if status == FenceStatus::Done {
+            OpState::Done
+        } else {
+            OpState::Failed
+        },
         status,
         reason,
         completed_ms: now_ms(),
@@ -351,7 +444,8 @@ async fn fence_as_origin(ctx: &Arc<Ctx>, ev: Event, timeout_ms: u64, requested: 
     if !ev.target.eq_ignore_ascii_case(&ctx.me) {
         let devs = capable(ctx, &ev.target, timeout_ms).await;
         if !devs.is_empty() {
-            let (status, reason) = execute(ctx, &devs, &ev.target, &ev.action, timeout_ms, requested).await;
+            let (status, reason) =
+                execute(ctx, &devs, &ev.target, &ev.action, timeout_ms, requested).await;
             let done = finished(&ev, Some(&ctx.me), status, reason);
             if status == FenceStatus::Done || ctx.hb.is_none() {
                 ctx.broadcast(&Peer::Result(done.clone()));
@@ -372,7 +466,9 @@ async fn fence_as_origin(ctx: &Arc<Ctx>, ev: Event, timeout_ms: u64, requested: 
         ctx.broadcast(&Peer::Result(done.clone()));
         done
     };
-    let Some(hb) = ctx.hb.clone() else { return give_up(local_failure) };
+    let Some(hb) = ctx.hb.clone() else {
+        return give_up(local_failure);
+    };
 
     // Ask every peer; the first that can, runs it.
     let (qtx, mut qrx) = mpsc::unbounded_channel();
@@ -382,10 +478,16 @@ async fn fence_as_origin(ctx: &Arc<Ctx>, ev: Event, timeout_ms: u64, requested: 
         st.queries.insert(ev.id.clone(), qtx);
         st.results.insert(ev.id.clone(), rtx);
     }
-    hb.broadcast(&Peer::Query { st_id: ev.id.clone(), target: ev.target.clone(), action: ev.action.clone(), origin: ctx.me.clone() });
+    hb.broadcast(&Peer::Query {
+        st_id: ev.id.clone(),
+        target: ev.target.clone(),
+        action: ev.action.clone(),
+        origin: ctx.me.clone(),
+    });
     let chosen = tokio::time::timeout(ctx.query_wait, async {
         while let Some((from, can)) = qrx.recv().await {
-            if can && !from.eq_ignore_ascii_case(&ctx.me) && !from.eq_ignore_ascii_case(&ev.target) {
+            if can && !from.eq_ignore_ascii_case(&ctx.me) && !from.eq_ignore_ascii_case(&ev.target)
+            {
                 return Some(from);
             }
         }
@@ -399,7 +501,11 @@ async fn fence_as_origin(ctx: &Arc<Ctx>, ev: Event, timeout_ms: u64, requested: 
         ctx.lock().results.remove(&ev.id);
         return give_up(local_failure);
     };
-    tracing::info!("stonithd: requesting that {peer} perform '{}' action targeting {}", ev.action, ev.target);
+    tracing::info!(
+        "stonithd: requesting that {peer} perform '{}' action targeting {}",
+        ev.action,
+        ev.target
+    );
     hb.send_to(
         &peer,
         &Peer::Exec {
@@ -413,18 +519,31 @@ async fn fence_as_origin(ctx: &Arc<Ctx>, ev: Event, timeout_ms: u64, requested: 
         },
     );
     // The caller's deadline bounds this wait.
-    rrx.await.unwrap_or_else(|_| finished(&ev, Some(&peer), FenceStatus::Error, Some("lost track of the operation".into())))
+    rrx.await.unwrap_or_else(|_| {
+        finished(
+            &ev,
+            Some(&peer),
+            FenceStatus::Error,
+            Some("lost track of the operation".into()),
+        )
+    })
 }
 
 fn handle_peer(ctx: &Arc<Ctx>, from: String, msg: Peer) {
     match msg {
-        Peer::Query { st_id, target, origin, .. } => {
+        Peer::Query {
+            st_id,
+            target,
+            origin,
+            ..
+        } => {
             if from.eq_ignore_ascii_case(&ctx.me) {
                 return; // our own broadcast
             }
             let ctx = ctx.clone();
             tokio::spawn(async move {
-                let can = !target.eq_ignore_ascii_case(&ctx.me) && !capable(&ctx, &target, LIST_TIMEOUT_MS).await.is_empty();
+                let can = !target.eq_ignore_ascii_case(&ctx.me)
+                    && !capable(&ctx, &target, LIST_TIMEOUT_MS).await.is_empty();
                 if let Some(hb) = &ctx.hb {
                     hb.send_to(&origin, &Peer::QueryReply { st_id, can });
                 }
@@ -435,7 +554,15 @@ fn handle_peer(ctx: &Arc<Ctx>, from: String, msg: Peer) {
                 let _ = tx.send((from, can));
             }
         }
-        Peer::Exec { st_id, target, action, origin, client, timeout_ms, delay_ms } => {
+        Peer::Exec {
+            st_id,
+            target,
+            action,
+            origin,
+            client,
+            timeout_ms,
+            delay_ms,
+        } => {
             let ctx = ctx.clone();
             tokio::spawn(async move {
                 let ev = Event {
@@ -450,15 +577,29 @@ fn handle_peer(ctx: &Arc<Ctx>, from: String, msg: Peer) {
                     reason: None,
                     completed_ms: now_ms(),
                 };
-                tracing::info!("stonithd: {} asked us to fence ({action}) {target}", ev.origin);
+                tracing::info!(
+                    "stonithd: {} asked us to fence ({action}) {target}",
+                    ev.origin
+                );
                 let done = if target.eq_ignore_ascii_case(&ctx.me) {
-                    finished(&ev, None, FenceStatus::NoDevice, Some(format!("{target} is this node, which never fences itself")))
+                    finished(
+                        &ev,
+                        None,
+                        FenceStatus::NoDevice,
+                        Some(format!("{target} is this node, which never fences itself")),
+                    )
                 } else {
                     let devs = capable(&ctx, &target, timeout_ms).await;
                     if devs.is_empty() {
-                        finished(&ev, None, FenceStatus::NoDevice, Some(format!("no device on {} can fence {target}", ctx.me)))
+                        finished(
+                            &ev,
+                            None,
+                            FenceStatus::NoDevice,
+                            Some(format!("no device on {} can fence {target}", ctx.me)),
+                        )
                     } else {
-                        let (status, reason) = execute(&ctx, &devs, &target, &action, timeout_ms, delay_ms).await;
+                        let (status, reason) =
+                            execute(&ctx, &devs, &target, &action, timeout_ms, delay_ms).await;
                         finished(&ev, Some(&ctx.me), status, reason)
                     }
                 };
@@ -487,7 +628,12 @@ async fn capable(ctx: &Arc<Ctx>, target: &str, timeout_ms: u64) -> Vec<Device> {
             Capable::Yes => out.push(d),
             Capable::No => {}
             Capable::AskList => {
-                let cached = ctx.lock().lists.get(&d.id).filter(|(at, _)| at.elapsed() < LIST_FRESH).map(|(_, l)| l.clone());
+                let cached = ctx
+                    .lock()
+                    .lists
+                    .get(&d.id)
+                    .filter(|(at, _)| at.elapsed() < LIST_FRESH)
+                    .map(|(_, l)| l.clone());
                 let list = match cached {
                     Some(l) => l,
                     None => {
@@ -498,7 +644,9 @@ async fn capable(ctx: &Arc<Ctx>, target: &str, timeout_ms: u64) -> Vec<Device> {
                             continue;
                         }
                         let l = device::parse_list_output(&r.stdout);
-                        ctx.lock().lists.insert(d.id.clone(), (Instant::now(), l.clone()));
+                        ctx.lock()
+                            .lists
+                            .insert(d.id.clone(), (Instant::now(), l.clone()));
                         l
                     }
                 };
@@ -513,18 +661,39 @@ async fn capable(ctx: &Arc<Ctx>, target: &str, timeout_ms: u64) -> Vec<Device> {
 
 /// Runs the fence action here: the delay once, then each capable device
 /// in turn until one succeeds. Returns the status and, on failure, why.
-async fn execute(ctx: &Ctx, devs: &[Device], target: &str, action: &str, timeout_ms: u64, requested: i64) -> (FenceStatus, Option<String>) {
+async fn execute(
+    ctx: &Ctx,
+    devs: &[Device],
+    target: &str,
+    action: &str,
+    timeout_ms: u64,
+    requested: i64,
+) -> (FenceStatus, Option<String>) {
     let wait = delay::total_delay_ms(requested, devs.first(), target, delay::random_u64());
     if wait > 0 {
-        tracing::info!("stonithd: delaying '{action}' action targeting {target} using {} for {wait} ms", devs[0].id);
+        tracing::info!(
+            "stonithd: delaying '{action}' action targeting {target} using {} for {wait} ms",
+            devs[0].id
+        );
         tokio::time::sleep(Duration::from_millis(wait)).await;
     }
-    let mut last = (FenceStatus::NoDevice, Some(format!("no device can fence {target}")));
+    let mut last = (
+        FenceStatus::NoDevice,
+        Some(format!("no device can fence {target}")),
+    );
     for d in devs {
         let mut req = OpRequest::new(&d.id, action, 0, timeout_ms);
-        req.params = d.action_params(target).into_iter().collect::<BTreeMap<_, _>>();
+        req.params = d
+            .action_params(target)
+            .into_iter()
+            .collect::<BTreeMap<_, _>>();
         let r = runner::execute(&ctx.runner, &d.spec, &req).await;
-        tracing::info!("stonithd: operation '{action}' targeting {target} using {} returned {} ({:?})", d.id, r.rc, r.status);
+        tracing::info!(
+            "stonithd: operation '{action}' targeting {target} using {} returned {} ({:?})",
+            d.id,
+            r.rc,
+            r.status
+        );
         if r.status == OpStatus::Done && r.rc == 0 {
             return (FenceStatus::Done, None);
         }
@@ -544,7 +713,13 @@ fn failure(d: &Device, r: &lrmd::op::OpResult) -> (FenceStatus, String) {
     let detail = r
         .exit_reason
         .clone()
-        .or_else(|| r.stderr.lines().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string()))
+        .or_else(|| {
+            r.stderr
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| l.trim().to_string())
+        })
         .unwrap_or_else(|| format!("rc {}", r.rc));
     (status, format!("{}: {detail}", d.id))
 }
@@ -557,7 +732,9 @@ async fn serve(mut stream: UnixStream, jobs: mpsc::Sender<Job>) {
         if stream.read_exact(&mut header).await.is_err() {
             return;
         }
-        let Ok(len) = cib_live::frame_len(header) else { return };
+        let Ok(len) = cib_live::frame_len(header) else {
+            return;
+        };
         let mut body = vec![0; len];
         if stream.read_exact(&mut body).await.is_err() {
             return;
@@ -569,8 +746,15 @@ async fn serve(mut stream: UnixStream, jobs: mpsc::Sender<Job>) {
                     return;
                 }
                 loop {
-                    let reply = rx.recv().await.unwrap_or(Reply::Error { status: FenceStatus::Error, reason: "stonithd is stopping".into() });
-                    if stream.write_all(&cib_live::frame(&reply.to_xml())).await.is_err() {
+                    let reply = rx.recv().await.unwrap_or(Reply::Error {
+                        status: FenceStatus::Error,
+                        reason: "stonithd is stopping".into(),
+                    });
+                    if stream
+                        .write_all(&cib_live::frame(&reply.to_xml()))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                     if !matches!(reply, Reply::Pending { .. }) {
@@ -579,8 +763,15 @@ async fn serve(mut stream: UnixStream, jobs: mpsc::Sender<Job>) {
                 }
             }
             Err(e) => {
-                let reply = Reply::Error { status: FenceStatus::Error, reason: format!("bad request: {e}") };
-                if stream.write_all(&cib_live::frame(&reply.to_xml())).await.is_err() {
+                let reply = Reply::Error {
+                    status: FenceStatus::Error,
+                    reason: format!("bad request: {e}"),
+                };
+                if stream
+                    .write_all(&cib_live::frame(&reply.to_xml()))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }

@@ -8,7 +8,10 @@ use lrmd::agent::AgentDirs;
 use lrmd::runner::RunnerConfig;
 
 #[derive(Parser)]
-#[command(name = "stonithd", about = "Fencing daemon: runs fence devices for the cluster and keeps the fencing history")]
+#[command(
+    name = "stonithd",
+    about = "Fencing daemon: runs fence devices for the cluster and keeps the fencing history"
+)]
 struct Args {
     /// Run without heartbeat: this node's devices only.
     #[arg(short = 's', long = "stand-alone")]
@@ -30,9 +33,14 @@ struct Args {
 /// The node's HA_* variables and a PATH with our own directory first, as
 /// lrmd gives its agents (fence_lab finds ha-witness beside us).
 fn agent_env(env: &cib::env::HaEnv) -> Vec<(String, String)> {
-    let mut vars: Vec<(String, String)> =
-        env.to_vars().into_iter().map(|(k, v)| (k.to_string(), v.to_string_lossy().into_owned())).collect();
-    let own_dir = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.to_string_lossy().into_owned()));
+    let mut vars: Vec<(String, String)> = env
+        .to_vars()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string_lossy().into_owned()))
+        .collect();
+    let own_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.to_string_lossy().into_owned()));
     let path = match own_dir {
         Some(d) if !d.contains(':') => format!("{d}:{}", lrmd::agent::AGENT_PATH),
         _ => lrmd::agent::AGENT_PATH.to_string(),
@@ -43,16 +51,31 @@ fn agent_env(env: &cib::env::HaEnv) -> Vec<(String, String)> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let level = if args.verbose == 0 { tracing::Level::INFO } else { tracing::Level::DEBUG };
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(level).with_ansi(false).init();
+    let level = if args.verbose == 0 {
+        tracing::Level::INFO
+    } else {
+        tracing::Level::DEBUG
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_ansi(false)
+        .init();
     let env = cib::env::HaEnv::from_process()?;
     let runner = RunnerConfig {
-        dirs: AgentDirs { stonith_dir: args.stonith_dir, stonith_cmd: args.stonith_cmd, ..AgentDirs::default() },
+        dirs: AgentDirs {
+            stonith_dir: args.stonith_dir,
+            stonith_cmd: args.stonith_cmd,
+            ..AgentDirs::default()
+        },
         base_env: agent_env(&env),
         ..RunnerConfig::default()
     };
     let mut opts = stonithd::server::Options::new(&env, args.stand_alone, runner);
     opts.query_wait = Duration::from_millis(args.query_wait_ms);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     rt.block_on(stonithd::server::run(opts, std::future::pending()))
 }
