@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, ValueEnum};
-use tests::lab::web::{percentile, Failover, WebCluster};
+use tests::lab::web::{percentile, Failover, Phase, WebCluster};
 use tests::lab::{LabSpec, Media, Timing};
 
 #[derive(Parser, Debug)]
@@ -123,19 +123,23 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     for i in 0..args.runs {
         for &sc in &args.scenario {
             let f = one_run(&mut c, sc, limit, slow).with_context(|| format!("run {} ({})\n{}", i + 1, sc.label(), c.logs(30)))?;
+            let phases: Vec<String> =
+                f.phases.iter().map(|(p, d)| format!("{} {:.3}", short(*p), d.as_secs_f64())).collect();
             println!(
-                "run {:>2} {:<6}: {} -> {}  {:.3} s",
+                "run {:>2} {:<6}: {} -> {}  {:.3} s   [{}]",
                 i + 1,
                 sc.label(),
                 f.from,
                 f.to,
-                f.elapsed.as_secs_f64()
+                f.elapsed.as_secs_f64(),
+                phases.join(", ")
             );
             if let Some(path) = &args.json {
                 use std::io::Write;
                 let line = serde_json::json!({
                     "setting": setting, "scenario": sc.label(), "from": f.from, "to": f.to,
                     "was_dc": f.was_dc, "ms": f.elapsed.as_millis() as u64,
+                    "phases_ms": f.phases.iter().map(|(p, d)| (p.label().to_string(), d.as_millis() as u64)).collect::<std::collections::BTreeMap<_, _>>(),
                 });
                 let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
                 writeln!(file, "{line}")?;
@@ -151,6 +155,38 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         let p = |q| percentile(&v, q).map_or("-".to_string(), |d| format!("{:.2} s", d.as_secs_f64()));
         println!("| {setting} | {} | {} | {} | {} | {} |", sc.label(), v.len(), p(50), p(90), p(100));
     }
+    // Where the time goes: the median time (from the power-off) at which
+    // each phase first shows in a survivor's log.
+    println!("\nmedian time from power-off to each phase (survivors' logs, stamped as lines appear):\n");
+    print!("| phase |");
+    for &sc in &args.scenario {
+        print!(" {} |", sc.label());
+    }
+    print!("\n| --- |");
+    for _ in &args.scenario {
+        print!(" --- |");
+    }
+    println!();
+    for p in Phase::ALL {
+        print!("| {} |", p.label());
+        for &sc in &args.scenario {
+            let mut v: Vec<Duration> = results
+                .iter()
+                .filter(|(s, _)| *s == sc)
+                .filter_map(|(_, f)| f.phases.iter().find(|(q, _)| *q == p).map(|(_, d)| *d))
+                .collect();
+            v.sort();
+            print!(" {} |", percentile(&v, 50).map_or("-".to_string(), |d| format!("{:.3} s", d.as_secs_f64())));
+        }
+        println!();
+    }
+    print!("| answer through the floating address |");
+    for &sc in &args.scenario {
+        let mut v: Vec<Duration> = results.iter().filter(|(s, _)| *s == sc).map(|(_, f)| f.elapsed).collect();
+        v.sort();
+        print!(" {} |", percentile(&v, 50).map_or("-".to_string(), |d| format!("{:.3} s", d.as_secs_f64())));
+    }
+    println!("\n");
     let check = std::process::Command::new(bin_dir.join("ha-witness-check")).arg(&c.witness).output()?;
     print!("{}", String::from_utf8_lossy(&check.stdout));
     if check.status.success() {
@@ -187,4 +223,17 @@ fn one_run(c: &mut WebCluster, sc: Scenario, limit: Duration, slow: Duration) ->
     // Back: the group stays where it went (stickiness).
     c.wait("the service to answer after the rejoin", slow, |c| c.answer(Duration::from_secs(2)).is_some())?;
     Ok(f)
+}
+
+/// A short name for a phase in the per-run line.
+fn short(p: Phase) -> &'static str {
+    match p {
+        Phase::Dead => "dead",
+        Phase::Membership => "ccm",
+        Phase::PolicyEngine => "pe",
+        Phase::Computed => "graph",
+        Phase::StartSent => "start",
+        Phase::AddressUp => "ip",
+        Phase::ServiceUp => "httpd",
+    }
 }

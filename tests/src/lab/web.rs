@@ -37,6 +37,141 @@ pub struct Failover {
     pub to: String,
     /// Power-off (the start of `ha-lab kill`) to that answer.
     pub elapsed: Duration,
+    /// When each phase was first logged by a survivor, from the power-off
+    /// (see [`Phase`]); a phase never logged is absent.
+    pub phases: Vec<(Phase, Duration)>,
+}
+
+/// Milestones of a failover, as the survivors' ha-logs show them. The
+/// logs stamp whole seconds, so the watcher stamps each line itself as it
+/// appears (the files are polled every few milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// heartbeat: `node nX: is dead` (deadtime expired).
+    Dead,
+    /// ccm: a new `membership: instance` without the dead node.
+    Membership,
+    /// crmd: a DC enters S_POLICY_ENGINE (after an election and join when
+    /// the DC died).
+    PolicyEngine,
+    /// crmd: the transition that recovers the group is computed.
+    Computed,
+    /// crmd: `initiating web-ip_start_0` (the first start sent).
+    StartSent,
+    /// crmd: `Operation web-ip_start_0: ok` (IPaddr2 done).
+    AddressUp,
+    /// crmd: `Operation web-httpd_start_0: ok`.
+    ServiceUp,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 7] =
+        [Phase::Dead, Phase::Membership, Phase::PolicyEngine, Phase::Computed, Phase::StartSent, Phase::AddressUp, Phase::ServiceUp];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Dead => "declared dead",
+            Phase::Membership => "new membership",
+            Phase::PolicyEngine => "DC in S_POLICY_ENGINE",
+            Phase::Computed => "transition computed",
+            Phase::StartSent => "web-ip start sent",
+            Phase::AddressUp => "web-ip started",
+            Phase::ServiceUp => "web-httpd started",
+        }
+    }
+
+    /// Which phase a log line marks, if any.
+    pub fn of_line(line: &str) -> Option<Phase> {
+        if line.contains(": is dead") {
+            Some(Phase::Dead)
+        } else if line.contains("membership: instance") {
+            Some(Phase::Membership)
+        } else if line.contains("-> S_POLICY_ENGINE") {
+            Some(Phase::PolicyEngine)
+        } else if line.contains("computed by pengine") || line.contains("computed in-process") {
+            Some(Phase::Computed)
+        } else if line.contains("initiating web-ip_start_0") {
+            Some(Phase::StartSent)
+        } else if line.contains("Operation web-ip_start_0: ok") {
+            Some(Phase::AddressUp)
+        } else if line.contains("Operation web-httpd_start_0: ok") {
+            Some(Phase::ServiceUp)
+        } else {
+            None
+        }
+    }
+}
+
+/// Follows log files from their current end, stamping each new line with
+/// the time since `t0`, in a thread, until dropped or stopped.
+struct LogWatch {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Vec<(Duration, String)>>>,
+}
+
+impl LogWatch {
+    fn start(files: Vec<PathBuf>, t0: Instant) -> LogWatch {
+        use std::io::{Read, Seek, SeekFrom};
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut open: Vec<(std::fs::File, String)> = files
+                .iter()
+                .filter_map(|p| {
+                    let mut f = std::fs::File::open(p).ok()?;
+                    f.seek(SeekFrom::End(0)).ok()?;
+                    Some((f, String::new()))
+                })
+                .collect();
+            let mut lines = Vec::new();
+            // Bounded: the caller stops it; a lost caller still ends it.
+            while !flag.load(Ordering::Relaxed) && t0.elapsed() < Duration::from_secs(600) {
+                for (f, partial) in &mut open {
+                    let mut buf = String::new();
+                    if f.read_to_string(&mut buf).is_ok() && !buf.is_empty() {
+                        let at = t0.elapsed();
+                        partial.push_str(&buf);
+                        while let Some(i) = partial.find('\n') {
+                            lines.push((at, partial[..i].to_string()));
+                            partial.drain(..=i);
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            lines
+        });
+        LogWatch { stop, thread: Some(thread) }
+    }
+
+    fn finish(mut self) -> Vec<(Duration, String)> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take().and_then(|t| t.join().ok()).unwrap_or_default()
+    }
+}
+
+impl Drop for LogWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The first time each phase shows in the lines, in phase order.
+pub fn phases_of(lines: &[(Duration, String)]) -> Vec<(Phase, Duration)> {
+    let mut v: Vec<(Phase, Duration)> = Vec::new();
+    for (at, l) in lines {
+        if let Some(p) = Phase::of_line(l) {
+            if !v.iter().any(|(q, _)| *q == p) {
+                v.push((p, *at));
+            }
+        }
+    }
+    v.sort();
+    v
 }
 
 /// A running demo cluster.
@@ -206,7 +341,10 @@ impl WebCluster {
     /// answers through the floating address.
     pub fn fail(&mut self, node: &str, limit: Duration) -> Result<Failover, LabError> {
         let was_dc = self.live_other(node).and_then(|v| self.dc(&v)).as_deref() == Some(node);
+        let survivors: Vec<PathBuf> =
+            self.lab.spec.node_names().iter().filter(|n| *n != node).map(|n| self.lab.spec.log_file(n)).collect();
         let t0 = Instant::now();
+        let watch = LogWatch::start(survivors, t0);
         self.lab.kill(node)?;
         self.lab.drop_floating(node)?;
         self.witness_power_off(node)?;
@@ -214,7 +352,9 @@ impl WebCluster {
             node: node.to_string(),
             message: format!("no other node answered within {limit:?} after its power-off"),
         })?;
-        Ok(Failover { from: node.to_string(), was_dc, to, elapsed: t0.elapsed() })
+        let elapsed = t0.elapsed();
+        let phases = phases_of(&watch.finish());
+        Ok(Failover { from: node.to_string(), was_dc, to, elapsed, phases })
     }
 
     /// Records in the witness log that `node` runs nothing any more (the
@@ -305,6 +445,23 @@ mod tests {
         assert_eq!(percentile(&s, 100), Some(Duration::from_millis(20)));
         assert_eq!(percentile(&ms(&[7]), 50), Some(Duration::from_millis(7)));
         assert_eq!(percentile(&[], 50), None);
+    }
+
+    #[test]
+    fn phases_from_log_lines() {
+        let ms = Duration::from_millis;
+        let lines = vec![
+            (ms(10), "Nov 23 16:48:23 n3 heartbeat: [7]: WARN: node n1: is dead".to_string()),
+            (ms(12), "Nov 23 16:48:23 n3 ccm: [8]: info: membership: instance 4: n2 n3 (quorum, leader n2)".to_string()),
+            (ms(13), "Nov 23 16:48:23 n2 heartbeat: [7]: WARN: node n1: is dead".to_string()),
+            (ms(20), "crmd: [14]: info: crmd: initiating web-ip_start_0 on n3 (action 4)".to_string()),
+            (ms(30), "crmd: [14]: info: crmd: Operation web-httpd_start_0: ok (node=n3, call=5, rc=0)".to_string()),
+            (ms(31), "crmd: [14]: info: crmd: Operation web-httpd_monitor_10000: ok".to_string()),
+        ];
+        assert_eq!(
+            phases_of(&lines),
+            [(Phase::Dead, ms(10)), (Phase::Membership, ms(12)), (Phase::StartSent, ms(20)), (Phase::ServiceUp, ms(30))]
+        );
     }
 
     #[test]
