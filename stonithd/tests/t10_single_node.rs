@@ -214,3 +214,36 @@ fn devices_fencing_delays_failures_and_history_on_one_node() {
         n.log("stonithd")
     );
 }
+
+/// Heartbeat's ha.cf lines (seeds 003/004) are devices too: `stonith_host`
+/// for this node or `*` (cluster-glue's `null` plugin through the real
+/// stonith(8)); a `stonith_host` for another node is not ours.
+#[test]
+fn hacf_stonith_host_lines_are_devices() {
+    if !std::path::Path::new("/usr/sbin/stonith").exists() {
+        eprintln!("skipped: cluster-glue's /usr/sbin/stonith is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let n = Node::new(tmp.path(), 1);
+    std::fs::write(
+        n.dir.join("conf/ha.cf"),
+        "node n1 n2\nstonith_host * null n3 n4\nstonith_host n2 null n5\ncrm yes\n",
+    )
+    .unwrap();
+    let _cib = n.start("cib", &["-s"], "cib.sock");
+    let _sd = n.start("stonithd", &["-s"], "stonithd.sock");
+    assert_eq!(n.admin(&["-L"]).0, "hacf-null-1\n1 fence device found\n");
+    assert_eq!(
+        n.admin(&["-l", "n4"]).0,
+        "hacf-null-1\n1 fence device found\n"
+    );
+    assert_eq!(n.admin(&["-l", "n5"]).0, "0 fence devices found\n");
+    assert_eq!(n.admin(&["-B", "n3"]).2, 0);
+    assert!(n
+        .admin(&["-H", "n3"])
+        .0
+        .starts_with("reboot of n3 successful: delegate=n1, "));
+    assert_eq!(n.admin(&["-Q", "hacf-null-1"]).2, 0);
+    assert_eq!(n.admin(&["-B", "n5"]).2, 1);
+}
