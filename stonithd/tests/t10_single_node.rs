@@ -247,3 +247,151 @@ fn hacf_stonith_host_lines_are_devices() {
     assert_eq!(n.admin(&["-Q", "hacf-null-1"]).2, 0);
     assert_eq!(n.admin(&["-B", "n5"]).2, 1);
 }
+
+fn node_state(id: &str, name: &str, online: bool, rsc: &str) -> String {
+    let ccm = if online {
+        r#"in_ccm="true" crmd="online" join="member""#
+    } else {
+        r#"in_ccm="false" crmd="offline" join="down""#
+    };
+    format!(
+        r#"<node_state id="{id}" uname="{name}" {ccm} expected="member"><lrm id="{id}"><lrm_resources><lrm_resource id="{rsc}" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_start_0" operation="start" crm-debug-origin="t" crm_feature_set="3.16.2" transition-key="1:1:0:t" transition-magic="0:0;1:1:0:t" exit-reason="" on_node="{name}" call-id="3" rc-code="0" op-status="0" interval="0" last-rc-change="1" exec-time="1" queue-time="0"/></lrm_resource></lrm_resources></lrm></node_state>"#
+    )
+}
+
+/// crmd's path: `stonithd::client::fence` carries no delay, so stonithd
+/// applies priority-fencing-delay from its CIB: n2 (gone from our view)
+/// ran the priority-10 resource, so its fencing waits 2 s; n3 (not a
+/// member) and stonith_admin's requests (explicit delay 0) do not wait.
+#[test]
+fn priority_fencing_delay_applies_to_the_dcs_requests() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = Node::new(tmp.path(), 1);
+    let agents = agent_dir(tmp.path());
+    let log = tmp.path().join("calls.log");
+    let _cib = n.start("cib", &["-s"], "cib.sock");
+    n.ok("cibadmin", &["-C", "-o", "crm_config", "-X", r#"<cluster_property_set id="opts"><nvpair id="opts-pfd" name="priority-fencing-delay" value="2s"/></cluster_property_set>"#]);
+    n.ok(
+        "cibadmin",
+        &["-C", "-o", "nodes", "-X", r#"<node id="1" uname="n1"/>"#],
+    );
+    n.ok(
+        "cibadmin",
+        &["-C", "-o", "nodes", "-X", r#"<node id="2" uname="n2"/>"#],
+    );
+    for (id, prio) in [("big", "10"), ("small", "1")] {
+        let p = format!(
+            r#"<primitive id="{id}" class="ocf" provider="heartbeat" type="Dummy"><meta_attributes id="{id}-m"><nvpair id="{id}-p" name="priority" value="{prio}"/></meta_attributes></primitive>"#
+        );
+        n.ok("cibadmin", &["-C", "-o", "resources", "-X", &p]);
+    }
+    n.ok(
+        "cibadmin",
+        &[
+            "-C",
+            "-o",
+            "resources",
+            "-X",
+            &fence_rec("f1", &log, &[("pcmk_host_list", "n2 n3")]),
+        ],
+    );
+    n.ok(
+        "cibadmin",
+        &[
+            "-C",
+            "-o",
+            "status",
+            "-X",
+            &node_state("1", "n1", true, "small"),
+        ],
+    );
+    n.ok(
+        "cibadmin",
+        &[
+            "-C",
+            "-o",
+            "status",
+            "-X",
+            &node_state("2", "n2", false, "big"),
+        ],
+    );
+    let _sd = n.start(
+        "stonithd",
+        &["-s", "--stonith-dir", agents.to_str().unwrap()],
+        "stonithd.sock",
+    );
+    wait_for(
+        Duration::from_secs(15),
+        || n.admin(&["-L"]).0 == "f1\n1 fence device found\n",
+        "f1 in -L",
+    );
+
+    let sock = n.dir.join("run/stonithd.sock");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let t = Instant::now();
+    let o = rt
+        .block_on(stonithd::client::fence(
+            &sock,
+            "n2",
+            "reboot",
+            Duration::from_secs(20),
+        ))
+        .unwrap();
+    let took = t.elapsed();
+    assert!(o.succeeded() && o.delegate() == Some("n1"), "{o:?}");
+    assert!(o.event.client.starts_with("crmd."), "{o:?}");
+    assert!(
+        took >= Duration::from_secs(2),
+        "priority delay not applied: {took:?}\n{}",
+        n.log("stonithd")
+    );
+    // n3 is not a member: no priority delay.
+    let t = Instant::now();
+    assert!(rt
+        .block_on(stonithd::client::fence(
+            &sock,
+            "n3",
+            "off",
+            Duration::from_secs(20)
+        ))
+        .unwrap()
+        .succeeded());
+    assert!(
+        t.elapsed() < Duration::from_millis(1800),
+        "{:?}",
+        t.elapsed()
+    );
+    // stonith_admin's explicit --delay 0 replaces the priority delay.
+    let t = Instant::now();
+    assert_eq!(n.admin(&["-B", "n2"]).2, 0);
+    assert!(
+        t.elapsed() < Duration::from_millis(1800),
+        "{:?}",
+        t.elapsed()
+    );
+    // The async history, newest first.
+    let h = rt
+        .block_on(stonithd::client::history(&sock, Some("n2")))
+        .unwrap();
+    assert_eq!(h.len(), 2);
+    assert!(
+        h[0].client.starts_with("stonith_admin.") && h[1].client.starts_with("crmd."),
+        "{h:?}"
+    );
+    // A failing fencing is an outcome, not an error.
+    let o = rt
+        .block_on(stonithd::client::fence(
+            &sock,
+            "n9",
+            "reboot",
+            Duration::from_secs(5),
+        ))
+        .unwrap();
+    assert!(
+        !o.succeeded() && o.status() == stonithd::protocol::FenceStatus::NoDevice,
+        "{o:?}"
+    );
+}
