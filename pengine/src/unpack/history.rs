@@ -495,6 +495,12 @@ fn unpack_rsc_op<'h>(ws: &mut WorkingSet, cib: &Cib, rsc: RscId, node: NodeId, o
         }
         ExecStatus::Done => {
             update_resource_state(ws, rsc, node, op, rc, st);
+            if task == "migrate_to" && rc == OCF_OK && migration_failed(ws, cib, rsc, node, op) {
+                // Forces a restart and prevents a new migration.
+                let r = &mut ws.resources[rsc.0];
+                r.flags.failed = true;
+                r.flags.stop = true;
+            }
             return;
         }
         ExecStatus::NotInstalled => {
@@ -690,6 +696,76 @@ fn record_failed_op(ws: &mut WorkingSet, op: &LrmRscOp, node: NodeId, rsc: RscId
         queue_time: op.queue_time,
         on_node: op.on_node.clone(),
     });
+}
+
+/// The history of `rsc` on the node named `uname` (by `lrm_resource` id).
+fn history_on<'c>(cib: &'c Cib, uname: &str, lrm_id: &str) -> Vec<&'c LrmRscOp> {
+    cib.status
+        .node_states
+        .iter()
+        .filter(|s| s.uname.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(uname)))
+        .flat_map(|s| s.lrm_resources.iter())
+        .filter(|l| l.id == lrm_id)
+        .flat_map(|l| l.ops.iter())
+        .collect()
+}
+
+/// `pe__is_newer_op`: by call id on the same node, else by
+/// last-rc-change.
+fn is_newer(a: &LrmRscOp, b: &LrmRscOp, same_node: bool) -> bool {
+    if same_node && a.call_id >= 0 && b.call_id >= 0 {
+        return a.call_id > b.call_id;
+    }
+    match (a.last_rc_change, b.last_rc_change) {
+        (Some(x), Some(y)) => x > y,
+        _ => false,
+    }
+}
+
+/// Any newer operation on the node that is not a monitor, or a newer
+/// monitor that found the resource not running
+/// (`non_monitor_after` / `monitor_not_running_after`).
+fn newer_state(cib: &Cib, uname: &str, lrm_id: &str, than: &LrmRscOp, same_node: bool, monitors_too: bool) -> bool {
+    history_on(cib, uname, lrm_id).into_iter().any(|op| {
+        let monitor = op.operation == "monitor";
+        let counts = if monitor { monitors_too && op.rc_code == OCF_NOT_RUNNING } else { op.operation != "notify" };
+        counts && !std::ptr::eq(op, than) && is_newer(op, than, same_node)
+    })
+}
+
+/// Whether a successful `migrate_to` leaves the resource failed (the
+/// failing outcomes of Pacemaker 2.1.5's `unpack_migrate_to_success`):
+/// the `migrate_from` on the target failed and the target has moved on
+/// (or is down), or no `migrate_from` was recorded and the target is
+/// down or has moved on while this `migrate_to` is still the source's
+/// last word. Successful, partial and dangling migrations are left to
+/// the role logic.
+fn migration_failed(ws: &WorkingSet, cib: &Cib, rsc: RscId, node: NodeId, op: &LrmRscOp) -> bool {
+    let (Some(source), Some(target)) = (op.migrate_source.as_deref(), op.migrate_target.as_deref()) else { return false };
+    if !source.eq_ignore_ascii_case(&ws.node(node).uname) {
+        return false;
+    }
+    let lrm_id = ws.rsc(rsc).clone_name.clone().unwrap_or_else(|| ws.rsc(rsc).id.clone());
+    let source_newer_op = newer_state(cib, source, &lrm_id, op, true, false);
+    let migrate_from = history_on(cib, target, &lrm_id)
+        .into_iter()
+        .find(|o| o.operation == "migrate_from" && o.migrate_source.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(source)));
+    if migrate_from.is_some() && source_newer_op {
+        return false;
+    }
+    let target_newer_state = match migrate_from {
+        Some(from) => newer_state(cib, target, &lrm_id, from, true, true),
+        None => newer_state(cib, target, &lrm_id, op, false, true),
+    };
+    if source_newer_op && target_newer_state {
+        return false;
+    }
+    let target_up = ws.node_by_uname(target).is_some_and(|t| ws.node(t).online);
+    match migrate_from {
+        Some(from) if from.rc_code == OCF_OK && from.op_status == ExecStatus::Done => false,
+        Some(from) if from.op_status != ExecStatus::Pending => target_newer_state || !target_up,
+        _ => (target_newer_state || !target_up) && !source_newer_op,
+    }
 }
 
 /// A completed operation's effect on the role (`update_resource_state`).
