@@ -13,6 +13,7 @@
 //! | `lrm_result` | `transition`, `action_id`, `rc`, `op_status` | node to DC: the result of an action that leaves no `lrm_rsc_op` (cancel) or whose record could not be written |
 //! | `shutdown` | | DC to node: your resources are stopped, exit (`do_shutdown`) |
 //! | `alive` | | DC to all, every second: its crmd runs (followers elect a new DC when it goes silent while its node stays) |
+//! | `leaving` | | any crmd to all as it exits: followers of the sender elect a new DC at once |
 //!
 //! Heartbeat adds `src` (the sender's node name). Numbers are decimal.
 
@@ -37,6 +38,8 @@ pub enum Wire {
     Shutdown,
     /// DC to all: keepalive.
     Alive,
+    /// To all: this crmd exits.
+    Leaving,
 }
 
 fn num<T: std::str::FromStr>(m: &HbMessage, k: &str) -> Option<T> {
@@ -86,6 +89,7 @@ pub fn encode(w: &Wire) -> HbMessage {
             .with_str("op_status", &op_status.to_string()),
         Wire::Shutdown => m.with_str("crmd_op", "shutdown"),
         Wire::Alive => m.with_str("crmd_op", "alive"),
+        Wire::Leaving => m.with_str("crmd_op", "leaving"),
     }
 }
 
@@ -131,6 +135,7 @@ pub fn decode(m: &HbMessage) -> Option<Wire> {
         }
         "shutdown" => return Some(Wire::Shutdown),
         "alive" => return Some(Wire::Alive),
+        "leaving" => return Some(Wire::Leaving),
         _ => return None,
     };
     Some(Wire::Controller(msg))
@@ -153,6 +158,7 @@ mod tests {
             Wire::LrmResult { transition: 4, action_id: 9, rc: 7, op_status: 0 },
             Wire::Shutdown,
             Wire::Alive,
+            Wire::Leaving,
         ];
         for w in all {
             let m = encode(&w);

@@ -308,6 +308,10 @@ impl Shell {
                 self.te.remote_result(transition, action_id, rc, op_status)
             }
             Some(Wire::Alive) => {}
+            Some(Wire::Leaving) => {
+                self.heard.remove(&from);
+                self.events.push_back((Event::PeerLost { node: from }, C_MSG));
+            }
             Some(Wire::Shutdown) => {
                 tracing::info!("crmd: the DC ({from}) allows our shutdown");
                 self.events.push_back((Event::Stop, C_MSG));
@@ -391,7 +395,13 @@ impl Shell {
             Command::ExecuteTransition { id } => self.te_execute(id),
             Command::AbortTransition { id } => self.te.abort(id),
             Command::RequestShutdown => self.request_shutdown().await?,
-            Command::Exit => self.exit = true,
+            Command::Exit => {
+                // Our followers need not wait for the keepalive to lapse.
+                if let Err(e) = self.send_wire(None, &Wire::Leaving).await {
+                    tracing::debug!("crmd: cannot say goodbye: {e:#}");
+                }
+                self.exit = true;
+            }
         }
         Ok(())
     }
