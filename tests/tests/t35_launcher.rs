@@ -4,8 +4,9 @@
 //! - `respawn` lines start our binaries for Heartbeat's paths, skip the
 //!   ones we do not have (with a warning naming them), respawn a killed
 //!   child, and `heartbeat -k` leaves no process behind;
-//! - `crm respawn` starts ccm, cib, lrmd (and attrd, pengine when built),
-//!   crmd; a `kill -9` of cib gets it respawned; `-k` stops them all;
+//! - `crm respawn` starts ccm, cib, lrmd, crmd (and stonithd, attrd,
+//!   pengine when built); a `kill -9` of cib gets it respawned; `-k`
+//!   stops them all;
 //! - `crm yes`: the death of a failfast child (ccm) takes heartbeat down
 //!   with "Rebooting system";
 //! - a missing CRM daemon: heartbeat refuses to start and names it.
@@ -18,9 +19,9 @@ use std::time::{Duration, Instant};
 
 use tests::lab::{LabGuard, LabSpec, Media};
 
-/// Builds what these tests run (never stale binaries). crmd, pengine and
-/// attrd are built when their packages have them; the CRM tests need
-/// crmd and fail without it.
+/// Builds what these tests run (never stale binaries). crmd, pengine,
+/// attrd and stonithd are built when their packages have them; the CRM
+/// tests need crmd and fail without it.
 fn bin_dir() -> PathBuf {
     static BUILD: Once = Once::new();
     BUILD.call_once(|| {
@@ -40,7 +41,7 @@ fn bin_dir() -> PathBuf {
             ]),
             "cargo build of heartbeat, ccm, cib, lrmd failed"
         );
-        for (pkg, bin) in [("crmd", "crmd"), ("pengined", "pengine"), ("attrd", "attrd")] {
+        for (pkg, bin) in [("crmd", "crmd"), ("pengined", "pengine"), ("attrd", "attrd"), ("stonithd", "stonithd")] {
             let _ = build(&["-p", pkg, "--bin", bin]);
         }
         assert!(nix::unistd::Uid::effective().is_root(), "the lab tests need root (namespaces, nftables)");
@@ -144,7 +145,7 @@ fn crm_respawn_starts_the_crm_daemons_and_respawns_a_killed_cib() {
     configure(&lab, "n1", "crm respawn\n");
     lab.start("n1").unwrap();
     let mut expected = vec!["heartbeat", "ccm", "cib", "lrmd", "crmd"];
-    for optional in ["attrd", "pengine"] {
+    for optional in ["stonithd", "attrd", "pengine"] {
         if bin_dir().join(optional).exists() {
             expected.push(optional);
         }
