@@ -17,6 +17,10 @@
 //! - `auto_failback_off_leaves_the_group_where_it_went`: the same failover,
 //!   then n1 comes back and n2 keeps answering.
 //!
+//! - `haresources_is_read_again_at_every_start` (ignored, see there): n1
+//!   restarted with a file preferring n2: the cluster runs the new
+//!   configuration (both copies), the group stays on n2.
+//!
 //! Throughout, the address is never on both nodes (sampled), and the
 //! witness log (ha-witness-check) shows no double run of httpd.
 
@@ -257,11 +261,16 @@ impl Seed {
 
     /// Once both nodes are members again: the DC's view through crm_mon.
     fn wait_both_online(&self, limit: Duration) {
-        wait_for("n1 and n2 online in crm_mon", limit, || {
+        let start = Instant::now();
+        loop {
             let o = self.lab.exec("n2", "crm_mon", &["-1"]).unwrap();
-            let text = String::from_utf8_lossy(&o.stdout);
-            text.lines().any(|l| l.contains("Online:") && l.contains("n1") && l.contains("n2"))
-        });
+            let text = String::from_utf8_lossy(&o.stdout).to_string();
+            if text.lines().any(|l| l.contains("Online:") && l.contains("n1") && l.contains("n2")) {
+                return;
+            }
+            assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for n1 and n2 online in crm_mon:\n{text}\n{}", self.logs());
+            std::thread::sleep(Duration::from_millis(250));
+        }
     }
 
     fn logs(&self) -> String {
@@ -341,6 +350,36 @@ fn auto_failback_on_fails_over_and_back_and_ignores_a_stopped_httpd() {
     s.stop("n2");
     s.stop("n1");
     s.assert_no_double_run();
+}
+
+/// Ignored until crmd rewrites the status section after syncing from a
+/// joining node with a newer CIB: today the new configuration replicates
+/// (both copies, checked below when run by hand), but the joiner's copy
+/// replaces the DC's status too, so crm_mon shows n2 OFFLINE and no DC,
+/// and the DC no longer knows the group runs on n2 (docs/HARESOURCES_MODE.md,
+/// "Left").
+#[test]
+#[ignore = "crmd does not rebuild the status after a join sync from a newer CIB"]
+fn haresources_is_read_again_at_every_start() {
+    let mut s = cold_start("on");
+    // n1 restarted with a file that prefers n2: its configuration is the
+    // newer one (docs/HARESOURCES_MODE.md) and the whole cluster runs it.
+    s.stop("n1");
+    s.wait_served_by("n2", FAILOVER);
+    let hr = s.lab.spec.node_dir("n1").join("conf/haresources");
+    std::fs::write(&hr, format!("n2 IPaddr2::{VIP}/24/eth0 httpd\n")).unwrap();
+    s.start("n1");
+    s.wait_both_online(FAILOVER);
+    s.stays_on("n2", true, Duration::from_secs(8));
+    // Both copies hold the new preference.
+    for node in ["n1", "n2"] {
+        let o = s.lab.exec(node, "cibadmin", &["-Q", "-o", "constraints"]).unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(text.contains(r#"value="n2""#) && !text.contains(r#"value="n1""#), "{node}: {text}\n{}", s.logs());
+    }
+    s.assert_no_double_run();
+    s.stop("n1");
+    s.stop("n2");
 }
 
 #[test]
