@@ -104,7 +104,7 @@ pub(crate) struct Shell {
     node_ids: BTreeMap<String, String>,
     pengine_socket: PathBuf,
     attrd_socket: PathBuf,
-    /// When each peer's crmd was last heard from.
+    /// When each peer last said `alive` (as a DC).
     heard: HashMap<String, Instant>,
     /// The next keepalive tick.
     tick_at: Instant,
@@ -295,11 +295,7 @@ impl Shell {
         if from == self.me {
             return Ok(());
         }
-        let decoded = wire::decode(inner);
-        if decoded.is_some() {
-            self.heard.insert(from.clone(), Instant::now());
-        }
-        match decoded {
+        match wire::decode(inner) {
             Some(Wire::Controller(msg)) => self.events.push_back((Event::Message { from, msg }, C_MSG)),
             Some(Wire::LrmOp { transition, action_id, key, graph_xml }) => {
                 self.on_lrm_op(&from, transition, action_id, &key, &graph_xml).await?
@@ -307,7 +303,11 @@ impl Shell {
             Some(Wire::LrmResult { transition, action_id, rc, op_status }) => {
                 self.te.remote_result(transition, action_id, rc, op_status)
             }
-            Some(Wire::Alive) => {}
+            // Only `alive` counts: a node that stopped being DC but still
+            // votes or joins must look silent to those who follow it.
+            Some(Wire::Alive) => {
+                self.heard.insert(from, Instant::now());
+            }
             Some(Wire::Leaving) => {
                 self.heard.remove(&from);
                 self.events.push_back((Event::PeerLost { node: from }, C_MSG));
