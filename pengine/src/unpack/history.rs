@@ -360,6 +360,10 @@ fn create_orphan(ws: &mut WorkingSet, lrm: &LrmResource) -> RscId {
         flags: crate::working_set::RscFlags {
             managed,
             orphan: true,
+            // Outside a clone every resource is unique (`common_unpack`),
+            // so a later `rsc:1` entry is an orphan of its own, not
+            // instance 0's.
+            unique: true,
             maintenance: ws.options.maintenance_mode,
             needs_fencing,
             needs_quorum: true,
