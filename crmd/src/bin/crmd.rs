@@ -41,8 +41,10 @@ struct Args {
     /// How long the DC waits for join answers, in ms.
     #[arg(long, default_value_t = 5000)]
     join_timeout_ms: u64,
-    /// How long followers wait for the DC's keepalive before electing a new DC, in ms.
-    #[arg(long, default_value_t = 4000)]
+    /// How long followers wait for the DC's keepalive before electing a new
+    /// DC, in ms. Long enough for a DC busy with a large CIB (its loop sends
+    /// the keepalive between events).
+    #[arg(long, default_value_t = 10_000)]
     dc_silence_ms: u64,
 }
 
