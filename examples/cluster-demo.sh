@@ -14,7 +14,8 @@
 # error and on Ctrl-C. Node logs stay in /tmp/ha-lab/demo for reading.
 #
 # Settings (environment): DEMO_KEEPALIVE_MS (200), DEMO_DEADTIME_MS (1000),
-# DEMO_VIP (10.213.0.100), DEMO_KEEP=1 leaves the lab running at the end
+# DEMO_VIP (10.213.0.100), DEMO_NO_BUILD=1 uses target/release as it is,
+# DEMO_KEEP=1 leaves the lab running at the end
 # (`target/release/ha-lab --name demo destroy` removes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,8 +55,12 @@ if ((${#need[@]})); then
     [ -z "$added_policy" ] || rm -f /usr/sbin/policy-rc.d
 fi
 
-step "cargo build --release (every daemon, tool and agent helper)"
-cargo build --release -q -j"${CARGO_BUILD_JOBS:-2}" --workspace --bins
+if [ "${DEMO_NO_BUILD:-}" = 1 ]; then
+    [ -x "$bin/ha-lab" ] || die "DEMO_NO_BUILD=1 but $bin/ha-lab is not built"
+else
+    step "cargo build --release (every daemon, tool and agent helper)"
+    cargo build --release -q -j"${CARGO_BUILD_JOBS:-2}" --workspace --bins
+fi
 
 lab() { "$bin/ha-lab" --name "$name" "$@"; }
 
@@ -94,6 +99,7 @@ wait_until() { # seconds what command...
         sleep 0.2
     done
 }
+step "wait for the nodes to elect a DC"
 dc_elected() { lab exec n1 crm_mon -1 | grep -q 'Current DC: n[0-9]'; }
 wait_until 60 "a DC" dc_elected
 
@@ -111,16 +117,26 @@ get() { lab client ha-lab probe --ip "$vip" --port 80 -q "$@"; }
 step "wait until http://$vip/ answers"
 active=$(get --limit-s 60) || die "the service never answered"
 
+# The page answers as soon as the server listens; the status section
+# records the start a moment later.
+both_started() {
+    local mon; mon=$(lab exec n2 crm_mon -1)
+    [ "$(grep -c "Started $active" <<<"$mon")" -ge 2 ]
+}
+wait_until 30 "crm_mon to show the group started" both_started
 step "crm_mon -1 (on n2)"
 lab exec n2 crm_mon -1 || true
 
 step "the client fetches http://$vip/"
-echo "answered by: $active"
+lab client ha-lab probe --ip "$vip" --port 80 -q --limit-s 5
 
 dc=$(lab exec n1 crm_mon -1 | sed -n 's/.*Current DC: \(n[0-9]*\).*/\1/p')
 step "power off $active (the active node$([ "$active" = "$dc" ] && echo ", and the DC")): ha-lab kill"
 t0=$(date +%s%N)
 lab kill "$active" --drop-floating
+# Every process of the node is gone: the witness log says so, as the lab
+# fence agent would (the check then knows its service ended here).
+"$bin/ha-witness" --file "$witness" --node "$active" fenced -
 new=$(get --until-not "$active" --interval-ms 50 --limit-s 120) || die "no other node answered within 120 s"
 t1=$(date +%s%N)
 ms=$(((t1 - t0) / 1000000))
@@ -130,7 +146,11 @@ printf 'failover: %s -> %s in %d.%03d s (power-off to the first answer, polled e
 
 survivor=$new
 step "crm_mon -1 (on $survivor)"
-sleep 1
+started_on_survivor() {
+    local mon; mon=$(lab exec "$survivor" crm_mon -1)
+    [ "$(grep -c "Started $survivor" <<<"$mon")" -ge 2 ]
+}
+wait_until 30 "crm_mon to show the group on $survivor" started_on_survivor
 lab exec "$survivor" crm_mon -1 || true
 
 step "witness log: no two nodes ever ran the service at once"
