@@ -6,6 +6,9 @@
 //! 2. A message built from the bytes (see [`message_from_bytes`]) encodes
 //!    and decodes to itself in both formats where it is representable,
 //!    and signing then authenticating it succeeds.
+//! 3. The bytes as a compressed payload (zlib and bz2) or as fragments
+//!    never panic the receive path, and never make it hold more than its
+//!    bounds (decompression limit, reassembly limit).
 
 use crate::authkeys::{Authkeys, Key, Method};
 use crate::wire::{decode, Format, Message, Value, Verdict};
@@ -33,6 +36,39 @@ pub fn check_wire(data: &[u8]) {
         let p = decode(&signed).expect("signed message decodes");
         assert_eq!(p.authenticate(&keys), Verdict::Authentic);
         assert_eq!(p.verify_inner(&keys), Verdict::Authentic);
+    }
+    check_large_message_paths(data, &keys);
+}
+
+fn check_large_message_paths(data: &[u8], keys: &Authkeys) {
+    use crate::compress::{self, Algorithm};
+    use crate::fragment::{Fragment, Reassembler, MAX_REASSEMBLED, T_FRAG};
+    for algo in ["zlib", "bz2", "x"] {
+        let wrapper = Message::new()
+            .with(compress::COMPRESSED_FIELD, Value::Binary(data.to_vec()))
+            .with_str(compress::COMPRESS_NAME, algo);
+        let signed = wrapper.sign(keys).expect("a wrapper signs");
+        let mut counters = crate::media::RecvCounters::default();
+        let _ = counters.accept(&signed, keys);
+        if let Ok(a) = Algorithm::from_name(algo) {
+            if let Ok(out) = compress::decompress_bytes(a, data, 1 << 16) {
+                assert!(out.len() <= 1 << 16);
+            }
+        }
+    }
+    // Fragments whose numbers and contents come from the bytes.
+    let mut r = Reassembler::default();
+    for chunk in data.chunks(5) {
+        let (no, count) = (u64::from(chunk[0] % 4), u64::from(chunk.get(1).copied().unwrap_or(1) % 5));
+        let f = Message::new()
+            .with_str("t", T_FRAG)
+            .with_str("fragno", &format!("{no:x}"))
+            .with_str("fragcount", &format!("{count:x}"))
+            .with("frag", Value::Binary(chunk.to_vec()));
+        if let Fragment::Complete(m) = r.accept("n1", &f) {
+            let _ = m.to_netstring();
+        }
+        assert!(r.held_bytes() <= MAX_REASSEMBLED);
     }
 }
 
