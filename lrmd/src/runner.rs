@@ -15,9 +15,9 @@
 //!   that was cancelled is not waited for.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nix::sys::signal::{killpg, Signal};
@@ -94,7 +94,7 @@ pub async fn run_killable(cfg: &RunnerConfig, inv: Invocation, timeout_ms: u64, 
         .stdin(if inv.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = match cmd.spawn() {
+    let mut child = match spawn(cmd).await {
         Ok(c) => c,
         Err(e) => {
             let outcome = Outcome::SpawnFailed { errno: e.raw_os_error(), message: e.to_string() };
@@ -110,75 +110,102 @@ pub async fn run_killable(cfg: &RunnerConfig, inv: Invocation, timeout_ms: u64, 
             let _ = stdin.write_all(text.as_bytes()).await;
         });
     }
-    let out_buf = Arc::new(Mutex::new(Vec::new()));
-    let err_buf = Arc::new(Mutex::new(Vec::new()));
-    let readers = [
-        child.stdout.take().map(|s| tokio::spawn(read_capped(s, cfg.output_cap, out_buf.clone()))),
-        child.stderr.take().map(|s| tokio::spawn(read_capped(s, cfg.output_cap, err_buf.clone()))),
-    ];
+    // The pipes are read in this same future, alongside the wait: no task
+    // per pipe, and what was read stays here when the reading is given up.
+    let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
+    let outcome = {
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        let cap = cfg.output_cap;
+        let reads = async {
+            tokio::join!(read_capped(stdout, cap, &mut out_buf), read_capped(stderr, cap, &mut err_buf));
+        };
+        tokio::pin!(reads);
+        let mut reads_done = false;
 
-    enum Ended {
-        Exited(std::io::Result<std::process::ExitStatus>),
-        TimedOut,
-        Killed,
-    }
-    let ended = tokio::select! {
-        status = child.wait() => Ended::Exited(status),
-        _ = tokio::time::sleep(Duration::from_millis(timeout_ms)) => Ended::TimedOut,
-        _ = kill => Ended::Killed,
+        enum Ended {
+            Exited(std::io::Result<std::process::ExitStatus>),
+            TimedOut,
+            Killed,
+        }
+        let ended = draining(reads.as_mut(), &mut reads_done, async {
+            tokio::select! {
+                status = child.wait() => Ended::Exited(status),
+                _ = tokio::time::sleep(Duration::from_millis(timeout_ms)) => Ended::TimedOut,
+                _ = kill => Ended::Killed,
+            }
+        })
+        .await;
+        let outcome = match ended {
+            Ended::Exited(Ok(status)) => match (status.code(), status.signal()) {
+                (Some(code), _) => Outcome::Exited(code),
+                (None, Some(sig)) => Outcome::Signaled(sig),
+                (None, None) => Outcome::Exited(1),
+            },
+            Ended::Exited(Err(e)) => Outcome::SpawnFailed { errno: e.raw_os_error(), message: e.to_string() },
+            Ended::TimedOut | Ended::Killed => {
+                // SIGTERM to the group, the grace for the agent to exit,
+                // then SIGKILL to whatever is left (even if the agent
+                // obeyed, its children may not have). The pipes are still
+                // read meanwhile, so an agent blocked on a full pipe can
+                // obey SIGTERM.
+                if let Some(pgid) = pgid {
+                    let _ = killpg(pgid, Signal::SIGTERM);
+                    let _ = draining(reads.as_mut(), &mut reads_done, tokio::time::timeout(cfg.kill_grace, child.wait())).await;
+                    let _ = killpg(pgid, Signal::SIGKILL);
+                }
+                let _ = draining(reads.as_mut(), &mut reads_done, child.wait()).await;
+                if matches!(ended, Ended::TimedOut) {
+                    Outcome::TimedOut(timeout_ms)
+                } else {
+                    Outcome::Cancelled
+                }
+            }
+        };
+        if !reads_done {
+            let _ = tokio::time::timeout(cfg.drain, reads).await;
+        }
+        outcome
     };
-    let outcome = match ended {
-        Ended::Exited(Ok(status)) => match (status.code(), status.signal()) {
-            (Some(code), _) => Outcome::Exited(code),
-            (None, Some(sig)) => Outcome::Signaled(sig),
-            (None, None) => Outcome::Exited(1),
-        },
-        Ended::Exited(Err(e)) => Outcome::SpawnFailed { errno: e.raw_os_error(), message: e.to_string() },
-        Ended::TimedOut => {
-            kill_group(&mut child, pgid, cfg.kill_grace).await;
-            Outcome::TimedOut(timeout_ms)
-        }
-        Ended::Killed => {
-            kill_group(&mut child, pgid, cfg.kill_grace).await;
-            Outcome::Cancelled
-        }
-    };
-
-    let deadline = tokio::time::Instant::now() + cfg.drain;
-    for handle in readers.into_iter().flatten() {
-        let abort = handle.abort_handle();
-        if tokio::time::timeout_at(deadline, handle).await.is_err() {
-            abort.abort();
-        }
-    }
-    let stdout = String::from_utf8_lossy(&out_buf.lock().expect("reader never panics")).into_owned();
-    let stderr = String::from_utf8_lossy(&err_buf.lock().expect("reader never panics")).into_owned();
+    let stdout = String::from_utf8_lossy(&out_buf).into_owned();
+    let stderr = String::from_utf8_lossy(&err_buf).into_owned();
     agent::map_outcome(inv.mapping, &inv.program, outcome, stdout, stderr)
 }
 
-/// SIGTERM to the agent's process group, `grace` for the agent to exit,
-/// then SIGKILL to whatever is left of the group (even if the agent itself
-/// obeyed SIGTERM, its children may not have).
-async fn kill_group(child: &mut tokio::process::Child, pgid: Option<Pid>, grace: Duration) {
-    if let Some(pgid) = pgid {
-        let _ = killpg(pgid, Signal::SIGTERM);
-        let _ = tokio::time::timeout(grace, child.wait()).await;
-        let _ = killpg(pgid, Signal::SIGKILL);
+/// Runs `fut` to completion while also driving the pipe reads (until they
+/// are done: `done` remembers it, a finished join must not be polled).
+async fn draining<T>(mut reads: Pin<&mut impl Future<Output = ()>>, done: &mut bool, fut: impl Future<Output = T>) -> T {
+    tokio::pin!(fut);
+    loop {
+        tokio::select! {
+            v = &mut fut => return v,
+            _ = reads.as_mut(), if !*done => *done = true,
+        }
     }
-    let _ = child.wait().await;
 }
 
-/// Reads a pipe to its end, keeping the first `cap` bytes in `into`
-/// (shared, so what was read survives the task being aborted).
-async fn read_capped(mut pipe: impl AsyncRead + Unpin, cap: usize, into: Arc<Mutex<Vec<u8>>>) {
+/// Spawns on tokio's blocking pool. std spawns with posix_spawn (vfork):
+/// the calling thread is suspended until the child has exec'd, which on a
+/// busy machine takes a millisecond or more. Done on lrmd's one event-loop
+/// thread, 1,000 monitors falling due together would start one after the
+/// other, the last a second late; from the pool, the spawns overlap.
+async fn spawn(mut cmd: tokio::process::Command) -> std::io::Result<tokio::process::Child> {
+    match tokio::task::spawn_blocking(move || cmd.spawn()).await {
+        Ok(spawned) => spawned,
+        Err(e) => Err(std::io::Error::other(e)),
+    }
+}
+
+/// Reads a pipe to its end, keeping the first `cap` bytes in `into`; the
+/// rest is read and dropped so the agent never blocks on a full pipe.
+async fn read_capped(pipe: Option<impl AsyncRead + Unpin>, cap: usize, into: &mut Vec<u8>) {
+    let Some(mut pipe) = pipe else { return };
     let mut chunk = [0u8; 8192];
     loop {
         match pipe.read(&mut chunk).await {
             Ok(0) | Err(_) => return,
             Ok(n) => {
-                let mut buf = into.lock().expect("never poisoned");
-                let room = cap.saturating_sub(buf.len());
-                buf.extend_from_slice(&chunk[..n.min(room)]);
+                let room = cap.saturating_sub(into.len());
+                into.extend_from_slice(&chunk[..n.min(room)]);
             }
         }
     }

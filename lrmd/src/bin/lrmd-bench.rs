@@ -8,10 +8,13 @@
 //! target/release/lrmd-bench --resources 100 --interval-ms 1000 --duration-s 10
 //! ```
 //!
-//! The agent is a minimal OCF script (bash, for `$EPOCHREALTIME`: µs
-//! stamps without a fork) that appends its resource name, its start and
-//! its end time to a log and exits 0, so what is measured is lrmd, not an
-//! agent. Two jitter figures per run:
+//! The agent is this very program (linked as the OCF agent `bench:Tick`;
+//! it acts as the agent when started with `OCF_RESOURCE_INSTANCE` set): it
+//! appends its resource name and its start and end time (CLOCK_MONOTONIC,
+//! ns) to a log and exits 0. A compiled agent starts in well under a
+//! millisecond, where a shell script takes several, so 1,000 agents
+//! starting together do not queue for the CPU behind each other's shell
+//! start-up: what is measured is lrmd, not an agent. Two jitter figures per run:
 //! - start jitter = its start - (the previous run's end + interval): how
 //!   late lrmd starts a run against its own schedule (a recurring op is
 //!   due `interval` after the previous run completed, as in Pacemaker);
@@ -25,9 +28,9 @@
 //! agents' own CPU is not lrmd's and is not counted.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -53,13 +56,25 @@ struct Args {
     lrmd: Option<PathBuf>,
 }
 
-const AGENT: &str = "#!/bin/bash\n\
-start=$EPOCHREALTIME\n\
-case \"$1\" in\n\
-meta-data) echo '<resource-agent name=\"Tick\"><parameters/><actions/></resource-agent>'; exit 0;;\n\
-esac\n\
-echo \"$OCF_RESOURCE_INSTANCE $start $EPOCHREALTIME\" >> \"$OCF_RESKEY_log\"\n\
-exit 0\n";
+/// Agent mode: one OCF action of `bench:Tick`.
+fn agent() -> ExitCode {
+    let start = lrmd::witness::mono_ns();
+    if std::env::args().nth(1).as_deref() == Some("meta-data") {
+        println!("<resource-agent name=\"Tick\"><parameters/><actions/></resource-agent>");
+        return ExitCode::SUCCESS;
+    }
+    let (Some(id), Some(log)) = (std::env::var_os("OCF_RESOURCE_INSTANCE"), std::env::var_os("OCF_RESKEY_log")) else {
+        return ExitCode::from(6);
+    };
+    let line = format!("{} {} {}\n", id.to_string_lossy(), start, lrmd::witness::mono_ns());
+    // One write to an O_APPEND file: lines of concurrent agents never mix.
+    let written = std::fs::OpenOptions::new().create(true).append(true).open(log).and_then(|mut f| f.write_all(line.as_bytes()));
+    if written.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
 
 /// lrmd, killed on drop.
 struct Daemon(Child);
@@ -89,7 +104,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-fn main() -> Result<()> {
+fn main() -> Result<ExitCode> {
+    if std::env::var_os("OCF_RESOURCE_INSTANCE").is_some() {
+        return Ok(agent());
+    }
     let args = Args::parse();
     let lrmd_bin = match args.lrmd {
         Some(p) => p,
@@ -103,9 +121,7 @@ fn main() -> Result<()> {
     for d in ["run", "rsctmp", "varlib", "conf/resource.d", "ocf/resource.d/bench"] {
         std::fs::create_dir_all(root.join(d))?;
     }
-    let agent = root.join("ocf/resource.d/bench/Tick");
-    std::fs::write(&agent, AGENT)?;
-    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755))?;
+    std::os::unix::fs::symlink(std::env::current_exe()?, root.join("ocf/resource.d/bench/Tick"))?;
     let log = root.join("runs.log");
     let socket = root.join("run/lrmd.sock");
 
@@ -155,8 +171,8 @@ fn main() -> Result<()> {
     for line in std::fs::read_to_string(&log)?.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
         if let [id, start, end] = f[..] {
-            if let (Ok(s), Ok(e)) = (start.parse::<f64>(), end.parse::<f64>()) {
-                runs_of.entry(id.to_string()).or_default().push((s, e));
+            if let (Ok(s), Ok(e)) = (start.parse::<u64>(), end.parse::<u64>()) {
+                runs_of.entry(id.to_string()).or_default().push((s as f64 / 1e9, e as f64 / 1e9));
             }
         }
     }
@@ -186,5 +202,5 @@ fn main() -> Result<()> {
     println!("(start jitter: start - (previous end + interval); start-to-start adds the previous run's duration)");
     drop(client);
     Path::new(&log).exists().then_some(()).context("no run was logged")?;
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
