@@ -160,6 +160,9 @@ impl Scheduler<'_> {
                 }
                 // Clones bracket their instances like groups do.
                 self.group_actions(r);
+                if self.ws.rsc(r).flags.promotable {
+                    self.create_promotable_actions(r);
+                }
             }
             _ => {
                 for c in self.ws.rsc(r).children.clone() {
@@ -225,58 +228,128 @@ impl Scheduler<'_> {
                 _ => need_stop = true,
             }
         }
+        let mut need_promote = false;
         if !is_moving {
             if res.flags.failed {
                 if res.flags.stop {
                     need_stop = true;
+                } else if res.next_role == Role::Promoted {
+                    // Recovery by demotion: promoted again afterwards.
+                    need_promote = true;
                 }
             } else if res.flags.blocked {
                 need_stop = true;
+            } else if res.role > Role::Started && current.is_some() {
+                if let Some(node) = allocated {
+                    // A promoted resource whose start is required (by
+                    // an ordering, later) must restart.
+                    let start = self.custom_action(Some(r), "start", 0, Some(node), true);
+                    if !self.actions[start].optional {
+                        need_stop = true;
+                    }
+                }
             }
         }
-        self.schedule_restart_actions(r, current, need_stop, expected);
+        self.schedule_restart_actions(r, current, need_stop, need_promote, expected);
         self.schedule_role_transition_actions(r);
         self.create_recurring_monitors(r);
     }
 
-    /// Down to stopped on the current node, back up on the assigned one;
-    /// optional unless `need_stop`. `expected`: a multiply active
-    /// resource's node where it stays (`stop_unexpected`): no stop there,
-    /// and its start is a pseudo-action (Pacemaker's `is_expected_node`).
-    fn schedule_restart_actions(&mut self, r: RscId, current: Option<NodeId>, need_stop: bool, expected: Option<NodeId>) {
-        let role = active_role(self.ws.rsc(r).role);
-        let next = active_role(self.ws.rsc(r).next_role);
-        let mut now = role;
-        if now == Role::Started {
-            self.stop_resource_except(r, current, !need_stop, expected);
-            now = Role::Stopped;
-        }
-        if role <= next && now != role && !self.ws.rsc(r).flags.blocked {
-            if let Some(node) = self.assign[r.0].allocated_to {
-                self.start_resource(r, node, !need_stop);
-                if expected == Some(node) {
-                    let start = self.custom_action(Some(r), "start", 0, Some(node), true);
-                    self.actions[start].pseudo = true;
-                }
+    /// Down to stopped on the current node, back up to the current role
+    /// on the assigned one (`schedule_restart_actions`); optional unless
+    /// `need_stop` (or, for the promotion, `need_promote`). `expected`: a
+    /// multiply active resource's node where it stays (`stop_unexpected`):
+    /// no stop or demote there, and its start and promote are
+    /// pseudo-actions (Pacemaker's `is_expected_node`).
+    fn schedule_restart_actions(&mut self, r: RscId, current: Option<NodeId>, need_stop: bool, need_promote: bool, expected: Option<NodeId>) {
+        let target = self.ws.rsc(r).role;
+        let mut role = target;
+        while role != Role::Stopped {
+            let next = next_role_towards(role, Role::Stopped);
+            if !self.role_step(r, role, next, current, !need_stop, expected) {
+                break;
             }
+            role = next;
+        }
+        let next_role = self.ws.rsc(r).next_role;
+        let chosen = self.assign[r.0].allocated_to;
+        while target <= next_role && role != target && !self.ws.rsc(r).flags.blocked {
+            let next = next_role_towards(role, target);
+            let required = need_stop || (next == Role::Promoted && need_promote);
+            if !self.role_step(r, role, next, chosen, !required, expected) {
+                break;
+            }
+            role = next;
         }
     }
 
+    /// `schedule_role_transition_actions`: from the current role to the
+    /// next one, step by step.
     fn schedule_role_transition_actions(&mut self, r: RscId) {
-        let role = active_role(self.ws.rsc(r).role);
-        let next = active_role(self.ws.rsc(r).next_role);
-        if role == Role::Started && next == Role::Stopped {
-            let node = self.assign[r.0].allocated_to;
-            self.stop_resource(r, node, false);
-        } else if role == Role::Stopped && next == Role::Started {
-            if let Some(node) = self.assign[r.0].allocated_to {
-                self.start_resource(r, node, false);
+        let mut role = self.ws.rsc(r).role;
+        let next_role = self.ws.rsc(r).next_role;
+        let chosen = self.assign[r.0].allocated_to;
+        while role != next_role {
+            let next = next_role_towards(role, next_role);
+            if !self.role_step(r, role, next, chosen, false, None) {
+                break;
             }
+            role = next;
         }
     }
 
-    fn stop_resource(&mut self, r: RscId, node: Option<NodeId>, optional: bool) {
-        self.stop_resource_except(r, node, optional, None);
+    /// One step of Pacemaker's `rsc_action_matrix`; false when there is
+    /// nothing to do (or nothing possible), which ends the walk.
+    fn role_step(&mut self, r: RscId, from: Role, to: Role, node: Option<NodeId>, optional: bool, expected: Option<NodeId>) -> bool {
+        use Role::*;
+        match (from, to) {
+            (Unknown, Stopped) | (Started | Unpromoted, Stopped) | (Unpromoted, Started) => {
+                self.stop_resource_except(r, node, optional, expected);
+                true
+            }
+            (Stopped, Started | Unpromoted) => {
+                if let Some(n) = node {
+                    self.start_resource(r, n, optional);
+                    if expected == Some(n) {
+                        let start = self.custom_action(Some(r), "start", 0, Some(n), true);
+                        self.actions[start].pseudo = true;
+                    }
+                }
+                true
+            }
+            (Started | Unpromoted, Promoted) => {
+                let Some(n) = node else { return false };
+                self.promote_resource(r, n, optional, expected);
+                true
+            }
+            (Promoted, Stopped | Started | Unpromoted) => {
+                if expected.is_some() && expected == node {
+                    return true;
+                }
+                for current in self.ws.rsc(r).running_on.clone() {
+                    self.custom_action(Some(r), "demote", 0, Some(current), optional);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `PromoteRsc`: a promotion that can happen only if the starts there
+    /// can.
+    fn promote_resource(&mut self, r: RscId, node: NodeId, optional: bool, expected: Option<NodeId>) {
+        let starts_runnable = self.actions.iter().filter(|a| a.rsc == Some(r) && a.task == "start" && a.node == Some(node)).all(|a| a.runnable);
+        if starts_runnable {
+            let p = self.custom_action(Some(r), "promote", 0, Some(node), optional);
+            if expected == Some(node) {
+                self.actions[p].pseudo = true;
+            }
+            return;
+        }
+        let promotes: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(r) && a.task == "promote" && a.node == Some(node)).map(|a| a.id).collect();
+        for p in promotes {
+            self.actions[p].runnable = false;
+        }
     }
 
     fn stop_resource_except(&mut self, r: RscId, _node: Option<NodeId>, optional: bool, expected: Option<NodeId>) {
@@ -304,11 +377,40 @@ impl Scheduler<'_> {
     }
 }
 
-/// Roles below promotion collapse to Started for now (promotable clones
-/// are tier T4).
-fn active_role(role: Role) -> Role {
-    match role {
-        Role::Unknown | Role::Stopped => Role::Stopped,
-        _ => Role::Started,
+/// Pacemaker's `rsc_state_matrix`: the next role on the way from `from`
+/// to `to` (a resource is started before it is promoted, demoted before
+/// it is stopped).
+pub(crate) fn next_role_towards(from: Role, to: Role) -> Role {
+    use Role::*;
+    match (from, to) {
+        (Unknown, Unknown) => Unknown,
+        (Unknown, _) => Stopped,
+        (Stopped, Started) => Started,
+        (Stopped, Unpromoted | Promoted) => Unpromoted,
+        (Stopped, _) => Stopped,
+        (Started, Unknown | Stopped) => Stopped,
+        (Started, Started) => Started,
+        (Started, Unpromoted) => Unpromoted,
+        (Started, Promoted) => Promoted,
+        (Unpromoted, Unpromoted) => Unpromoted,
+        (Unpromoted, Promoted) => Promoted,
+        (Unpromoted, _) => Stopped,
+        (Promoted, Unknown) => Stopped,
+        (Promoted, Promoted) => Promoted,
+        (Promoted, _) => Unpromoted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_step_through_started_and_unpromoted() {
+        assert_eq!(next_role_towards(Role::Stopped, Role::Promoted), Role::Unpromoted);
+        assert_eq!(next_role_towards(Role::Unpromoted, Role::Promoted), Role::Promoted);
+        assert_eq!(next_role_towards(Role::Promoted, Role::Stopped), Role::Unpromoted);
+        assert_eq!(next_role_towards(Role::Unpromoted, Role::Started), Role::Stopped);
+        assert_eq!(next_role_towards(Role::Started, Role::Stopped), Role::Stopped);
     }
 }

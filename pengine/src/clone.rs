@@ -37,6 +37,9 @@ impl Scheduler<'_> {
         if !self.assign[clone.0].provisional || self.assign[clone.0].allocating {
             return;
         }
+        if self.ws.rsc(clone).flags.promotable {
+            self.add_promotion_scores(clone);
+        }
         self.assign[clone.0].allocating = true;
         for c in self.assign[clone.0].this_with.clone() {
             let primary = self.colocations[c].primary;
@@ -58,6 +61,9 @@ impl Scheduler<'_> {
         glib_sort(&mut children, &|a, b| self.cmp_instance(*a, *b));
         self.ws.resources[clone.0].children = children.clone();
         self.distribute_children(clone, &children);
+        if self.ws.rsc(clone).flags.promotable {
+            self.set_instance_roles(clone);
+        }
         self.assign[clone.0].allocating = false;
         self.assign[clone.0].provisional = false;
     }
@@ -211,7 +217,7 @@ impl Scheduler<'_> {
     }
 
     /// `pcmk__cmp_instance`: the order instances are assigned in.
-    fn cmp_instance(&self, a: RscId, b: RscId) -> Ordering {
+    pub(crate) fn cmp_instance(&self, a: RscId, b: RscId) -> Ordering {
         let (mut n1, c1) = self.active_on(a);
         let (mut n2, c2) = self.active_on(b);
         if c1 > 0 && c2 > 0 && c1 != c2 {

@@ -49,6 +49,13 @@ pub struct MergeFlags {
     pub positive: bool,
 }
 
+/// What a colocation still changes (`enum pcmk__coloc_affects`).
+enum Affects {
+    Nothing,
+    Location,
+    Role,
+}
+
 /// Node scores while merging: the raw value may be [`INFINITY_HACK`].
 type Work = BTreeMap<NodeId, i32>;
 
@@ -270,14 +277,20 @@ impl Scheduler<'_> {
             return;
         }
         if self.ws.rsc(primary).clone_info().is_some() {
+            if self.ws.rsc(primary).flags.promotable && col.primary_role != Role::Unknown && self.assign[dep.0].provisional {
+                self.update_dependent_with_promotable(&col, primary, dep);
+                return;
+            }
             self.apply_clone_coloc(&col, primary, dep);
             return;
         }
-        if col.dependent_role != Role::Unknown && col.dependent_role != self.ws.rsc(dep).next_role {
-            return;
-        }
-        if col.primary_role != Role::Unknown && col.primary_role != self.ws.rsc(primary).next_role {
-            return;
+        match self.colocation_affects(dep, primary, &col) {
+            Affects::Nothing => return,
+            Affects::Role => {
+                self.apply_coloc_to_priority(dep, primary, &col);
+                return;
+            }
+            Affects::Location => {}
         }
         let attr = col.node_attribute.as_deref().unwrap_or("#id");
         let target = self.assign[primary.0].allocated_to;
@@ -301,6 +314,174 @@ impl Scheduler<'_> {
         if col.score.is_infinite() || self.any_available(&work) {
             self.ws.resources[dep.0].allowed_nodes = work;
         }
+    }
+
+    /// `pcmk__colocation_affects`: whether a colocation still changes
+    /// where the dependent goes, or (a promotable instance already
+    /// placed) its promotion priority, or nothing.
+    fn colocation_affects(&self, dep: RscId, primary: RscId, col: &Colocation) -> Affects {
+        if self.assign[primary.0].provisional {
+            return Affects::Nothing;
+        }
+        let dep_placed = !self.assign[dep.0].provisional;
+        let in_promotable = self.ws.rsc(dep).parent.is_some_and(|p| self.ws.rsc(p).flags.promotable);
+        if col.dependent_role >= Role::Unpromoted && in_promotable && dep_placed {
+            return Affects::Role;
+        }
+        if dep_placed {
+            return Affects::Nothing;
+        }
+        let (dn, pn) = (self.ws.rsc(dep).next_role, self.ws.rsc(primary).next_role);
+        let positive = col.score.value() > 0;
+        let negative = col.score.value() < 0;
+        if positive && col.dependent_role != Role::Unknown && col.dependent_role != dn {
+            return Affects::Nothing;
+        }
+        if positive && col.primary_role != Role::Unknown && col.primary_role != pn {
+            return Affects::Nothing;
+        }
+        // Pacemaker 2.1.5 skips an anti-colocation whose role already
+        // matches (sic): it then only affects placement otherwise.
+        if negative && col.dependent_role != Role::Unknown && col.dependent_role == dn {
+            return Affects::Nothing;
+        }
+        if negative && col.primary_role != Role::Unknown && col.primary_role == pn {
+            return Affects::Nothing;
+        }
+        Affects::Location
+    }
+
+    /// `pcmk__apply_coloc_to_priority`: a placed promotable instance's
+    /// promotion priority gains (or, for the Unpromoted role, loses) the
+    /// score where its primary is; a mandatory Promoted colocation away
+    /// from the primary forbids promotion.
+    fn apply_coloc_to_priority(&mut self, dep: RscId, primary: RscId, col: &Colocation) {
+        let (Some(dn), Some(pn)) = (self.assign[dep.0].allocated_to, self.assign[primary.0].allocated_to) else { return };
+        let attr = col.node_attribute.as_deref().unwrap_or("#id");
+        let dv = self.ws.node(dn).attr(attr).map(str::to_ascii_lowercase);
+        let pv = self.ws.node(pn).attr(attr).map(str::to_ascii_lowercase);
+        if dv != pv {
+            if col.score == Score::INFINITY && col.dependent_role == Role::Promoted {
+                self.assign[dep.0].priority = Some(Score::MINUS_INFINITY);
+            }
+            return;
+        }
+        if col.primary_role != Role::Unknown && col.primary_role != self.ws.rsc(primary).next_role {
+            return;
+        }
+        let add = if col.dependent_role == Role::Unpromoted { Score::from(-col.score.value()) } else { col.score };
+        let p = add + self.priority(dep);
+        self.assign[dep.0].priority = Some(p);
+    }
+
+    /// A colocation applied for roles, once the dependent (a promotable
+    /// instance) is placed (`apply_coloc_score` from
+    /// `set_instance_priority`).
+    pub(crate) fn apply_coloc_for_roles(&mut self, c: usize, dep: RscId) {
+        let col = self.colocations[c].clone();
+        let mut primary = col.primary;
+        if let Variant::Group = self.ws.rsc(primary).variant {
+            let kids = &self.ws.rsc(primary).children;
+            if self.assign[primary.0].provisional || kids.is_empty() {
+                return;
+            }
+            primary = if col.score.is_infinity() { *kids.last().unwrap() } else { kids[0] };
+        }
+        if self.assign[primary.0].provisional {
+            return;
+        }
+        if self.ws.rsc(primary).clone_info().is_some() {
+            if self.ws.rsc(primary).flags.promotable && col.primary_role != Role::Unknown && col.dependent_role == Role::Promoted {
+                self.update_promotable_dependent_priority(&col, primary, dep);
+                return;
+            }
+            if col.score.is_infinity() {
+                return;
+            }
+            for child in self.ws.rsc(primary).children.clone() {
+                if let Affects::Role = self.colocation_affects(dep, child, &col) {
+                    self.apply_coloc_to_priority(dep, child, &col);
+                }
+            }
+            return;
+        }
+        if let Affects::Role = self.colocation_affects(dep, primary, &col) {
+            self.apply_coloc_to_priority(dep, primary, &col);
+        }
+    }
+
+    /// `pcmk__update_dependent_with_promotable`: placing a resource
+    /// colocated with a role of a promotable clone: an optional
+    /// colocation scores the nodes of the instances with that role; a
+    /// mandatory one (unless Promoted with Promoted) allows only those
+    /// nodes, adding the instances' scores there.
+    fn update_dependent_with_promotable(&mut self, col: &Colocation, primary: RscId, dep: RscId) {
+        let attr = col.node_attribute.as_deref().unwrap_or("#uname");
+        let mut affected: Vec<(NodeId, Score)> = Vec::new();
+        for inst in self.ws.rsc(primary).children.clone() {
+            let Some(node) = self.assigned_node(inst) else { continue };
+            if self.next_role_of(inst) != col.primary_role {
+                continue;
+            }
+            if col.score < Score::INFINITY {
+                let value = self.ws.node(node).attr(attr).map(str::to_ascii_lowercase);
+                let nodes: Vec<NodeId> = self.ws.rsc(dep).allowed_nodes.keys().copied().collect();
+                for n in nodes {
+                    if self.ws.node(n).attr(attr).map(str::to_ascii_lowercase) == value {
+                        *self.ws.resources[dep.0].allowed_nodes.get_mut(&n).unwrap() += col.score;
+                    }
+                }
+            }
+            let weight = self.ws.rsc(inst).allowed_nodes.get(&node).copied().unwrap_or(Score::ZERO);
+            affected.insert(0, (node, weight));
+        }
+        if col.score >= Score::INFINITY && (col.dependent_role != Role::Promoted || col.primary_role != Role::Promoted) {
+            let nodes: Vec<NodeId> = self.ws.rsc(dep).allowed_nodes.keys().copied().collect();
+            for n in nodes {
+                let w = self.ws.resources[dep.0].allowed_nodes.get_mut(&n).unwrap();
+                match affected.iter().find(|(a, _)| *a == n) {
+                    None => *w = Score::MINUS_INFINITY,
+                    Some((_, s)) => *w += *s,
+                }
+            }
+            for (n, s) in &affected {
+                self.ws.resources[dep.0].allowed_nodes.entry(*n).or_insert(*s);
+            }
+        }
+    }
+
+    /// `pcmk__update_promotable_dependent_priority`: a placed instance
+    /// colocated in the Promoted role with a role of a promotable clone
+    /// gains the score when an instance with that role is on its node;
+    /// a mandatory one cannot be promoted otherwise.
+    fn update_promotable_dependent_priority(&mut self, col: &Colocation, primary: RscId, dep: RscId) {
+        if self.find_compatible_instance(dep, primary, col.primary_role).is_some() {
+            let p = self.priority(dep) + col.score;
+            self.assign[dep.0].priority = Some(p);
+        } else if col.score >= Score::INFINITY {
+            self.assign[dep.0].priority = Some(Score::MINUS_INFINITY);
+        }
+    }
+
+    /// `find_compatible_child`: an instance of `clone` with `role`
+    /// (Unknown: any) placed where `rsc` is (or, unplaced, on its best
+    /// node that has one), lowest instance number first.
+    pub(crate) fn find_compatible_instance(&self, rsc: RscId, clone: RscId, role: Role) -> Option<RscId> {
+        let nodes: Vec<NodeId> = match self.assigned_node(rsc) {
+            Some(n) => vec![n],
+            None => self.sorted_nodes(rsc, None).into_iter().map(|(n, _)| n).collect(),
+        };
+        let mut kids = self.ws.rsc(clone).children.clone();
+        kids.sort_by_key(|k| crate::clone::instance_number(&self.ws.rsc(*k).id));
+        for n in nodes {
+            for k in &kids {
+                let blocked = self.ws.subtree(*k).iter().any(|x| self.ws.rsc(*x).flags.blocked);
+                if (role == Role::Unknown || self.next_role_of(*k) == role) && !blocked && self.assigned_node(*k) == Some(n) {
+                    return Some(*k);
+                }
+            }
+        }
+        None
     }
 
     /// Colocation with a clone: with INFINITY only nodes hosting an

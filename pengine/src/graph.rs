@@ -213,6 +213,9 @@ impl Schedule {
                 }
                 if (act.task == "monitor" && act.interval_ms == 0) || act.stopped_monitor {
                     attrs.set("CRM_meta_op_target_rc", "7");
+                } else if act.task == "monitor" && res.next_role == cib::model::Role::Promoted {
+                    // A monitor of the promoted role expects "running promoted".
+                    attrs.set("CRM_meta_op_target_rc", "8");
                 }
                 if act.stopped_monitor {
                     attrs.set("CRM_meta_role", "Stopped");

@@ -51,6 +51,7 @@ pub mod nvsets;
 pub mod options;
 pub mod orderings;
 pub mod probes;
+pub mod promotable;
 pub mod rules;
 pub mod schedule;
 pub mod summary;

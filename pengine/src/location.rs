@@ -74,6 +74,9 @@ impl Scheduler<'_> {
             let targets = self.location_targets(loc);
             for rsc in targets {
                 for ns in self.location_scores(loc) {
+                    if ns.role == Some(Role::Promoted) {
+                        self.promoted_locations.entry(rsc).or_default().extend(ns.scores.iter().copied());
+                    }
                     self.apply_location(rsc, &ns);
                     self.note(|_| ns.label.clone());
                 }

@@ -16,7 +16,7 @@
 //! action becomes its reason ("unrunnable rsc1 start", "required rsc1
 //! start"), which the Transition Summary prints.
 
-use cib::model::{OrderKind, RscAction};
+use cib::model::{OrderKind, Role, RscAction};
 
 use crate::schedule::Scheduler;
 use crate::working_set::{RscId, Variant};
@@ -39,6 +39,9 @@ pub struct OrderFlags {
     /// Only carries flags to a group's members; not an ordering of its
     /// own in the graph.
     pub derived: bool,
+    /// A required then (a stop) makes first (a demote) required when
+    /// first's resource is promoted (`pe_order_promoted_implies_first`).
+    pub promoted_implies_first: bool,
 }
 
 /// One side of an ordering before resolution.
@@ -78,7 +81,7 @@ fn invert(task: &str) -> Option<&'static str> {
     })
 }
 
-const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false, derived: false };
+const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false, derived: false, promoted_implies_first: false };
 
 impl Scheduler<'_> {
     pub(crate) fn order(&mut self, first: Side, then: Side, flags: OrderFlags) {
@@ -103,6 +106,11 @@ impl Scheduler<'_> {
                 // Stop before start (a restart or a move).
                 let f = OrderFlags { implies_then: true, optional: true, restart: true, ..Default::default() };
                 self.order_tasks(r, "stop", r, "start", f);
+                if self.ws.rsc(self.ws.top(r)).flags.promotable || self.ws.rsc(r).role > Role::Unpromoted {
+                    // Demote before stop, start before promote.
+                    self.order_tasks(r, "demote", r, "stop", OrderFlags { promoted_implies_first: true, ..Default::default() });
+                    self.order_tasks(r, "start", r, "promote", OrderFlags { runnable_left: true, ..Default::default() });
+                }
             }
             Variant::Group => self.group_orderings(r),
             Variant::Clone(_) => {
@@ -112,6 +120,11 @@ impl Scheduler<'_> {
                 self.order_tasks(r, "stopped", r, "start", opt);
                 self.order_tasks(r, "stop", r, "stopped", MANDATORY_RUNNABLE);
                 self.order_tasks(r, "start", r, "running", MANDATORY_RUNNABLE);
+                let promotable = self.ws.rsc(r).flags.promotable;
+                if promotable {
+                    self.order_tasks(r, "demoted", r, "stop", opt);
+                    self.order_tasks(r, "running", r, "promote", OrderFlags { runnable_left: true, ..Default::default() });
+                }
                 for c in self.ws.rsc(r).children.clone() {
                     self.internal_orderings(c);
                     self.order_tasks(r, "start", c, "start", opt);
@@ -119,12 +132,32 @@ impl Scheduler<'_> {
                     self.order_tasks(r, "stop", c, "stop", opt);
                     self.order_tasks(c, "stop", r, "stopped", OrderFlags { implies_then: true, ..Default::default() });
                 }
+                if promotable {
+                    self.promotable_orderings(r);
+                }
             }
             _ => {
                 for c in self.ws.rsc(r).children.clone() {
                     self.internal_orderings(c);
                 }
             }
+        }
+    }
+
+    /// `pcmk__order_promotable_instances`: the clone's promote/demote
+    /// pseudo-actions bracket the instances', demotions come before
+    /// stops, starts and promotions, starts before promotions.
+    fn promotable_orderings(&mut self, r: RscId) {
+        let opt = OrderFlags { optional: true, ..Default::default() };
+        for (f, t) in [("stopped", "start"), ("stopped", "promote"), ("demoted", "stop"), ("demoted", "start"), ("demoted", "promote"), ("running", "promote"), ("demote", "demoted")] {
+            self.order_tasks(r, f, r, t, opt);
+        }
+        for c in self.ws.rsc(r).children.clone() {
+            self.order_tasks(c, "demote", c, "promote", opt);
+            self.order_tasks(r, "promote", c, "promote", opt);
+            self.order_tasks(c, "promote", r, "promoted", opt);
+            self.order_tasks(r, "demote", c, "demote", opt);
+            self.order_tasks(c, "demote", r, "demoted", OrderFlags { implies_then: true, ..Default::default() });
         }
     }
 
@@ -470,6 +503,8 @@ impl Scheduler<'_> {
                 let task = match self.actions[f].task.as_str() {
                     "running" => "start",
                     "stopped" => "stop",
+                    "promoted" => "promote",
+                    "demoted" => "demote",
                     other => other,
                 };
                 let task = task.to_string();
@@ -521,6 +556,16 @@ impl Scheduler<'_> {
             self.actions[t].runnable = false;
             then_changed = true;
         }
+        if e.flags.promoted_implies_first
+            && !self.actions[t].optional
+            && self.actions[f].optional
+            && self.actions[f].rsc.is_some_and(|r| self.ws.rsc(r).role == Role::Promoted)
+        {
+            self.actions[f].optional = false;
+            let why = self.because("required", t);
+            self.set_reason_from(f, t, why);
+            first_changed = true;
+        }
         if e.flags.implies_first && !self.actions[t].optional && self.actions[f].optional {
             self.actions[f].optional = false;
             let why = self.because("required", t);
@@ -543,7 +588,7 @@ impl Scheduler<'_> {
                 continue;
             }
             let members = self.ws.rsc(g).children.clone();
-            for (mine, member_task) in [("start", "start"), ("running", "start"), ("stop", "stop"), ("stopped", "stop")] {
+            for (mine, member_task) in [("start", "start"), ("running", "start"), ("stop", "stop"), ("stopped", "stop"), ("promote", "promote"), ("promoted", "promote"), ("demote", "demote"), ("demoted", "demote")] {
                 let Some(a) = self.find_action(g, mine, None) else { continue };
                 let member_actions: Vec<Option<usize>> = members.iter().map(|m| self.find_action_any_node(*m, member_task)).collect();
                 // Placeholders without a node (a start ordered before
@@ -557,7 +602,7 @@ impl Scheduler<'_> {
                 // instance does.
                 let blocked = |m: &Option<usize>| m.is_none_or(|m| !self.actions[m].runnable);
                 let unrunnable = if clone { member_actions.iter().all(blocked) } else { member_actions.iter().any(blocked) };
-                if mine == "running" && self.actions[a].runnable && unrunnable {
+                if (mine == "running" || mine == "promoted") && self.actions[a].runnable && unrunnable {
                     self.actions[a].runnable = false;
                     changed = true;
                 }

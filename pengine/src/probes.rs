@@ -138,18 +138,40 @@ impl Scheduler<'_> {
     fn recurring_for_active(&mut self, r: RscId, start: usize, name: &str, interval_ms: u64, role: Role) {
         let Some(node) = self.actions[start].node else { return };
         let next = self.ws.rsc(r).next_role;
-        if role != Role::Unknown && role != Role::Started && role != next {
-            return;
-        }
         let mut optional = self.actions[start].optional;
         if !self.ws.active_recurring.contains(&(r, node, name.to_string(), interval_ms)) {
             optional = false;
+        }
+        // A monitor configured for another role than the one the
+        // resource will have (no role: any but Promoted) is not
+        // scheduled; running, it is cancelled before the role changes.
+        if (role != Role::Unknown && role != next) || (role == Role::Unknown && next == Role::Promoted) {
+            if optional {
+                let cancel = self.custom_action(Some(r), "cancel", interval_ms, Some(node), false);
+                self.actions[cancel].cancel_task = Some(name.to_string());
+                self.actions[cancel].optional = false;
+                let after = match self.ws.rsc(r).role {
+                    Role::Unpromoted | Role::Started if next == Role::Promoted => Some("promote"),
+                    Role::Unpromoted | Role::Started if next == Role::Stopped => Some("stop"),
+                    Role::Promoted => Some("demote"),
+                    _ => None,
+                };
+                if let Some(t) = after {
+                    self.order(Side::Action(cancel), Side::Task(r, t.into()), OrderFlags { runnable_left: true, ..Default::default() });
+                }
+            }
+            return;
         }
         let mon = self.custom_action(Some(r), name, interval_ms, Some(node), optional);
         if !self.actions[start].runnable || !self.node_available(node, None) {
             self.actions[mon].runnable = false;
         }
         self.order(Side::Action(start), Side::Action(mon), OrderFlags { implies_then: true, runnable_left: true, ..Default::default() });
+        if next == Role::Promoted {
+            self.order(Side::Task(r, "promote".into()), Side::Action(mon), OrderFlags { optional: true, runnable_left: true, ..Default::default() });
+        } else if self.ws.rsc(r).role == Role::Promoted {
+            self.order(Side::Task(r, "demote".into()), Side::Action(mon), OrderFlags { optional: true, runnable_left: true, ..Default::default() });
+        }
     }
 
     /// `role="Stopped"` monitors: cancelled where the resource will run,

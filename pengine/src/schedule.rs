@@ -41,6 +41,13 @@ pub struct AssignState {
     pub with_this: Vec<usize>,
     /// `resource-stickiness` (or Heartbeat's default).
     pub stickiness: Score,
+    /// Promotable clone instances: the priority Pacemaker repurposes as
+    /// the promotion score while roles are chosen (`None`: the
+    /// `priority` meta-attribute).
+    pub priority: Option<Score>,
+    /// Promotable clone instances: the promotion order
+    /// (`pe_resource_t.sort_index`).
+    pub sort_index: Score,
 }
 
 /// One line of `crm_simulate -s`.
@@ -55,6 +62,10 @@ pub struct ScoreLine {
 
 impl std::fmt::Display for ScoreLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.function == "promotion-score" {
+            // A promotable instance's final promotion order on its node.
+            return write!(f, "{} promotion score on {}: {}", self.rsc, self.node, self.score);
+        }
         write!(f, "{}: {} allocation score on {}: {}", self.function, self.rsc, self.node, self.score)
     }
 }
@@ -86,6 +97,10 @@ pub struct Scheduler<'c> {
     pub ledger: Option<crate::explain::Ledger>,
     /// The contributions behind each primitive's printed scores.
     pub explanations: Vec<crate::explain::Explanation>,
+    /// Location constraints limited to the Promoted role, per resource
+    /// named by the constraint (`rsc_location` lists): they add to a
+    /// promotable instance's promotion priority, not to its placement.
+    pub promoted_locations: BTreeMap<RscId, Vec<(NodeId, Score)>>,
 }
 
 /// What scheduling produced.
@@ -142,6 +157,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
         edges: Vec::new(),
         ledger: explain.then(Default::default),
         explanations: Vec::new(),
+        promoted_locations: BTreeMap::new(),
     };
     // Scores set while unpacking: bans of orphans and failed resources.
     s.note(|_| "status (failure handling while unpacking)".to_string());
@@ -185,6 +201,12 @@ impl Scheduler<'_> {
             let r = &self.ws.resources[i];
             let Some(req) = r.meta("target-role").and_then(cib::model::Role::parse) else { continue };
             if req == cib::model::Role::Unknown {
+                continue;
+            }
+            // Promoted is what a promotable clone does anyway, and roles
+            // above Started mean nothing outside one (`get_target_role`).
+            let promotable = self.ws.rsc(self.ws.top(RscId(i))).flags.promotable;
+            if req > cib::model::Role::Started && (!promotable || req > cib::model::Role::Unpromoted) {
                 continue;
             }
             // A group's target-role reaches its members through meta
@@ -244,6 +266,9 @@ impl Scheduler<'_> {
 
     /// Resource priority (`priority` meta-attribute).
     pub(crate) fn priority(&self, rsc: RscId) -> Score {
+        if let Some(p) = self.assign[rsc.0].priority {
+            return p;
+        }
         self.ws.rsc(rsc).meta("priority").map_or(Score::ZERO, Score::parse)
     }
 }

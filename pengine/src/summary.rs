@@ -161,13 +161,19 @@ impl Scheduler<'_> {
             current.and_then(|c| self.find_action(r, "stop", Some(c)))
         };
         let failed = res.flags.failed;
+        let promote = next.and_then(|n| self.find_action(r, "promote", Some(n)));
+        let demote = next.and_then(|n| self.find_action(r, "demote", Some(n)));
         if res.role == res.next_role {
             if next.is_none() {
                 return;
             }
             match start {
-                None => {}
-                Some(s) if self.actions[s].optional => {}
+                _ if start.is_none_or(|s| self.actions[s].optional) => {
+                    let required = |a: Option<usize>| a.is_some_and(|a| !self.actions[a].optional);
+                    if required(demote) && required(promote) {
+                        self.item("Re-promote", r, current, next, promote, demote, out);
+                    }
+                }
                 Some(s) if !self.actions[s].runnable => {
                     let src = if stop.is_some_and(|st| self.actions[st].reason.is_some()) { stop } else { Some(s) };
                     self.item("Stop", r, current, None, stop, src, out);
@@ -177,6 +183,7 @@ impl Scheduler<'_> {
                 }
                 Some(_) if failed => self.item("Recover", r, current, None, stop, None, out),
                 Some(s) => self.item("Restart", r, current, next, Some(s), None, out),
+                None => {}
             }
             return;
         }
@@ -193,6 +200,10 @@ impl Scheduler<'_> {
             self.item("Move", r, current, next, stop, None, out);
         } else if stop.is_some_and(|s| !self.actions[s].optional) {
             self.item("Restart", r, current, next, start, None, out);
+        } else if res.role == Role::Promoted {
+            self.item("Demote", r, current, next, demote, None, out);
+        } else if res.next_role == Role::Promoted {
+            self.item("Promote", r, current, next, promote, None, out);
         } else if res.role == Role::Stopped && res.next_role > Role::Stopped {
             self.item("Start", r, current, next, start, None, out);
         }
