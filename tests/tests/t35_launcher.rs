@@ -123,6 +123,8 @@ fn respawn_lines_start_our_daemons_respawn_them_and_stop_with_heartbeat() {
     let l = log(&lab, "n1");
     assert!(l.contains("this project has no ipfail"), "{l}");
     assert!(l.contains("Starting child client \"/bin/sleep 1000\" (0,0)"), "{l}");
+    // heartbeat runs detached: its children's output goes to its log.
+    wait_for("lrmd's own output in ha-log", Duration::from_secs(5), || log(&lab, "n1").contains("lrmd listening"));
 
     let old = pid_of(&lab, "n1", "lrmd").unwrap();
     kill9(&lab, "n1", old);

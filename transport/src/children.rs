@@ -93,6 +93,10 @@ pub struct Children {
     launches: Vec<Launch>,
     /// The node's HA_* variables, passed to every child.
     env: Vec<(String, OsString)>,
+    /// Where the children's stdout and stderr go: ha.cf's log file when
+    /// heartbeat runs detached (its own stderr is /dev/null then), else
+    /// inherited.
+    output: Option<std::path::PathBuf>,
     running: Vec<Option<Running>>,
     counters: Vec<RestartCounter>,
     tx: mpsc::UnboundedSender<ChildExit>,
@@ -109,12 +113,17 @@ pub enum Outcome {
 }
 
 impl Children {
-    pub fn new(launches: Vec<Launch>, env: Vec<(String, OsString)>) -> (Children, mpsc::UnboundedReceiver<ChildExit>) {
+    pub fn new(
+        launches: Vec<Launch>,
+        env: Vec<(String, OsString)>,
+        output: Option<std::path::PathBuf>,
+    ) -> (Children, mpsc::UnboundedReceiver<ChildExit>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let n = launches.len();
         let c = Children {
             launches,
             env,
+            output,
             running: (0..n).map(|_| None).collect(),
             counters: vec![RestartCounter::default(); n],
             tx,
@@ -155,6 +164,15 @@ impl Children {
             .kill_on_drop(false);
         if let Some((uid, gid)) = l.ids {
             c.uid(uid).gid(gid);
+        }
+        if let Some(path) = &self.output {
+            match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+                Ok(f) => {
+                    let f2 = f.try_clone()?;
+                    c.stdout(f).stderr(f2);
+                }
+                Err(e) => tracing::warn!("cannot open {} for {cmd}'s output: {e}", path.display()),
+            }
         }
         // SAFETY: only async-signal-safe calls (setpgid, prctl) between
         // fork and exec.

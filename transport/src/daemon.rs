@@ -49,6 +49,8 @@ pub struct Setup {
     pub children: Vec<crate::children::Launch>,
     /// The node's HA_* environment, passed to every child.
     pub child_env: Vec<(String, std::ffi::OsString)>,
+    /// Where children write stdout/stderr (`None`: inherited).
+    pub child_output: Option<std::path::PathBuf>,
     /// The raw ICMP socket for ping nodes (opened by the binary before
     /// daemonizing; `None` when ha.cf has no ping nodes).
     pub ping_socket: Option<socket2::Socket>,
@@ -262,7 +264,8 @@ pub async fn run(
     };
     let launches = std::mem::take(&mut setup.children);
     let child_env = std::mem::take(&mut setup.child_env);
-    let (mut children, mut child_rx) = crate::children::Children::new(launches, child_env);
+    let (mut children, mut child_rx) =
+        crate::children::Children::new(launches, child_env, setup.child_output.take());
     let mut d = Daemon {
         engine,
         setup,

@@ -184,6 +184,10 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
         }
     }
 
+    // Detached, heartbeat's stderr is /dev/null: the children's output
+    // goes to ha.cf's log file instead (debugfile if no logfile).
+    let child_output =
+        if args.foreground { None } else { cf.logfile.clone().or_else(|| cf.debugfile.clone()).map(Into::into) };
     let setup = Setup {
         nodename: nodename.clone(),
         hacf: cf,
@@ -191,6 +195,7 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
         identity: established.identity,
         uid: nix::unistd::geteuid().as_raw(),
         children: launches,
+        child_output,
         ping_socket,
         child_env: env.to_vars().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
     };
