@@ -153,6 +153,16 @@ impl Scheduler<'_> {
                     self.create_actions(c);
                 }
                 self.group_actions(r);
+                if self.ws.rsc(self.ws.top(r)).flags.promotable {
+                    // A cloned group's promote/demote pseudo-actions,
+                    // required when a member's promote/demote is.
+                    let members = self.ws.rsc(r).children.clone();
+                    for (task, done) in [("demote", "demoted"), ("promote", "promoted")] {
+                        let required = members.iter().any(|m| self.actions.iter().any(|a| a.rsc == Some(*m) && a.task == task && !a.optional && a.runnable));
+                        self.custom_action(Some(r), task, 0, None, !required);
+                        self.custom_action(Some(r), done, 0, None, !required);
+                    }
+                }
             }
             Variant::Clone(_) => {
                 for c in self.ws.rsc(r).children.clone() {

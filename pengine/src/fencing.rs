@@ -72,8 +72,8 @@ impl Scheduler<'_> {
                 }
                 EarlyAction::Implied(i) => {
                     let imp = self.ws.implied_actions[i].clone();
-                    if imp.task == "stop" {
-                        self.custom_action(Some(imp.rsc), "stop", 0, Some(imp.node), false);
+                    if imp.task == "stop" || imp.task == "demote" {
+                        self.custom_action(Some(imp.rsc), imp.task, 0, Some(imp.node), false);
                     }
                 }
                 EarlyAction::Fence(node) => {
@@ -185,6 +185,12 @@ impl Scheduler<'_> {
             }
             // A stop on the fenced node will never complete: fencing
             // implies it.
+            // So does a demote there.
+            let demotes: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && a.task == "demote" && a.node == Some(target)).map(|a| a.id).collect();
+            for d in demotes {
+                self.actions[d].pseudo = true;
+                self.actions[d].runnable = true;
+            }
             let stops: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && a.task == "stop" && a.node == Some(target)).map(|a| a.id).collect();
             let order_implicit = self.ws.rsc(rsc).flags.needs_fencing || self.ws.node(target).kind == NodeKind::Guest;
             let top = self.ws.top(rsc);

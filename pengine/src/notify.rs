@@ -32,18 +32,32 @@ impl Scheduler<'_> {
             if !matches!(self.ws.rsc(clone).variant, Variant::Clone(_)) || !crate::nvsets::is_true(self.ws.rsc(clone).meta("notify")) {
                 continue;
             }
-            let stop_done = self.notify_for(clone, "stop", "stopped");
-            let start_pre = self.notify_for(clone, "start", "running");
-            if let (Some(post_done), Some(pre)) = (stop_done, start_pre) {
-                self.edges.push(Edge { first: post_done, then: pre, flags: OrderFlags { optional: true, ..Default::default() } });
+            let stop = self.notify_for(clone, "stop", "stopped");
+            let start = self.notify_for(clone, "start", "running");
+            let opt = OrderFlags { optional: true, ..Default::default() };
+            if let (Some((_, post_done)), Some((pre, _))) = (stop, start) {
+                self.edges.push(Edge { first: post_done, then: pre, flags: opt });
+            }
+            if !self.ws.rsc(clone).flags.promotable {
+                continue;
+            }
+            // Promotions are announced after everything else is done;
+            // demotions before anything else starts.
+            let promote = self.notify_for(clone, "promote", "promoted");
+            let demote = self.notify_for(clone, "demote", "demoted");
+            let pairs = [(stop, promote), (start, promote), (demote, promote), (demote, start), (demote, stop)];
+            for (first, then) in pairs {
+                if let (Some((_, post_done)), Some((pre, _))) = (first, then) {
+                    self.edges.push(Edge { first: post_done, then: pre, flags: opt });
+                }
             }
         }
     }
 
-    /// The notifications around one clone action; returns (for `stop`)
-    /// its confirmed post-notification or (for `start`) its
-    /// pre-notification, to chain a stop's before a start's.
-    fn notify_for(&mut self, clone: RscId, task: &str, done: &str) -> Option<usize> {
+    /// The notifications around one clone action; returns its
+    /// pre-notification and confirmed post-notification, to chain one
+    /// action's notifications after another's.
+    fn notify_for(&mut self, clone: RscId, task: &str, done: &str) -> Option<(usize, usize)> {
         let action = self.find_action(clone, task, None)?;
         let complete = self.find_action(clone, done, None)?;
         if self.actions[action].optional {
@@ -73,6 +87,10 @@ impl Scheduler<'_> {
         // An instance stopping in this transition hears of the stop
         // beforehand only: not of a start, nor after the stop.
         let stopping = |s: &Self, i: RscId| s.actions.iter().any(|a| a.rsc == Some(i) && a.task == "stop" && !a.optional && a.runnable);
+        if task == "promote" || task == "demote" {
+            self.role_notifications(&instances, task, (pre, pre_done, post, post_done));
+            return Some((pre, post_done));
+        }
         for i in &instances {
             if task == "start" && stopping(self, *i) {
                 continue;
@@ -92,7 +110,36 @@ impl Scheduler<'_> {
             self.edges.push(Edge { first: post, then: op, flags: MANDATORY });
             self.edges.push(Edge { first: op, then: post_done, flags: MANDATORY });
         }
-        Some(if task == "stop" { post_done } else { pre })
+        Some((pre, post_done))
+    }
+
+    /// Promote and demote notifications (`pe__create_notifications`): a
+    /// demotion is announced before and after to every instance where it
+    /// runs now; a promotion to every instance where it will run.
+    fn role_notifications(&mut self, instances: &[RscId], task: &str, (pre, pre_done, post, post_done): (usize, usize, usize, usize)) {
+        let notify = |s: &mut Self, i: RscId, node: NodeId, when: &str, (first, then): (usize, usize)| {
+            let op = s.notify_op(i, node, &format!("{when}_notify_{task}"));
+            s.edges.push(Edge { first, then: op, flags: MANDATORY });
+            s.edges.push(Edge { first: op, then, flags: MANDATORY });
+        };
+        for &i in instances {
+            if task == "demote" {
+                if self.ws.rsc(i).role == cib::model::Role::Stopped {
+                    continue;
+                }
+                for node in self.ws.rsc(i).running_on.clone() {
+                    notify(self, i, node, "pre", (pre, pre_done));
+                    notify(self, i, node, "post", (post, post_done));
+                }
+            } else {
+                if self.ws.rsc(i).next_role == cib::model::Role::Stopped {
+                    continue;
+                }
+                let Some(node) = self.assign[i.0].allocated_to else { continue };
+                notify(self, i, node, "pre", (pre, pre_done));
+                notify(self, i, node, "post", (post, post_done));
+            }
+        }
     }
 
     /// One instance's notification on a node.

@@ -199,6 +199,25 @@ impl Scheduler<'_> {
             self.order_tasks(g, "stop", l, "stop", OrderFlags { implies_then: true, ..Default::default() });
             self.order_tasks(l, "stop", g, "stopped", opt);
         }
+        if self.ws.rsc(self.ws.top(g)).flags.promotable {
+            // A cloned group in a promotable clone: its promote/demote
+            // bracket the members'; members promote in order and demote
+            // in reverse.
+            self.order_tasks(g, "demote", g, "demoted", OrderFlags { runnable_left: true, ..Default::default() });
+            self.order_tasks(g, "promote", g, "promoted", OrderFlags { runnable_left: true, ..Default::default() });
+            let mut prev: Option<RscId> = None;
+            for m in members {
+                self.order_tasks(g, "demote", m, "demote", opt);
+                self.order_tasks(m, "demote", g, "demoted", OrderFlags { implies_then: true, ..Default::default() });
+                self.order_tasks(m, "promote", g, "promoted", MANDATORY_RUNNABLE);
+                self.order_tasks(g, "promote", m, "promote", opt);
+                if let (true, Some(p)) = (ordered, prev) {
+                    self.order_tasks(p, "promote", m, "promote", MANDATORY_RUNNABLE);
+                    self.order_tasks(m, "demote", p, "demote", opt);
+                }
+                prev = Some(m);
+            }
+        }
     }
 
     /// `rsc_order` constraints (simple form and sets).
@@ -499,7 +518,8 @@ impl Scheduler<'_> {
         // A clone's action counts, for an action on a node, as its
         // instance's action there (Pacemaker's node-specific clone flags).
         if let (Some(cr), Some(node)) = (self.actions[f].rsc, self.actions[t].node) {
-            if self.ws.rsc(cr).clone_info().is_some() && self.actions[t].rsc != Some(cr) {
+            let primitive_instances = self.ws.rsc(cr).children.first().is_some_and(|c| self.ws.rsc(*c).is_primitive());
+            if self.ws.rsc(cr).clone_info().is_some() && primitive_instances && self.actions[t].rsc != Some(cr) {
                 let task = match self.actions[f].task.as_str() {
                     "running" => "start",
                     "stopped" => "stop",
@@ -602,6 +622,9 @@ impl Scheduler<'_> {
                 // instance does.
                 let blocked = |m: &Option<usize>| m.is_none_or(|m| !self.actions[m].runnable);
                 let unrunnable = if clone { member_actions.iter().all(blocked) } else { member_actions.iter().any(blocked) };
+                // A group's promotion is blocked only by a member whose
+                // promote cannot run (members may have none).
+                let unrunnable = if !clone && mine == "promoted" { member_actions.iter().flatten().any(|m| !self.actions[*m].runnable) } else { unrunnable };
                 if (mine == "running" || mine == "promoted") && self.actions[a].runnable && unrunnable {
                     self.actions[a].runnable = false;
                     changed = true;
