@@ -96,3 +96,40 @@ fn cleaned_values_are_the_seeds_intent() {
     assert_eq!(cf.crm, hacf::Crm::No);
     assert_eq!(cf.ping_groups[0].hosts, ["192.168.12.251", "192.168.12.239"]);
 }
+
+/// Seed 002's `crm yes` fragment: heartbeat launches the CRM daemons
+/// and skips cibmon (none in this project) with a warning naming it; the
+/// `apiauth cibmon` line changes no daemon's user.
+#[test]
+fn seed_002_crm_fragment_launches_the_crm_daemons() {
+    use std::path::Path;
+    use transport::launcher::{plan, Finding, Policy};
+    let text = std::fs::read_to_string(fixtures().join("seed002-ha.cf-crm.clean")).unwrap();
+    let (cf, _) = hacf::parse(&text, "ha.cf");
+    assert_eq!(cf.crm, hacf::Crm::Yes);
+    let ours = |p: &Path| p.parent() == Some(Path::new("/opt/ha/bin")) && !p.ends_with("cibmon");
+    let p = plan(&cf, Path::new("/opt/ha/bin"), &ours);
+    let names: Vec<(&str, Policy)> = p.children.iter().map(|c| (c.name.as_str(), c.policy)).collect();
+    assert_eq!(
+        names,
+        [
+            ("ccm", Policy::Failfast),
+            ("cib", Policy::Failfast),
+            ("lrmd", Policy::Respawn),
+            ("stonithd", Policy::Respawn),
+            ("attrd", Policy::Respawn),
+            ("pengine", Policy::Respawn),
+            ("crmd", Policy::Failfast),
+            // seed 002's ha.cf also has `respawn root /usr/lib/heartbeat/ipfail`
+            ("ipfail", Policy::Respawn),
+        ]
+    );
+    assert!(p.children.iter().all(|c| c.user.is_none() || c.name == "ipfail"));
+    assert_eq!(
+        p.findings,
+        [Finding::Warning(
+            "respawn /usr/local/lib/heartbeat/cibmon -d: this project has no cibmon (/opt/ha/bin/cibmon not found); not started"
+                .into()
+        )]
+    );
+}
