@@ -294,7 +294,16 @@ impl Ccm {
         if !unsettled {
             self.deadline = None;
         } else if self.deadline.is_none() {
-            self.set_timer(now, out);
+            if self.round.is_none() && !self.is_leader() {
+                // A follower whose view just went stale asks its leader at
+                // once rather than a retry period later: the leader's
+                // proposal may have come while this node still saw the old
+                // leader (and was dropped), and waiting for the next retry
+                // added up to a keepalive to every failover.
+                self.retry(now, out);
+            } else {
+                self.set_timer(now, out);
+            }
         }
     }
 

@@ -100,8 +100,12 @@ fn leader_proposes_the_up_set_and_commits_when_all_acked() {
 fn follower_acks_its_leader_and_installs_the_commit() {
     let mut n2 = node("n2", "n1 n2 n3");
     assert_eq!(n2.handle(Input::Tick, ms(0)), vec![persist(1), Command::Install(view(1, "n2", false, "n2"))]);
-    // n1 appears and leads; n2's view is stale until n1's round.
-    assert_eq!(n2.handle(up("n1"), ms(10)), vec![timer(ms(10) + RETRY)]);
+    // n1 appears and leads; n2's view is stale until n1's round, so n2
+    // asks it for one at once.
+    assert_eq!(
+        n2.handle(up("n1"), ms(10)),
+        vec![to("n1", Message::Join { view: Some(1), highest: 1 }), timer(ms(10) + RETRY)]
+    );
     assert_eq!(
         n2.handle(recv("n1", propose(2, "n1 n2")), ms(20)),
         vec![persist(2), to("n1", Message::Ack { instance: 2 }), timer(ms(20) + RETRY)]
@@ -329,9 +333,36 @@ fn statuses_at_start_make_one_round() {
         n1.handle_statuses(statuses, ms(0)),
         vec![persist(1), to_all(propose(1, "n1 n2 n3")), timer(RETRY)]
     );
-    // A follower proposes nothing; it waits for its leader.
+    // A follower proposes nothing; it asks its leader for a round.
     let mut n2 = node("n2", "n1 n2 n3");
     let statuses = [("n1".to_string(), NodeStatus::Up), ("n3".to_string(), NodeStatus::Dead)];
-    assert_eq!(n2.handle_statuses(statuses, ms(0)), vec![timer(RETRY)]);
+    assert_eq!(
+        n2.handle_statuses(statuses, ms(0)),
+        vec![to("n1", Message::Join { view: None, highest: 0 }), timer(RETRY)]
+    );
     assert_eq!(n2.up(), &set("n1 n2"));
+}
+
+#[test]
+fn a_follower_that_sees_the_old_leader_die_after_the_new_one_asks_at_once() {
+    // n1 leads {n1 n2 n3} and dies. n2 notices first and proposes {n2 n3};
+    // n3 still sees n1, its leader, so it drops that proposal. When n3
+    // notices too, it asks n2 at once instead of a retry period later.
+    let mut n3 = node("n3", "n1 n2 n3");
+    n3.handle(Input::Tick, ms(0));
+    n3.handle(up("n1"), ms(1));
+    n3.handle(up("n2"), ms(2));
+    n3.handle(recv("n1", propose(5, "n1 n2 n3")), ms(3));
+    n3.handle(recv("n1", commit(5, "n1 n2 n3", true)), ms(4));
+    assert_eq!(n3.view().map(|v| v.instance), Some(5));
+    assert_eq!(n3.handle(recv("n2", propose(6, "n2 n3")), ms(10)), vec![]);
+    assert_eq!(
+        n3.handle(dead("n1"), ms(20)),
+        vec![to("n2", Message::Join { view: Some(5), highest: 6 }), timer(ms(20) + RETRY)]
+    );
+    // n2 answers with its proposal again; n3 acks it.
+    assert_eq!(
+        n3.handle(recv("n2", propose(6, "n2 n3")), ms(21)),
+        vec![persist(6), to("n2", Message::Ack { instance: 6 }), timer(ms(21) + RETRY)]
+    );
 }
