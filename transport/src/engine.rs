@@ -535,6 +535,8 @@ impl Engine {
                     }
                 }
                 Some(T_REPNODES) => {}
+                // Fragments of a message for another node are not kept.
+                Some(fragment::T_FRAG) if m.get_str("dest").is_some_and(|d| d != self.cfg.me) => {}
                 Some(fragment::T_FRAG) => match self.reassembly.accept(src, &m) {
                     Fragment::Pending => {}
                     Fragment::Complete(whole) => {

@@ -176,4 +176,16 @@ fn a_one_megabyte_message_reaches_every_other_node() {
         let next = r.next_message(Duration::from_secs(5)).unwrap().expect("the message after it");
         assert_eq!(next.get_str("t"), Some("after"), "order kept");
     }
+    // Directed to n2: n2 gets it, n3 only the broadcast after it and
+    // never reassembles the other node's message.
+    let directed = big_message(1 << 20, 2);
+    sender.send(Some("n2"), directed.clone()).unwrap();
+    sender.send(None, Message::new().with_str("t", "after2")).unwrap();
+    let got = receivers[0].next_message(Duration::from_secs(20)).unwrap().expect("the directed message");
+    assert_eq!((got.get_str("tag"), got.get_str("dest")), (Some("2"), Some("n2")));
+    assert_eq!(got.get_binary("data"), directed.get_binary("data"));
+    let next = receivers[1].next_message(Duration::from_secs(20)).unwrap().expect("the broadcast after it");
+    assert_eq!(next.get_str("t"), Some("after2"), "n3 must not get n2's message");
+    let reassembled = receivers[1].counters().unwrap().into_iter().find(|(k, _)| k == "reassembled").unwrap().1;
+    assert_eq!(reassembled, 1, "n3 reassembled only the broadcast one");
 }
