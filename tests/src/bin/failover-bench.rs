@@ -176,7 +176,9 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .filter_map(|(_, f)| f.phases.iter().find(|(q, _)| *q == p).map(|(_, d)| *d))
                 .collect();
             v.sort();
-            print!(" {} |", percentile(&v, 50).map_or("-".to_string(), |d| format!("{:.3} s", d.as_secs_f64())));
+            let runs = results.iter().filter(|(s, _)| *s == sc).count();
+            let seen = if v.len() == runs { String::new() } else { format!(" ({} of {runs} runs)", v.len()) };
+            print!(" {}{seen} |", percentile(&v, 50).map_or("-".to_string(), |d| format!("{:.3} s", d.as_secs_f64())));
         }
         println!();
     }

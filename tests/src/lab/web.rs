@@ -353,6 +353,9 @@ impl WebCluster {
             message: format!("no other node answered within {limit:?} after its power-off"),
         })?;
         let elapsed = t0.elapsed();
+        // The DC logs the starts' results a moment after the service
+        // answers: keep reading a little so the phases are complete.
+        std::thread::sleep(Duration::from_millis(500));
         let phases = phases_of(&watch.finish());
         Ok(Failover { from: node.to_string(), was_dc, to, elapsed, phases })
     }
