@@ -103,7 +103,10 @@ impl Scheduler<'_> {
         }
         for i in &instances {
             let Some(node) = self.assign[i.0].allocated_to else { continue };
-            if self.ws.rsc(*i).next_role <= cib::model::Role::Stopped || (task == "stop" && stopping(self, *i)) {
+            // A stop is announced afterwards only to instances that were
+            // running and keep running.
+            let was_stopped = self.ws.rsc(*i).role <= cib::model::Role::Stopped;
+            if self.ws.rsc(*i).next_role <= cib::model::Role::Stopped || (task == "stop" && (stopping(self, *i) || was_stopped)) {
                 continue;
             }
             let op = self.notify_op(*i, node, &format!("post_notify_{task}"));

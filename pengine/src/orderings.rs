@@ -592,7 +592,51 @@ impl Scheduler<'_> {
             self.set_reason_from(f, t, why);
             first_changed = true;
         }
+        if then_changed && !self.actions[t].runnable {
+            self.block_colocation_dependents(t);
+        }
         (then_changed, first_changed)
+    }
+
+    /// `pcmk__block_colocation_dependents`: once no instance of a
+    /// resource can start (or be promoted), what must be colocated with
+    /// it (with its Promoted role) cannot start (or be promoted) either.
+    fn block_colocation_dependents(&mut self, a: usize) {
+        let act = &self.actions[a];
+        let is_start = act.task == "start";
+        if act.runnable || (!is_start && act.task != "promote") {
+            return;
+        }
+        let (Some(r), task) = (act.rsc, act.task.clone()) else { return };
+        let top = self.ws.top(r);
+        for child in self.ws.rsc(top).children.clone() {
+            match self.find_action_any_node(child, &task) {
+                Some(c) if !self.actions[c].runnable => {}
+                _ => return,
+            }
+        }
+        let cols: Vec<usize> = (0..self.colocations.len()).filter(|c| self.colocations[*c].primary == top).collect();
+        for c in cols {
+            let col = self.colocations[c].clone();
+            if col.score < cib::model::Score::INFINITY || (!is_start && col.primary_role != Role::Promoted) {
+                continue;
+            }
+            let blocked = if col.dependent_role == Role::Promoted { "promote" } else { "start" };
+            self.mark_action_blocked(col.dependent, blocked, r);
+        }
+    }
+
+    fn mark_action_blocked(&mut self, rsc: RscId, task: &str, reason: RscId) {
+        let why = format!("colocation with {}", self.ws.rsc(reason).id);
+        let hits: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && a.runnable && a.task == task).map(|a| a.id).collect();
+        for a in hits {
+            self.actions[a].runnable = false;
+            self.set_reason(a, why.clone());
+            self.block_colocation_dependents(a);
+        }
+        for c in self.ws.rsc(rsc).children.clone() {
+            self.mark_action_blocked(c, task, reason);
+        }
     }
 
     /// A group's pseudo-actions summarise its members'
