@@ -40,7 +40,10 @@ pub struct RunnerConfig {
     pub output_cap: usize,
     /// Between SIGTERM and SIGKILL when an agent times out.
     pub kill_grace: Duration,
-    /// How long to keep reading pipes after the agent exited.
+    /// How long to keep reading pipes after the agent exited. What the
+    /// agent wrote before exiting is read at once; this only waits for
+    /// children that keep the pipes open (IPaddr2's background send_arp
+    /// held them ~170 ms, which a 200 ms drain added to every takeover).
     pub drain: Duration,
 }
 
@@ -51,7 +54,7 @@ impl Default for RunnerConfig {
             base_env: Vec::new(),
             output_cap: 64 * 1024,
             kill_grace: Duration::from_secs(2),
-            drain: Duration::from_millis(200),
+            drain: Duration::from_millis(50),
         }
     }
 }
