@@ -18,6 +18,8 @@
 //! - [`heartbeat`]: the heartbeat link.
 //! - [`server`]: the daemon shell. [`client`]: blocking and async clients.
 //! - [`updater`]: attrd_updater's command line.
+//! - [`pingd`], [`ipfail`]: the ping-node helpers heartbeat respawns
+//!   (binaries `pingd`, `ipfail`; docs/PINGD.md).
 //!
 //! See docs/ATTRD.md.
 
@@ -26,6 +28,8 @@ pub mod client;
 pub mod core;
 pub mod error;
 pub mod heartbeat;
+pub mod ipfail;
+pub mod pingd;
 pub mod protocol;
 pub mod server;
 pub mod updater;

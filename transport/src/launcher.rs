@@ -22,8 +22,9 @@
 //! - `respawn USER /path/prog args` lines start `prog` as USER and respawn
 //!   it. Programs under Heartbeat's own library directories
 //!   (`/usr/lib/heartbeat/ipfail`, `/usr/lib64/heartbeat/pingd`, ...) are
-//!   this project's binaries of the same file name, found in the bin dir;
-//!   one we do not have is skipped with a warning naming it.
+//!   this project's binaries of the same file name, found in the bin dir,
+//!   run as heartbeat's user (their sockets admit root and heartbeat's
+//!   user only); one we do not have is skipped with a warning naming it.
 //! - A child that ran less than [`SHORT_RUN_MS`] counts a short run; more
 //!   than [`MAX_SHORT_RUNS`] in a row and it is given up ("respawning too
 //!   fast"). A child exiting with code 100 asks not to be restarted.
@@ -220,7 +221,12 @@ pub fn plan_for(cf: &HaCf, haresources_mode: bool, bindir: &Path, exists: &dyn F
             }
             continue;
         }
-        p.children.push(ChildSpec { name, program, args, user: Some(r.user.clone()), policy: Policy::Respawn });
+        // Our own programs (pingd, ipfail...) are clients of attrd and
+        // heartbeat, whose sockets admit root and heartbeat's user only:
+        // they run as heartbeat, as the CRM daemons do without an apiauth
+        // line. Anything else runs as the line says.
+        let user = if in_hb_dir { None } else { Some(r.user.clone()) };
+        p.children.push(ChildSpec { name, program, args, user, policy: Policy::Respawn });
     }
     p
 }
@@ -370,8 +376,9 @@ mod tests {
         let p = plan(&cf(text), Path::new("/b"), &exists);
         assert_eq!(p.children.len(), 2);
         assert_eq!(p.children[0].command_line(), "/b/pingd -m 100 -d 5s");
-        assert_eq!(p.children[0].user.as_deref(), Some("hacluster"));
+        assert_eq!(p.children[0].user, None, "ours run as heartbeat");
         assert_eq!(p.children[1].command_line(), "/bin/sleep 1000");
+        assert_eq!(p.children[1].user.as_deref(), Some("root"));
         assert_eq!(
             p.findings,
             [
