@@ -7,8 +7,8 @@
 //! - `crm respawn` starts ccm, cib, lrmd, crmd (and stonithd, attrd,
 //!   pengine when built); a `kill -9` of cib gets it respawned; `-k`
 //!   stops them all;
-//! - `crm yes`: the death of a failfast child (ccm) takes heartbeat down
-//!   with "Rebooting system";
+//! - `crm yes`: the death of a failfast child (ccm) reboots the node
+//!   ("Rebooting system"; reboot(2) ends the lab node's PID namespace);
 //! - a missing CRM daemon: heartbeat refuses to start and names it.
 
 use std::path::{Path, PathBuf};
@@ -173,12 +173,20 @@ fn crm_yes_takes_the_node_down_when_a_failfast_child_dies() {
     require_crmd();
     let (mut lab, _tmp) = lab(2);
     configure(&lab, "n1", "crm yes\n");
-    lab.start("n1").unwrap();
+    // As Lab::start, with the opt-in for a real reboot of the node.
+    lab.boot("n1").unwrap();
+    let st = lab.command("n1", "heartbeat", &[]).unwrap().env("HA_FAILFAST_REBOOT", "1").status().unwrap();
+    assert!(st.success(), "heartbeat: {st}");
     wait_for("ccm", Duration::from_secs(10), || pid_of(&lab, "n1", "ccm").is_some());
     kill9(&lab, "n1", pid_of(&lab, "n1", "ccm").unwrap());
-    wait_for("heartbeat gone", Duration::from_secs(10), || processes(&lab, "n1").is_empty());
+    // heartbeat reboots the node (HA_FAILFAST_REBOOT=1): in a lab node,
+    // reboot(2) ends its PID namespace, init included.
+    wait_for("the node to go down", Duration::from_secs(10), || lab.init_pid("n1").is_none());
     let l = log(&lab, "n1");
     assert!(l.contains("Rebooting system.  Reason: failfast client"), "{l}");
+    // It boots again like any node.
+    lab.start("n1").unwrap();
+    wait_for("ccm again", Duration::from_secs(10), || pid_of(&lab, "n1", "ccm").is_some());
 }
 
 /// No lab needed: heartbeat refuses before opening anything.

@@ -22,8 +22,10 @@ use transport::identity::{Level as IdLevel, NodeIdentity};
 use transport::{children, hacf, launcher, media, service};
 
 /// Exit code of a heartbeat that "rebooted the node" because a failfast
-/// child died (Heartbeat would reboot the machine; the lab treats
-/// heartbeat's exit as the node's death).
+/// child died. Heartbeat reboots the machine; this one calls reboot(2)
+/// only when `HA_FAILFAST_REBOOT=1` (a lab node: in a child PID namespace
+/// reboot(2) ends that namespace, every process of the node included),
+/// and otherwise exits with this code.
 const REBOOT_EXIT_CODE: i32 = 100;
 
 /// How long `-k` waits: children get up to 30 s each to stop.
@@ -37,6 +39,14 @@ fn bindir() -> anyhow::Result<std::path::PathBuf> {
     }
     let exe = std::env::current_exe().context("cannot find heartbeat's own executable")?;
     Ok(exe.parent().map(|p| p.to_path_buf()).unwrap_or_default())
+}
+
+/// `HA_FAILFAST_REBOOT=1`: a failfast child's death calls reboot(2).
+/// Opt-in, because from the machine's own PID namespace that reboots the
+/// machine (and in a container, ends the container); the lab's nodes are
+/// where it is meant for (docs/TRANSPORT.md "Launcher").
+fn failfast_reboots() -> bool {
+    std::env::var("HA_FAILFAST_REBOOT").is_ok_and(|v| v == "1")
 }
 
 fn is_executable(p: &std::path::Path) -> bool {
@@ -220,6 +230,17 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
     }
     match result? {
         daemon::Ending::Stopped => Ok(0),
-        daemon::Ending::Reboot(_) => Ok(REBOOT_EXIT_CODE),
+        daemon::Ending::Reboot(_) => {
+            if failfast_reboots() {
+                // In a lab node, reboot(2) from its child PID namespace
+                // ends that namespace only (the kernel kills its init and
+                // every process in it): exactly the node's reboot, its
+                // services included.
+                // SAFETY: a plain system call; on success it does not return.
+                unsafe { nix::libc::reboot(nix::libc::RB_AUTOBOOT) };
+                tracing::error!("reboot(2) failed: {}", std::io::Error::last_os_error());
+            }
+            Ok(REBOOT_EXIT_CODE)
+        }
     }
 }
