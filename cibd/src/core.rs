@@ -7,10 +7,27 @@
 //!  Input::Start/Stop         --+     replica: forward) +--> Command::Notify    (diff to subscribers)
 //! ```
 //!
-//! **Who is master (interim).** The lowest node name among this node and
-//! the peers whose cib daemon announced itself and that heartbeat has not
-//! declared dead. crmd's DC election replaces this rule later; until then
-//! every node computes the same answer once announcements have crossed.
+//! **Who is master.** The DC: the node the CIB's `dc-uuid` names (crmd
+//! writes it when it takes the DC role), when its cib daemon is known to
+//! run (this node, or a peer that announced itself and that heartbeat has
+//! not declared dead). Otherwise (no DC yet, or the DC's node is gone) the
+//! lowest such node name, until a new DC writes `dc-uuid`. Every node
+//! computes the same answer from the same CIB once announcements have
+//! crossed. **Hand-over**: the write of the new `dc-uuid` is applied by
+//! the old master, so it is ordered after every write that master
+//! acknowledged; a write that reaches a node that is no longer master is
+//! refused with [`NOT_MASTER`] and forwarded again by the replica that
+//! sent it (never applied twice: the refusing node applied nothing). A
+//! node whose master changes announces its version again, so the new
+//! master pulls a newer copy a peer holds (a diff the old master sent
+//! before it died that reached some nodes only).
+//!
+//! **No quorum, no configuration writes.** When the CIB says
+//! `have-quorum="0"` (written by the DC of a partition without quorum),
+//! the master refuses writes that change the configuration (those that
+//! bump the epoch): when partitions merge, the copy with quorum normally
+//! wins, and an acknowledged write of the other side would be lost.
+//! Status writes go through (the status is rebuilt at every join).
 //!
 //! **Writes** go to the master. It applies them with cibadmin's own
 //! operations ([`tools::cibadmin::ops::perform`], Pacemaker's version
@@ -76,6 +93,26 @@ pub enum Command {
     Log(String),
 }
 
+/// A local client's write sent to the master.
+struct Forwarded {
+    client: ClientId,
+    call_id: u64,
+    /// The node it went to.
+    master: String,
+    /// Kept to send it again when that node was no longer master.
+    call: Box<Call>,
+    /// How many times it has been sent.
+    sends: u32,
+}
+
+/// The reason a node that is not the master gives when refusing a
+/// forwarded write (the sender forwards it again to the master it knows).
+pub const NOT_MASTER: &str = "not the master:";
+
+/// How many times a forwarded write is sent before the client is told
+/// the cluster has no master (a hand-over takes one round trip).
+const MAX_SENDS: u32 = 4;
+
 /// The time the shell passes in: seconds since the epoch (for
 /// `cib-last-written`; the core reads no clock).
 pub type UnixSecs = i64;
@@ -89,9 +126,12 @@ pub struct Core {
     /// Peers whose cib daemon announced itself, with the version they said,
     /// and that heartbeat has not declared dead since.
     peers: BTreeMap<String, Version>,
-    /// Our forwarded writes awaiting the master's answer: our call number
-    /// -> (client, client's call id, the master it went to).
-    forwarded: BTreeMap<u64, (ClientId, u64, String)>,
+    /// Our forwarded writes awaiting the master's answer, by our call
+    /// number.
+    forwarded: BTreeMap<u64, Forwarded>,
+    /// The master when the last input was handled (a change is logged and
+    /// announced).
+    last_master: String,
     next_call: u64,
     /// Connections that asked for diff notifications.
     subscribers: BTreeSet<ClientId>,
@@ -161,6 +201,7 @@ impl Core {
             cib,
             peers: BTreeMap::new(),
             forwarded: BTreeMap::new(),
+            last_master: me.to_string(),
             next_call: 1,
             subscribers: BTreeSet::new(),
             persisted,
@@ -172,9 +213,31 @@ impl Core {
         &self.cib
     }
 
-    /// The master by the interim rule (see the module docs).
+    /// The master (see the module docs): the DC the CIB names when its
+    /// cib daemon runs, else the lowest running node name.
     pub fn master(&self) -> &str {
+        if let Some(dc) = self.dc_in_cib() {
+            if dc == self.me {
+                return &self.me;
+            }
+            if let Some((name, _)) = self.peers.get_key_value(dc) {
+                return name;
+            }
+        }
         self.peers.keys().map(String::as_str).chain([self.me.as_str()]).min().unwrap_or(&self.me)
+    }
+
+    /// The node name of the CIB's `dc-uuid`: the `<node>` entry with that
+    /// id, else the id itself (crmd's node ids default to names).
+    fn dc_in_cib(&self) -> Option<&str> {
+        let id = self.cib.attr("dc-uuid").filter(|s| !s.is_empty())?;
+        let by_entry = self
+            .cib
+            .child("configuration")
+            .and_then(|c| c.child("nodes"))
+            .and_then(|n| n.children_named("node").find(|n| n.id() == Some(id)))
+            .and_then(|n| n.attr("uname"));
+        Some(by_entry.unwrap_or(id))
     }
 
     pub fn is_master(&self) -> bool {
@@ -192,28 +255,46 @@ impl Core {
 
     pub fn handle(&mut self, input: Input, now: UnixSecs) -> Vec<Command> {
         let mut out = Vec::new();
+        self.handle_input(input, now, &mut out);
+        let master = self.master().to_string();
+        if master != self.last_master {
+            out.push(Command::Log(format!("master is now {master} (was {})", self.last_master)));
+            self.last_master = master;
+            // The new master must hold the newest copy before it takes
+            // writes: every node tells every other its version again, and
+            // whoever is behind pulls (see "Hand-over" above).
+            out.push(Command::Send { dest: None, msg: self.announce(false) });
+        }
+        out
+    }
+
+    fn handle_input(&mut self, input: Input, now: UnixSecs, out: &mut Vec<Command>) {
         match input {
             Input::Start => {
                 out.push(Command::Send { dest: None, msg: self.announce(false) });
-                self.persist_if_changed(&mut out);
+                self.persist_if_changed(out);
             }
             Input::Stop => out.push(Command::Send { dest: None, msg: PeerMsg::Leave }),
-            Input::Client { client, call_id, call } => self.client_call(client, call_id, *call, now, &mut out),
+            Input::Client { client, call_id, call } => self.client_call(client, call_id, *call, now, out),
             Input::ClientGone(client) => {
                 self.subscribers.remove(&client);
-                self.forwarded.retain(|_, (c, _, _)| *c != client);
+                self.forwarded.retain(|_, f| f.client != client);
             }
             Input::Peer { from, msg } => {
                 if from != self.me {
-                    self.peer(from, msg, now, &mut out);
+                    self.peer(from, msg, now, out);
                 }
             }
-            Input::NodeUp(_) => {
-                // Nothing yet: a node counts once its cib daemon announces itself.
+            Input::NodeUp(node) => {
+                // A node counts once its cib daemon announces itself; one
+                // back from the dead (a healed partition, a restarted
+                // heartbeat) is asked to, by our announcement.
+                if node != self.me && !self.peers.contains_key(&node) {
+                    out.push(Command::Send { dest: Some(node), msg: self.announce(false) });
+                }
             }
-            Input::NodeDown(node) => self.peer_gone(&node, "is dead", &mut out),
+            Input::NodeDown(node) => self.peer_gone(&node, "is dead", out),
         }
-        out
     }
 
     fn client_call(&mut self, client: ClientId, call_id: u64, call: Call, now: UnixSecs, out: &mut Vec<Command>) {
@@ -238,10 +319,32 @@ impl Core {
                 let n = self.next_call;
                 self.next_call += 1;
                 let master = self.master().to_string();
-                self.forwarded.insert(n, (client, call_id, master.clone()));
+                let f = Forwarded { client, call_id, master: master.clone(), call: Box::new(call.clone()), sends: 1 };
+                self.forwarded.insert(n, f);
                 out.push(Command::Send { dest: Some(master), msg: PeerMsg::Request { call: n, call_data: Box::new(call) } });
             }
         }
+    }
+
+    /// A forwarded write was refused by a node that is no longer master:
+    /// send it to the master we know now (or apply it, if that is us).
+    fn forward_again(&mut self, n: u64, mut f: Forwarded, now: UnixSecs, out: &mut Vec<Command>) {
+        if self.is_master() {
+            let me = self.me.clone();
+            let answer = self.apply(&f.call, &me, now, out);
+            out.push(Command::Reply { client: f.client, call_id: f.call_id, answer });
+            return;
+        }
+        if f.sends >= MAX_SENDS {
+            let answer = Answer::Unavailable(format!("no master took the write after {} tries", f.sends));
+            out.push(Command::Reply { client: f.client, call_id: f.call_id, answer });
+            return;
+        }
+        f.sends += 1;
+        f.master = self.master().to_string();
+        let msg = PeerMsg::Request { call: n, call_data: f.call.clone() };
+        out.push(Command::Send { dest: Some(f.master.clone()), msg });
+        self.forwarded.insert(n, f);
     }
 
     fn peer(&mut self, from: String, msg: PeerMsg, now: UnixSecs, out: &mut Vec<Command>) {
@@ -266,13 +369,16 @@ impl Core {
                 let answer = if self.is_master() {
                     self.apply(&call_data, &from, now, out)
                 } else {
-                    Answer::Unavailable(format!("{} is not the master ({} is)", self.me, self.master()))
+                    Answer::Unavailable(format!("{NOT_MASTER} {} is not the master ({} is)", self.me, self.master()))
                 };
                 out.push(Command::Send { dest: Some(from), msg: PeerMsg::Reply { call, answer } });
             }
             PeerMsg::Reply { call, answer } => {
-                if let Some((client, call_id, _)) = self.forwarded.remove(&call) {
-                    out.push(Command::Reply { client, call_id, answer });
+                if let Some(f) = self.forwarded.remove(&call) {
+                    match answer {
+                        Answer::Unavailable(why) if why.starts_with(NOT_MASTER) => self.forward_again(call, f, now, out),
+                        answer => out.push(Command::Reply { client: f.client, call_id: f.call_id, answer }),
+                    }
                 }
             }
             PeerMsg::Diff { patch } => self.apply_diff(&from, &patch, out),
@@ -300,11 +406,13 @@ impl Core {
         if self.peers.remove(node).is_some() {
             out.push(Command::Log(format!("{node} {why}; master is now {}", self.master())));
         }
-        let lost: Vec<u64> = self.forwarded.iter().filter(|(_, (_, _, m))| m == node).map(|(n, _)| *n).collect();
+        let lost: Vec<u64> = self.forwarded.iter().filter(|(_, f)| f.master == node).map(|(n, _)| *n).collect();
         for n in lost {
-            let (client, call_id, _) = self.forwarded.remove(&n).expect("listed above");
+            let f = self.forwarded.remove(&n).expect("listed above");
+            // It may have been applied (and its diff sent) before the
+            // master died: not sent again, so never applied twice.
             let answer = Answer::Unavailable(format!("the master ({node}) left before answering"));
-            out.push(Command::Reply { client, call_id, answer });
+            out.push(Command::Reply { client: f.client, call_id: f.call_id, answer });
         }
     }
 
@@ -323,6 +431,10 @@ impl Core {
             return Answer::Ok(done.output);
         }
         let old_version = Version::of(&self.cib);
+        let config_change = (Version::of(&new).admin_epoch, Version::of(&new).epoch) != (old_version.admin_epoch, old_version.epoch);
+        if config_change && self.cib.attr("have-quorum") == Some("0") {
+            return Answer::Unavailable("the cluster partition has no quorum: configuration changes are refused".into());
+        }
         if Version::of(&new).epoch != old_version.epoch || Version::of(&new).admin_epoch != old_version.admin_epoch {
             // A configuration change: Pacemaker's live CIB records when and
             // by whom (file mode does not: cib_no_mtime).
@@ -392,8 +504,8 @@ impl Core {
     /// Fails a local client's forwarded write explicitly (the shell could
     /// not send it). Returns the reply to deliver, if the call was pending.
     pub fn send_failed(&mut self, call: u64, why: &str) -> Option<Command> {
-        let (client, call_id, _) = self.forwarded.remove(&call)?;
-        Some(Command::Reply { client, call_id, answer: Answer::Unavailable(why.to_string()) })
+        let f = self.forwarded.remove(&call)?;
+        Some(Command::Reply { client: f.client, call_id: f.call_id, answer: Answer::Unavailable(why.to_string()) })
     }
 }
 
@@ -520,8 +632,141 @@ mod tests {
         let mut c = with_peers("n2", &["n1"]);
         c.handle(Input::Client { client: 7, call_id: 3, call: create_r1() }, 0);
         let out = c.handle(Input::NodeDown("n1".into()), 0);
-        assert!(matches!(&out[..], [Command::Log(_), Command::Reply { client: 7, call_id: 3, answer: Answer::Unavailable(_) }]));
+        assert!(matches!(&out[..2], [Command::Log(_), Command::Reply { client: 7, call_id: 3, answer: Answer::Unavailable(_) }]));
         assert!(c.is_master());
+        // The new master announces itself, so that a peer holding a newer
+        // copy is pulled from before writes land on an old one.
+        assert!(matches!(&out[2..], [Command::Log(_), Command::Send { dest: None, msg: PeerMsg::Announce { reply: false, .. } }]), "{out:?}");
+    }
+
+    /// `<cib dc-uuid=... have-quorum=...>` as crmd writes it.
+    fn dc_write(dc: &str, quorum: bool) -> Box<Call> {
+        Box::new(Call {
+            op: Op::Cib(CibCommand::Modify),
+            request: Request {
+                command: Some(CibCommand::Modify),
+                input: Some(parse_element(&format!(r#"<cib dc-uuid="{dc}" have-quorum="{}"/>"#, u8::from(quorum))).unwrap()),
+                ..Request::default()
+            },
+            client: "crmd".into(),
+            user: "root".into(),
+        })
+    }
+
+    /// Delivers every command's messages (in order, perfectly) until none
+    /// is left; returns the answers given to local clients, by node.
+    fn deliver(nodes: &mut [Core], names: &[&str], mut queue: Vec<(usize, Command)>) -> Vec<(usize, Answer)> {
+        let mut replies = Vec::new();
+        let mut steps = 0;
+        while !queue.is_empty() {
+            steps += 1;
+            assert!(steps < 10_000, "messages never settle");
+            let (from, c) = queue.remove(0);
+            match c {
+                Command::Send { dest, msg } => {
+                    for (j, n) in nodes.iter_mut().enumerate() {
+                        if j != from && dest.as_deref().is_none_or(|d| d == names[j]) {
+                            let input = Input::Peer { from: names[from].into(), msg: msg.clone() };
+                            queue.extend(n.handle(input, 0).into_iter().map(|c| (j, c)));
+                        }
+                    }
+                }
+                Command::Reply { answer, .. } => replies.push((from, answer)),
+                _ => {}
+            }
+        }
+        replies
+    }
+
+    fn started(names: &[&str]) -> Vec<Core> {
+        let mut nodes: Vec<Core> = names.iter().map(|n| core(n)).collect();
+        let mut queue = Vec::new();
+        for (i, n) in nodes.iter_mut().enumerate() {
+            queue.extend(n.handle(Input::Start, 0).into_iter().map(|c| (i, c)));
+        }
+        deliver(&mut nodes, names, queue);
+        nodes
+    }
+
+    #[test]
+    fn the_dc_named_in_the_cib_is_master_once_its_write_is_applied() {
+        let names = ["n1", "n2", "n3"];
+        let mut nodes = started(&names);
+        assert!(nodes.iter().all(|n| n.master() == "n1"), "no DC yet: the lowest name");
+        // n2's crmd takes the DC role: its dc-uuid write goes through n1.
+        let q = nodes[1].handle(Input::Client { client: 1, call_id: 1, call: dc_write("n2", true) }, 0);
+        let replies = deliver(&mut nodes, &names, q.into_iter().map(|c| (1, c)).collect());
+        assert!(matches!(&replies[..], [(1, Answer::Ok(_))]), "{replies:?}");
+        assert!(nodes.iter().all(|n| n.master() == "n2"), "{:?}", nodes.iter().map(|n| n.master().to_string()).collect::<Vec<_>>());
+        // A write from n3 is applied by n2 and reaches every copy.
+        let q = nodes[2].handle(Input::Client { client: 1, call_id: 2, call: create_r1() }, 0);
+        let replies = deliver(&mut nodes, &names, q.into_iter().map(|c| (2, c)).collect());
+        assert!(matches!(&replies[..], [(2, Answer::Ok(_))]), "{replies:?}");
+        assert!(nodes.iter().all(|n| n.cib() == nodes[1].cib()));
+        // The DC's node dies: the lowest survivor is master until a new DC
+        // writes dc-uuid; then that DC is.
+        for n in [0usize, 2] {
+            nodes[n].handle(Input::NodeDown("n2".into()), 0);
+        }
+        assert_eq!(nodes[0].master(), "n1");
+        assert_eq!(nodes[2].master(), "n1");
+        let mut two = vec![nodes.remove(0), nodes.remove(1)];
+        let names2 = ["n1", "n3"];
+        let q = two[1].handle(Input::Client { client: 1, call_id: 3, call: dc_write("n3", true) }, 0);
+        let replies = deliver(&mut two, &names2, q.into_iter().map(|c| (1, c)).collect());
+        assert!(matches!(&replies[..], [(1, Answer::Ok(_))]), "{replies:?}");
+        assert!(two.iter().all(|n| n.master() == "n3"));
+        assert!(two[0].cib().descendants().any(|e| e.id() == Some("r1")), "the acknowledged write survived");
+    }
+
+    #[test]
+    fn a_write_refused_by_a_former_master_goes_to_the_new_one() {
+        let mut c = with_peers("n3", &["n1", "n2"]);
+        let out = c.handle(Input::Client { client: 7, call_id: 3, call: create_r1() }, 0);
+        assert!(matches!(&out[..], [Command::Send { dest: Some(d), msg: PeerMsg::Request { call: 1, .. } }] if d == "n1"));
+        // Meanwhile n1 applied the new DC's dc-uuid (n2) and refuses.
+        let mut newer = c.cib().clone();
+        newer.set_attr("dc-uuid", "n2");
+        newer.set_attr("num_updates", "5");
+        c.handle(Input::Peer { from: "n1".into(), msg: PeerMsg::Full { cib: newer, force: false } }, 0);
+        assert_eq!(c.master(), "n2");
+        let refused = Answer::Unavailable(format!("{NOT_MASTER} n1 is not the master (n2 is)"));
+        let out = c.handle(Input::Peer { from: "n1".into(), msg: PeerMsg::Reply { call: 1, answer: refused } }, 0);
+        assert!(matches!(&out[..], [Command::Send { dest: Some(d), msg: PeerMsg::Request { call: 1, .. } }] if d == "n2"), "{out:?}");
+        let out = c.handle(Input::Peer { from: "n2".into(), msg: PeerMsg::Reply { call: 1, answer: Answer::Ok(None) } }, 0);
+        assert!(matches!(&out[..], [Command::Reply { client: 7, call_id: 3, answer: Answer::Ok(None) }]), "{out:?}");
+        // A node that is not master refuses with the marker.
+        let out = c.handle(Input::Peer { from: "n1".into(), msg: PeerMsg::Request { call: 9, call_data: create_r1() } }, 0);
+        assert!(matches!(&out[..], [Command::Send { msg: PeerMsg::Reply { call: 9, answer: Answer::Unavailable(w) }, .. }] if w.starts_with(NOT_MASTER)));
+    }
+
+    #[test]
+    fn without_quorum_configuration_writes_are_refused_and_status_writes_are_not() {
+        let mut c = core("n1");
+        c.handle(Input::Start, 0);
+        let out = c.handle(Input::Client { client: 1, call_id: 1, call: dc_write("n1", false) }, 0);
+        assert!(matches!(out.last(), Some(Command::Reply { answer: Answer::Ok(_), .. })), "{out:?}");
+        let out = c.handle(Input::Client { client: 1, call_id: 2, call: create_r1() }, 0);
+        assert!(matches!(&out[..], [Command::Reply { answer: Answer::Unavailable(w), .. }] if w.contains("no quorum")), "{out:?}");
+        let status = write(CibCommand::Modify, "status", r#"<node_state id="n1" uname="n1" crmd="online"/>"#);
+        let status = Box::new(Call { request: Request { allow_create: true, ..status.request.clone() }, ..*status });
+        let out = c.handle(Input::Client { client: 1, call_id: 3, call: status }, 0);
+        assert!(matches!(out.last(), Some(Command::Reply { answer: Answer::Ok(_), .. })), "{out:?}");
+        // Quorum back: configuration writes again.
+        c.handle(Input::Client { client: 1, call_id: 4, call: dc_write("n1", true) }, 0);
+        let out = c.handle(Input::Client { client: 1, call_id: 5, call: create_r1() }, 0);
+        assert!(matches!(out.last(), Some(Command::Reply { answer: Answer::Ok(_), .. })), "{out:?}");
+    }
+
+    #[test]
+    fn a_node_back_from_the_dead_is_asked_to_announce_itself() {
+        let mut c = with_peers("n1", &["n2"]);
+        c.handle(Input::NodeDown("n2".into()), 0);
+        let out = c.handle(Input::NodeUp("n2".into()), 0);
+        assert!(matches!(&out[..], [Command::Send { dest: Some(d), msg: PeerMsg::Announce { reply: false, .. } }] if d == "n2"), "{out:?}");
+        // A known peer is not asked again.
+        let mut c = with_peers("n1", &["n2"]);
+        assert!(c.handle(Input::NodeUp("n2".into()), 0).is_empty());
     }
 
     #[test]
