@@ -1061,7 +1061,7 @@ fn add_running(ws: &mut WorkingSet, rsc: RscId, node: NodeId, _failed: bool) {
 
 /// Pacemaker's history order (`sort_op_by_callid`): by call id, equal ids
 /// by last-rc-change, pending operations placed by their transition.
-pub(crate) fn compare_ops(a: &&LrmRscOp, b: &&LrmRscOp) -> std::cmp::Ordering {
+pub fn compare_ops(a: &&LrmRscOp, b: &&LrmRscOp) -> std::cmp::Ordering {
     use std::cmp::Ordering::*;
     if a.id == b.id {
         return Equal;
@@ -1112,7 +1112,7 @@ pub(crate) fn compare_ops(a: &&LrmRscOp, b: &&LrmRscOp) -> std::cmp::Ordering {
 /// GLib's `g_list_sort`: a stable top-down merge sort whose split and
 /// merge are reproduced exactly, because the history comparison is not a
 /// total order and the result depends on the algorithm.
-pub(crate) fn glib_sort<T: Copy>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> std::cmp::Ordering) {
+pub fn glib_sort<T: Copy>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> std::cmp::Ordering) {
     if v.len() < 2 {
         return;
     }

@@ -6,7 +6,8 @@
 //!   attribute the engine obeys (`target-role`, `is-managed`);
 //! - `-M [-N|-H NODE]`, `-B [-N NODE]`, `-U [-N NODE]` ([`location`]);
 //! - `-D -t primitive|group`, and `-q` / Heartbeat's `-x` (the resource's
-//!   XML).
+//!   XML);
+//! - `-O` / `-o`: the operation history ([`operations`]).
 //!
 //! The status views read the working set `pengine::unpack` builds
 //! ([`status`]): `-L` (the status printer's resource list), `-W [-Q]`, and
@@ -15,6 +16,7 @@
 
 pub mod cleanup;
 pub mod location;
+pub mod operations;
 pub mod params;
 pub mod status;
 
@@ -89,6 +91,12 @@ pub struct Args {
     /// Delete the resource's history (failures included)
     #[arg(short = 'R', long = "refresh")]
     pub refresh: bool,
+    /// List active resource operations, optionally filtered by --resource and/or --node
+    #[arg(short = 'O', long = "list-operations")]
+    pub list_operations: bool,
+    /// List all resource operations, optionally filtered by --resource and/or --node
+    #[arg(short = 'o', long = "list-all-operations")]
+    pub list_all_operations: bool,
     /// Heartbeat 2.x: reprobe (forget the operation history of -H NODE, or of every node)
     #[arg(short = 'P', long = "reprobe")]
     pub reprobe: bool,
@@ -167,7 +175,18 @@ fn from_local(l: lrmd::local::Outcome) -> Outcome {
 /// Runs crm_resource with `argv` (program name first).
 pub fn run(argv: &[String], ctx: &Context) -> Outcome {
     match Args::try_parse_from(argv) {
-        Ok(a) => execute(&a, ctx),
+        Ok(a) => {
+            let mut out = execute(&a, ctx);
+            // Every command that reads the CIB unpacks it first, and
+            // Pacemaker warns then about a CIB without validation.
+            let local_only = a.list_standards || a.list_ocf_providers || a.list_agents.is_some() || a.show_metadata.is_some();
+            if !local_only {
+                if let Ok(cib) = ctx.cib().and_then(|f| f.load()) {
+                    out.stderr = format!("{}{}", schema_warning(&cib), out.stderr);
+                }
+            }
+            out
+        }
         Err(e) => usage(e),
     }
 }
@@ -202,6 +221,9 @@ pub fn execute(a: &Args, ctx: &Context) -> Outcome {
     }
     if let Some(spec) = &a.show_metadata {
         return from_local(lrmd::local::show_metadata(spec, &agent_dirs()));
+    }
+    if a.list_operations || a.list_all_operations {
+        return operations_command(a, ctx);
     }
     if a.list || a.cleanup || a.refresh || a.reprobe || (a.locate && a.resource.is_some()) {
         return status_command(a, ctx);
@@ -309,6 +331,40 @@ fn status_command(a: &Args, ctx: &Context) -> Outcome {
         None => cleanup::all(&file, &ws, a.node.as_deref(), op, interval, forget, a.quiet),
     }
 }
+
+/// `-O` / `-o`: the operation history ([`operations`]).
+fn operations_command(a: &Args, ctx: &Context) -> Outcome {
+    let o = Outcome::default();
+    let current = match ctx.cib().and_then(|f| f.load()) {
+        Ok(c) => c,
+        Err(u) => {
+            let (msg, code) = u.report("crm_resource");
+            return fail(o, &msg, code);
+        }
+    };
+    let model = match cib::model::Cib::from_element(&current) {
+        Ok(m) => m,
+        Err(e) => return fail(o, &format!("crm_resource: {e}\n"), ExitCode::Config),
+    };
+    let ws = match status::working_set(&current) {
+        Ok(ws) => ws,
+        Err(e) => return fail(o, &format!("crm_resource: {e}\n"), ExitCode::Config),
+    };
+    let which = if a.list_operations { operations::Which::Active } else { operations::Which::All };
+    operations::list(&current, &model, &ws, a.resource.as_deref(), a.node.as_deref(), which)
+}
+
+/// What Pacemaker says on stderr whenever it unpacks a CIB that turned
+/// schema validation off.
+fn schema_warning(cib: &Element) -> &'static str {
+    if cib.attr("validate-with") == Some("none") {
+        "Schema validation of configuration is disabled (enabling is encouraged and prevents common misconfigurations)\n"
+    } else {
+        ""
+    }
+}
+
+
 
 /// The resource element with this id (primitive, group, clone...).
 pub fn find_resource<'a>(cib: &'a Element, id: &str) -> Option<&'a Element> {

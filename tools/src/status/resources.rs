@@ -212,8 +212,10 @@ pub fn primitive_text(ws: &WorkingSet, r: RscId, opts: ShowOptions, show_node: b
         s.push_str(&format!(" ({})", flags.join(", ")));
     }
     if multiple || !show_node {
+        // Pacemaker 2.1.5 adds it as a plain word (`pcmk__add_word`).
         if let Some(d) = &res.description {
-            s.push_str(&format!(" ({d})"));
+            s.push(' ');
+            s.push_str(d);
         }
     }
     if multiple && show_node {
