@@ -13,6 +13,7 @@ pub mod cib_live;
 pub mod cibadmin;
 pub mod exit;
 pub mod haresources2cib;
+pub mod hb_switch;
 pub mod monitor;
 pub mod node;
 pub mod resource_edit;

@@ -9,17 +9,17 @@ use crate::cib_file::{rejected_listing, CibFile, Outcome, WriteError};
 use crate::ExitCode;
 use cib::{Element, Node};
 
-fn ban_id(rsc: &str, node: &str) -> String {
+pub(crate) fn ban_id(rsc: &str, node: &str) -> String {
     format!("cli-ban-{rsc}-on-{node}")
 }
 
-fn prefer_id(rsc: &str) -> String {
+pub(crate) fn prefer_id(rsc: &str) -> String {
     format!("cli-prefer-{rsc}")
 }
 
 /// A `cli-*` location constraint, plain or (with a lifetime) as a rule
 /// that ends at `until`.
-fn constraint(rsc: &str, node: &str, ban: bool, until: Option<&str>) -> Element {
+pub(crate) fn constraint(rsc: &str, node: &str, ban: bool, until: Option<&str>) -> Element {
     let id = if ban { ban_id(rsc, node) } else { prefer_id(rsc) };
     let score = if ban { "-INFINITY" } else { "INFINITY" };
     let base = Element::new("rsc_location").with_attr("id", id.clone()).with_attr("rsc", rsc).with_attr("role", "Started");
@@ -47,7 +47,7 @@ fn constraint(rsc: &str, node: &str, ban: bool, until: Option<&str>) -> Element 
 }
 
 /// Adds `c` to the constraints, replacing one with the same id in place.
-fn put(cib: &mut Element, c: Element) {
+pub(crate) fn put(cib: &mut Element, c: Element) {
     let cons = cib.child_or_insert("configuration").child_or_insert("constraints");
     let id = c.id().unwrap_or_default().to_string();
     match cons.element_position(|e| e.id() == Some(&id)) {
@@ -59,7 +59,7 @@ fn put(cib: &mut Element, c: Element) {
     }
 }
 
-fn remove_id(cib: &mut Element, id: &str) -> bool {
+pub(crate) fn remove_id(cib: &mut Element, id: &str) -> bool {
     match cib.child_mut("configuration").and_then(|c| c.child_mut("constraints")) {
         Some(cons) => remove_where(cons, &|e| e.name == "rsc_location" && e.id() == Some(id)) > 0,
         None => false,
