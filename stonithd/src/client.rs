@@ -212,11 +212,28 @@ pub async fn fence(
     action: &str,
     timeout: Duration,
 ) -> Result<FenceOutcome, Error> {
+    fence_with_delay(socket, target, action, timeout, None).await
+}
+
+/// [`fence`] with the requested delay given by the caller (`Some(ms)`:
+/// used instead of the priority-fencing-delay the daemon would compute;
+/// `Some(-1)` disables device delays too), as Pacemaker's controller
+/// passes the delay its scheduler put into the graph. crmd computes it
+/// from the very CIB its transition came from, so the daemon's copy,
+/// which may not have caught up with the node's departure yet, cannot
+/// decide the race.
+pub async fn fence_with_delay(
+    socket: &Path,
+    target: &str,
+    action: &str,
+    timeout: Duration,
+    delay_ms: Option<i64>,
+) -> Result<FenceOutcome, Error> {
     let req = Request::Fence {
         target: target.into(),
         action: action.into(),
         timeout_ms: timeout.as_millis() as u64,
-        delay_ms: None,
+        delay_ms,
         client: client_name("crmd"),
     };
     match request_async(socket, &req).await? {

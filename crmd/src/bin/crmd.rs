@@ -106,6 +106,7 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
         lrmd_socket: env.socket(Daemon::Lrmd),
         pengine_socket: env.socket(Daemon::Pengine),
         attrd_socket: env.socket(Daemon::Attrd),
+        stonithd_socket: env.socket(Daemon::Stonithd),
         wait,
         keepalive: Duration::from_secs(1),
         dc_silence: Duration::from_millis(args.dc_silence_ms),

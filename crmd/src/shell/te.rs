@@ -11,7 +11,7 @@
 //!   transition is computed until its actions in flight have answered or
 //!   timed out, so a transition never works from a CIB missing results
 //!   that are on their way.
-//! - Fencing is not available yet (no stonithd): fence actions fail.
+//! - Fencing actions go to the local stonithd (`fencing.rs`).
 
 use std::collections::BTreeMap;
 
@@ -74,7 +74,7 @@ impl Engine {
         }
     }
 
-    fn complete(&mut self, transition: u64, action_id: i32, result: ActionResult) {
+    pub(crate) fn complete(&mut self, transition: u64, action_id: i32, result: ActionResult) {
         if let Some(r) = &mut self.running {
             if r.id == transition && r.exec.complete(action_id, result).is_ok() {
                 tracing::info!("crmd: action {action_id} of transition {transition} confirmed: {result:?}");
@@ -90,7 +90,13 @@ impl Engine {
         let lost: Vec<i32> = r
             .exec
             .in_flight()
-            .filter(|id| r.exec.graph().action(*id).and_then(|a| a.header.on_node.as_deref()) == Some(node))
+            .filter(|id| {
+                // A fencing of that node is answered by stonithd, not by
+                // the node: its leaving is what fencing brings about.
+                r.exec.graph().action(*id).is_some_and(|a| {
+                    a.header.on_node.as_deref() == Some(node) && Dispatch::of(a) != Dispatch::Fence
+                })
+            })
             .collect();
         for id in lost {
             tracing::warn!("crmd: action {id} of transition {} lost: {node} left", r.id);
@@ -168,6 +174,7 @@ impl Shell {
             Ok(graph) => {
                 let n = graph.synapses.len();
                 tracing::info!("crmd: transition {id}: {n} synapses (input version {})", cib::Version::of(&cib));
+                self.fencer.note_graph(&cib, &graph);
                 self.te.graphs.clear();
                 self.te.graphs.insert(id, graph);
                 self.events.push_back((Event::TransitionComputed { id }, C_PE));
@@ -260,12 +267,8 @@ impl Shell {
                     self.send_wire(Some(&node), &w).await?;
                 }
             }
-            Dispatch::Fence => {
-                tracing::error!(
-                    "crmd: cannot fence {node}: no fencing daemon yet (set stonith-enabled=false or configure none)"
-                );
-                self.te.complete(transition, aid, ActionResult::Failed);
-            }
+            // Answered later, through `on_fence_done` (fencing.rs).
+            Dispatch::Fence => self.fire_fence(transition, graph, action),
             Dispatch::Cluster => {
                 let id = self.node_id(&node);
                 let rsc = action.resource.as_ref().map(|r| r.id.clone()).unwrap_or_default();

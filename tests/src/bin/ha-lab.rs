@@ -57,6 +57,10 @@ enum Cmd {
         /// merged over /usr/lib/ocf/resource.d inside every node.
         #[arg(long)]
         ocf_overlay: Option<PathBuf>,
+        /// Extra fence agents (e.g. agents/fence, for fence_lab) merged
+        /// over /usr/sbin inside every node.
+        #[arg(long)]
+        fence_overlay: Option<PathBuf>,
     },
     /// Start heartbeat on nodes (all when none named), booting them if off.
     Start { nodes: Vec<String> },
@@ -121,6 +125,18 @@ enum Cmd {
         #[arg(long, short = 'q')]
         quiet: bool,
     },
+    /// Serve the lab's power switch on ROOT/power.sock (in the foreground;
+    /// fence_lab inside the nodes calls it with relay=ROOT/power.sock).
+    PowerRelay,
+    /// Ask the power switch relay: `off NODE`, `status NODE` (exit 0 on,
+    /// 2 off) or `list`. Works from inside a node (give --socket).
+    Power {
+        /// The relay's socket (default ROOT/power.sock).
+        #[arg(long)]
+        socket: Option<PathBuf>,
+        #[arg(required = true, num_args = 1..=2)]
+        request: Vec<String>,
+    },
     /// Show each node's init pid and active faults.
     Status,
     /// Remove the lab's processes and namespaces (files stay).
@@ -140,6 +156,8 @@ enum Cmd {
         ready: PathBuf,
         #[arg(long)]
         ocf_overlay: Option<PathBuf>,
+        #[arg(long)]
+        fence_overlay: Option<PathBuf>,
     },
 }
 
@@ -158,8 +176,8 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let root = args.root.clone().unwrap_or_else(|| PathBuf::from("/tmp/ha-lab").join(&args.name));
     let open = || Lab::open(&root).with_context(|| format!("no lab at {} (ha-lab create?)", root.display()));
     match args.cmd {
-        Cmd::NodeInit { hostname, ready, ocf_overlay } => {
-            lab::node_init::run(&hostname, &ready, ocf_overlay.as_deref())?;
+        Cmd::NodeInit { hostname, ready, ocf_overlay, fence_overlay } => {
+            lab::node_init::run_with(&hostname, &ready, ocf_overlay.as_deref(), fence_overlay.as_deref())?;
         }
         Cmd::Create {
             nodes,
@@ -173,6 +191,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             bin_dir,
             crm,
             ocf_overlay,
+            fence_overlay,
         } => {
             let bin_dir = match bin_dir {
                 Some(d) => d,
@@ -185,6 +204,10 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             spec.crm = crm;
             spec.ocf_overlay = match ocf_overlay {
                 Some(d) => Some(std::fs::canonicalize(&d).with_context(|| format!("OCF overlay {}", d.display()))?),
+                None => None,
+            };
+            spec.fence_overlay = match fence_overlay {
+                Some(d) => Some(std::fs::canonicalize(&d).with_context(|| format!("fence overlay {}", d.display()))?),
                 None => None,
             };
             Lab::create(spec)?;
@@ -220,6 +243,19 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             open()?.partition(&groups)?;
         }
         Cmd::Heal => open()?.heal()?,
+        Cmd::PowerRelay => {
+            let relay = lab::power::Relay::start(&root)?;
+            println!("power relay for lab {} on {}", args.name, relay.socket().display());
+            relay.wait();
+        }
+        Cmd::Power { socket, request } => {
+            let socket = socket.unwrap_or_else(|| lab::power::socket(&root));
+            let answer = lab::power::request(&socket, &request.join(" "))?;
+            println!("{answer}");
+            if request[0] == "status" && answer == "off" {
+                return Ok(ExitCode::from(2));
+            }
+        }
         Cmd::Exec { node, command } => {
             let lab = open()?;
             let rest: Vec<&str> = command[1..].iter().map(String::as_str).collect();

@@ -12,6 +12,8 @@
 //!   service from examples/cluster) for its test and the failover bench.
 //! - `client`: the client outside the nodes (bridge namespace, address
 //!   `10.213.<k>.254`), HTTP GETs and a polling probe.
+//! - `power`: the power switch relay (`ROOT/power.sock`) through which
+//!   fence agents inside the nodes power other nodes off.
 //! - this module: [`Lab`], the operations (create, boot, start, stop,
 //!   kill, pause, cut, partition, loss, exec, destroy), and [`LabGuard`],
 //!   which destroys a lab when dropped (also while a test panics).
@@ -31,6 +33,7 @@
 pub mod client;
 pub mod foreign;
 pub mod node_init;
+pub mod power;
 pub mod spec;
 pub mod sys;
 pub mod web;
@@ -189,6 +192,9 @@ impl Lab {
         if let Some(extra) = &self.spec.ocf_overlay {
             cmd.arg("--ocf-overlay").arg(extra);
         }
+        if let Some(extra) = &self.spec.fence_overlay {
+            cmd.arg("--fence-overlay").arg(extra);
+        }
         cmd
             .stdin(Stdio::null())
             .stdout(log)
@@ -284,6 +290,13 @@ impl Lab {
         while !sys::netns_pids(&ns).is_empty() {
             if start.elapsed() > SETTLE {
                 return Err(LabError::node(node, format!("processes left after kill: {:?}", sys::netns_pids(&ns))));
+            }
+            // A paused node: the init's parent (`unshare`, in the host's
+            // PID namespace but the node's network namespace) is stopped
+            // too and would never reap the dead init. Once the init is
+            // gone nothing of the node can run again: let it go on.
+            if sys::node_init_pid(&ns).is_none() {
+                sys::signal_all(&sys::netns_pids(&ns), Signal::SIGCONT);
             }
             std::thread::sleep(Duration::from_millis(10));
         }

@@ -12,6 +12,9 @@
 //! directory of providers over `/usr/lib/ocf/resource.d` (a read-only
 //! overlayfs with both as lower layers), in the node's mount namespace
 //! only: lrmd's default OCF_ROOT then finds Debian's agents and ours.
+//! A fence overlay (`LabSpec::fence_overlay`) merges a directory of fence
+//! agents over `/usr/sbin` the same way (stonithd's and lrmd's default
+//! fence agent directory), so `fence_lab` is found inside the node.
 
 use std::path::Path;
 use std::process::Command;
@@ -22,10 +25,18 @@ use nix::unistd::Pid;
 
 /// Sets the node up, writes `ready`, and reaps children until killed.
 pub fn run(hostname: &str, ready: &Path, ocf_overlay: Option<&Path>) -> anyhow::Result<()> {
+    run_with(hostname, ready, ocf_overlay, None)
+}
+
+/// [`run`], with a fence agent overlay over `/usr/sbin` too.
+pub fn run_with(hostname: &str, ready: &Path, ocf_overlay: Option<&Path>, fence_overlay: Option<&Path>) -> anyhow::Result<()> {
     use anyhow::Context;
     nix::unistd::sethostname(hostname).context("sethostname")?;
     if let Some(extra) = ocf_overlay {
         mount_ocf_overlay(extra)?;
+    }
+    if let Some(extra) = fence_overlay {
+        mount_overlay(extra, FENCE_DIR)?;
     }
     for dir in ["/run", "/dev/shm"] {
         let st = Command::new("mount")
@@ -44,6 +55,23 @@ pub fn run(hostname: &str, ready: &Path, ocf_overlay: Option<&Path>) -> anyhow::
             Err(_) => std::thread::sleep(Duration::from_millis(200)),
         }
     }
+}
+
+/// Where stonithd and lrmd look for fence agents by default.
+const FENCE_DIR: &str = "/usr/sbin";
+
+/// Merges `extra` over `target` (a read-only overlay with both as lower
+/// layers, `extra` first), in this mount namespace only.
+fn mount_overlay(extra: &Path, target: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    anyhow::ensure!(extra.is_dir(), "overlay {} is not a directory", extra.display());
+    let opts = format!("lowerdir={}:{target}", extra.display());
+    let st = Command::new("mount")
+        .args(["-t", "overlay", "overlay", "-o", &opts, target])
+        .status()
+        .with_context(|| format!("mount an overlay on {target}"))?;
+    anyhow::ensure!(st.success(), "mount -t overlay -o {opts} {target}: {st}");
+    Ok(())
 }
 
 /// Where lrmd looks for OCF providers by default.

@@ -88,6 +88,12 @@ pub struct LabSpec {
     /// host's /usr/lib/ocf stays untouched.
     #[serde(default)]
     pub ocf_overlay: Option<PathBuf>,
+    /// A directory of fence agents (the project's `agents/fence`), merged
+    /// over `/usr/sbin` inside every node the same way, so stonithd's and
+    /// lrmd's default fence agent directory has `fence_lab` beside
+    /// Debian's fence agents.
+    #[serde(default)]
+    pub fence_overlay: Option<PathBuf>,
 }
 
 fn crm_no() -> String {
@@ -108,6 +114,7 @@ impl LabSpec {
             bin_dir: bin_dir.to_path_buf(),
             crm: crm_no(),
             ocf_overlay: None,
+            fence_overlay: None,
         }
     }
 

@@ -1,0 +1,251 @@
+//! Fencing on the DC: a transition's `stonith` action goes to the local
+//! stonithd, and a node that left the membership uncleanly is kept as
+//! "unclean" (its history stays) until it has been fenced.
+//!
+//! ```text
+//!  graph <crm_event operation="stonith" on_node=N>
+//!     -> fire_fence: spawn stonithd::client::fence(stonithd.sock, N, reboot|off, stonith-timeout)
+//!     -> (task) FenceDone on a channel -> the select! loop -> on_fence_done:
+//!          done:   node_state N cleanly down (in_ccm=false crmd=offline join=down
+//!                  expected=down), its lrm and transient attributes wiped, THEN the
+//!                  action is confirmed, so the starts ordered after it run on a CIB
+//!                  that no longer shows N's resources as running
+//!          failed: the action fails; the transition ends failed and the scheduler,
+//!                  which still sees N unclean, schedules the fencing again
+//! ```
+//!
+//! The request runs in a task of its own: stonithd applies its delays
+//! (priority-fencing-delay, pcmk_delay_base) before the agent runs, which
+//! may take many seconds, and the loop must keep serving messages.
+//!
+//! Lost nodes (`must_fence_lost`): with `stonith-enabled` (Pacemaker's
+//! default: true) a node that leaves without the DC having let it shut
+//! down (`expected` is not `down`) keeps its `lrm` history and its
+//! `expected=member`: the scheduler reads `in_ccm=false crmd=offline
+//! expected=member` as unclean and schedules its fencing before any of its
+//! resources is recovered (Pacemaker's determine_online_status_fencing).
+//! Without fencing, a lost node is taken as stopped and wiped, as before.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use cib::Element;
+use tengine::ActionResult;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::{epoch, log_refusal, Shell};
+use crate::status;
+
+/// How long a failed fencing is held before it is reported, which paces
+/// the scheduler's retries.
+const RETRY_PAUSE: Duration = Duration::from_secs(2);
+
+/// A fencing request that ended (on the channel back to the loop).
+#[derive(Debug)]
+pub(crate) struct FenceDone {
+    transition: u64,
+    action_id: i32,
+    target: String,
+    action: String,
+    result: Result<stonithd::client::FenceOutcome, stonithd::Error>,
+}
+
+/// The DC's side of fencing: where stonithd listens and how results come
+/// back to the loop.
+pub(crate) struct Fencer {
+    socket: PathBuf,
+    done: UnboundedSender<FenceDone>,
+    /// priority-fencing-delay per target, from the CIB the last graph was
+    /// computed from (`note_graph`).
+    delays: BTreeMap<String, u64>,
+}
+
+impl Fencer {
+    pub fn new(socket: &Path, done: UnboundedSender<FenceDone>) -> Fencer {
+        Fencer { socket: socket.to_path_buf(), done, delays: BTreeMap::new() }
+    }
+
+    /// A graph was computed from `cib`: the priority delay of each node it
+    /// fences, judged on that CIB (where the target is already out of the
+    /// membership and its resources still count as running on it).
+    pub fn note_graph(&mut self, cib: &Element, graph: &tengine::TransitionGraph) {
+        self.delays.clear();
+        let targets: Vec<String> = graph
+            .synapses
+            .iter()
+            .flat_map(|s| s.actions.iter())
+            .filter(|a| a.is_fencing())
+            .filter_map(|a| a.header.on_node.clone())
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        let doc = cib::xml::Document::new(cib.clone());
+        let Ok(model) = cib::model::Cib::from_document(&doc) else { return };
+        let ws = pengine::unpack(&model, epoch());
+        for t in targets {
+            let d = stonithd::delay::priority_delay_ms(&ws, &t);
+            self.delays.insert(t, d);
+        }
+    }
+}
+
+/// Whether `stonith-enabled` is on in this CIB, as the scheduler reads it
+/// (default true). A CIB we cannot read counts as fencing enabled: keeping
+/// a lost node's history is the safe side (its resources are not started
+/// elsewhere), wiping it is not.
+pub fn stonith_enabled(cib: &Element) -> bool {
+    let doc = cib::xml::Document::new(cib.clone());
+    match cib::model::Cib::from_document(&doc) {
+        Ok(model) => pengine::options::ClusterOptions::from_sets(&model.crm_config, epoch()).stonith_enabled,
+        Err(_) => true,
+    }
+}
+
+/// A node (by node id) that left the membership must be fenced before
+/// its resources count as stopped: fencing is enabled and the DC did not
+/// let it shut down (its node_state does not say `expected=down`).
+pub fn must_fence_lost(cib: &Element, id: &str) -> bool {
+    if !stonith_enabled(cib) {
+        return false;
+    }
+    let expected = cib
+        .child("status")
+        .and_then(|s| s.children_named("node_state").find(|n| n.id() == Some(id)))
+        .and_then(|n| n.attr("expected"));
+    expected != Some("down")
+}
+
+/// The node_state of a node fencing has powered off: cleanly down, so the
+/// scheduler takes it as offline and clean (Pacemaker's
+/// send_stonith_update writes the same values).
+pub fn fenced_state(id: &str, uname: &str) -> Element {
+    status::node_state(id, uname)
+        .with_attr("in_ccm", "false")
+        .with_attr("crmd", "offline")
+        .with_attr("crm-debug-origin", "send_stonith_update")
+        .with_attr("join", "down")
+        .with_attr("expected", "down")
+}
+
+impl Shell {
+    /// A `stonith` action of transition `transition`: asks the local
+    /// stonithd in a task; the result comes back as [`FenceDone`].
+    pub(crate) fn fire_fence(&mut self, transition: u64, graph: &tengine::TransitionGraph, action: &tengine::Action) {
+        let aid = action.id();
+        let target = action.header.on_node.clone().unwrap_or_default();
+        let how = action.meta("stonith_action").unwrap_or("reboot").to_string();
+        let timeout = Duration::from_millis(graph.attrs.stonith_timeout_ms());
+        tracing::warn!(
+            "crmd: Requesting fencing ({how}) of node {target} | action={aid} transition={transition} timeout={}",
+            timeout.as_millis()
+        );
+        // The DC's priority delay (0 when none applies); stonithd adds
+        // the device's pcmk_delay_base/max on the executing node.
+        let delay = self.fencer.delays.get(&target).copied().unwrap_or(0);
+        if delay > 0 {
+            tracing::warn!("crmd: fencing of {target} delayed by priority-fencing-delay ({delay} ms): it ran the most important resources");
+        }
+        let socket = self.fencer.socket.clone();
+        let tx = self.fencer.done.clone();
+        tokio::spawn(async move {
+            let result = stonithd::client::fence_with_delay(&socket, &target, &how, timeout, Some(delay as i64)).await;
+            if !result.as_ref().is_ok_and(|o| o.succeeded()) {
+                // The scheduler asks again at once; without a pause an
+                // absent stonithd (or a device failing fast) would spin the
+                // DC through transitions.
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+            // The loop owns the receiver for as long as it runs.
+            let _ = tx.send(FenceDone { transition, action_id: aid, target, action: how, result });
+        });
+    }
+
+    /// The end of a fencing request: on success the target's status is
+    /// written as cleanly down before the action is confirmed.
+    pub(crate) async fn on_fence_done(&mut self, d: FenceDone) -> anyhow::Result<()> {
+        let ok = match &d.result {
+            Ok(o) if o.succeeded() => {
+                tracing::warn!(
+                    "crmd: Peer {} was terminated ({}) by {} on behalf of crmd: OK",
+                    d.target,
+                    d.action,
+                    o.delegate().unwrap_or("?")
+                );
+                true
+            }
+            Ok(o) => {
+                tracing::error!(
+                    "crmd: Fencing of {} ({}) failed: {} ({:?}); it will be retried",
+                    d.target,
+                    d.action,
+                    o.reason().unwrap_or("no reason given"),
+                    o.status()
+                );
+                false
+            }
+            Err(e) => {
+                tracing::error!("crmd: Fencing of {} ({}) failed: stonithd: {e}; it will be retried", d.target, d.action);
+                false
+            }
+        };
+        if ok {
+            self.write_fenced(&d.target).await?;
+        }
+        let result = if ok { ActionResult::Ok } else { ActionResult::Failed };
+        self.te.complete(d.transition, d.action_id, result);
+        Ok(())
+    }
+
+    /// `node` was fenced: nothing of it runs any more.
+    async fn write_fenced(&mut self, node: &str) -> anyhow::Result<()> {
+        let id = self.node_id(node);
+        let a = self.cib.modify(Some("status"), fenced_state(&id, node)).await?;
+        log_refusal("node_state", &a);
+        for x in [status::lrm_xpath(&id), status::transient_xpath(&id)] {
+            let a = self.cib.delete_xpath(&x).await?;
+            log_refusal("wipe", &a);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cib(stonith: Option<&str>, expected: Option<&str>) -> Element {
+        let opt = stonith
+            .map(|v| format!(r#"<cluster_property_set id="o"><nvpair id="o-s" name="stonith-enabled" value="{v}"/></cluster_property_set>"#))
+            .unwrap_or_default();
+        let exp = expected.map(|e| format!(r#" expected="{e}""#)).unwrap_or_default();
+        let text = format!(
+            r#"<cib admin_epoch="0" epoch="1" num_updates="0"><configuration><crm_config>{opt}</crm_config><nodes/><resources/><constraints/></configuration><status><node_state id="n1" uname="n1" in_ccm="true" crmd="online" join="member"{exp}/></status></cib>"#
+        );
+        cib::xml::parse_element(&text).unwrap()
+    }
+
+    #[test]
+    fn a_lost_node_is_fenced_unless_fencing_is_off_or_it_was_let_go() {
+        // Pacemaker's default is stonith-enabled=true.
+        assert!(must_fence_lost(&cib(None, Some("member")), "n1"));
+        assert!(must_fence_lost(&cib(Some("true"), Some("member")), "n1"));
+        // A node the DC never saw join (no expected) is unclean too.
+        assert!(must_fence_lost(&cib(Some("true"), None), "n1"));
+        assert!(must_fence_lost(&cib(Some("true"), None), "n9"));
+        // Shut down through do_shutdown: clean.
+        assert!(!must_fence_lost(&cib(Some("true"), Some("down")), "n1"));
+        // No fencing: a lost node is taken as stopped.
+        assert!(!must_fence_lost(&cib(Some("false"), Some("member")), "n1"));
+        assert!(!stonith_enabled(&cib(Some("false"), None)));
+    }
+
+    #[test]
+    fn a_fenced_node_is_cleanly_down() {
+        let e = fenced_state("id1", "n1");
+        for (k, v) in [("id", "id1"), ("uname", "n1"), ("in_ccm", "false"), ("crmd", "offline"), ("join", "down"), ("expected", "down")] {
+            assert_eq!(e.attr(k), Some(v), "{k}");
+        }
+    }
+}

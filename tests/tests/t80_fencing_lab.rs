@@ -1,0 +1,338 @@
+//! Fencing in the running cluster, end to end, in the lab (issue 7:
+//! "Node failure with fencing", "Two-node link cut, with fencing").
+//!
+//! Each node runs the whole stack launched by heartbeat (`crm respawn`),
+//! stonithd included; `agents/fence` is merged over /usr/sbin inside the
+//! nodes, so the CIB's `stonith:fence_lab` device (`relay=ROOT/power.sock`)
+//! runs there and powers nodes off through the lab's power switch relay
+//! (`tests::lab::power::Relay`, a thread of this test in the host's
+//! namespaces). A Dummy (`ocf:heartbeat-rs:Dummy`, `priority=10`) writes
+//! every start and stop into a witness log outside the nodes; fence_lab
+//! writes `NODE fenced -` after each power-off.
+//!
+//! - `a_paused_node_is_fenced_before_its_resource_starts_elsewhere`: three
+//!   nodes; the node running the Dummy is paused (SIGSTOP: alive but
+//!   silent, the dangerous case). The survivors fence it (its namespace
+//!   dies), and only then start the Dummy on one of them: the witness
+//!   log's `fenced` precedes the new start, and ha-witness-check finds no
+//!   double run.
+//! - `a_two_node_link_cut_leaves_exactly_one_survivor`: two nodes, the
+//!   link cut (partition). Both sides want to fence the other;
+//!   priority-fencing-delay=5s delays the shot at the node that runs the
+//!   priority-10 Dummy, so that node shoots first: exactly one survivor,
+//!   the one running the Dummy, and no double run.
+//!
+//! Needs root, ip/nsenter/unshare/nft and overlayfs: it fails, not
+//! skips, without them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use tests::lab::power::Relay;
+use tests::lab::web::WebCluster;
+use tests::lab::{LabSpec, Media};
+
+/// Builds every daemon heartbeat launches and the tools the tests run.
+fn bin_dir() -> PathBuf {
+    static BUILD: Once = Once::new();
+    BUILD.call_once(|| {
+        let ok = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-j2"])
+            .args([
+                "-p", "transport", "--bin", "heartbeat", "--bin", "cl_status",
+                "-p", "ccm", "--bin", "ccm",
+                "-p", "cibd", "--bin", "cib",
+                "-p", "lrmd", "--bin", "lrmd", "--bin", "ha-witness", "--bin", "ha-witness-check",
+                "-p", "crmd", "--bin", "crmd",
+                "-p", "pengined", "--bin", "pengine",
+                "-p", "attrd", "--bin", "attrd",
+                "-p", "stonithd", "--bin", "stonithd", "--bin", "stonith_admin",
+                "-p", "tools", "--bin", "cibadmin", "--bin", "crm_mon", "--bin", "crm_resource",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build")
+            .success();
+        assert!(ok, "cargo build of the cluster's daemons and tools failed");
+        assert!(nix::unistd::Uid::effective().is_root(), "the lab tests need root (namespaces, nftables)");
+    });
+    PathBuf::from(env!("CARGO_BIN_EXE_ha-lab")).parent().unwrap().to_path_buf()
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A cold start on two shared cores (initdead, ccm, dc-deadtime, election,
+/// join, probes).
+const START: Duration = Duration::from_secs(90);
+/// Detection (deadtime 1 s), election, scheduling, fencing, the start.
+const RECOVERY: Duration = Duration::from_secs(60);
+
+/// A fencing lab cluster: the demo cluster's lab (full stack, our OCF
+/// agents) with fence_lab merged in, and the power switch relay.
+struct FenceCluster {
+    /// Dropped first: the relay stops before the lab goes.
+    _relay: Relay,
+    c: WebCluster,
+    /// The lab root, removed after the lab is destroyed.
+    _tmp: tempfile::TempDir,
+}
+
+impl FenceCluster {
+    fn start(tag: &str, nodes: usize) -> FenceCluster {
+        let tmp = tempfile::Builder::new().prefix("ha-lab-").tempdir_in("/tmp").unwrap();
+        let name = format!("f{tag}{}", std::process::id() % 100_000);
+        let mut spec = LabSpec::new(&name, tmp.path(), nodes, 1, &bin_dir());
+        spec.media = Media::Ucast;
+        spec.fence_overlay = Some(repo().join("agents/fence"));
+        let mut c = WebCluster::create(spec, &repo()).expect("create the lab");
+        let relay = Relay::start(&c.lab.spec.root).expect("start the power relay");
+        c.start(START).unwrap_or_else(|e| panic!("{e}\n{}", c.logs(40)));
+        FenceCluster { _relay: relay, c, _tmp: tmp }
+    }
+
+    fn root(&self) -> &Path {
+        &self.c.lab.spec.root
+    }
+
+    /// Loads the fencing configuration through `via`: cluster options, the
+    /// fence_lab device, the Dummy preferring `home`.
+    fn load(&self, via: &str, extra_options: &str, home: &str) {
+        let root = self.root();
+        let witness = self.c.witness.display().to_string();
+        let relay = tests::lab::power::socket(root).display().to_string();
+        let hosts = self.c.lab.spec.node_names().join(" ");
+        let options = format!(
+            r#"<cluster_property_set id="cib-bootstrap-options">
+  <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="true"/>
+  <nvpair id="opt-stonith-timeout" name="stonith-timeout" value="30s"/>
+  {extra_options}
+</cluster_property_set>"#
+        );
+        let resources = format!(
+            r#"<resources>
+  <primitive id="fence" class="stonith" type="fence_lab">
+    <instance_attributes id="fence-params">
+      <nvpair id="fence-relay" name="relay" value="{relay}"/>
+      <nvpair id="fence-witness" name="witness" value="{witness}"/>
+      <nvpair id="fence-hosts" name="pcmk_host_list" value="{hosts}"/>
+    </instance_attributes>
+  </primitive>
+  <primitive id="d" class="ocf" provider="heartbeat-rs" type="Dummy">
+    <meta_attributes id="d-meta">
+      <nvpair id="d-priority" name="priority" value="10"/>
+      <nvpair id="d-stickiness" name="resource-stickiness" value="100"/>
+    </meta_attributes>
+    <instance_attributes id="d-params">
+      <nvpair id="d-witness" name="witness" value="{witness}"/>
+    </instance_attributes>
+    <operations>
+      <op id="d-monitor" name="monitor" interval="5s" timeout="20s"/>
+    </operations>
+  </primitive>
+</resources>"#
+        );
+        let constraints = format!(
+            r#"<constraints><rsc_location id="d-home" rsc="d" node="{home}" score="50"/></constraints>"#
+        );
+        let write = |name: &str, text: &str| {
+            let p = root.join(name);
+            std::fs::write(&p, text).unwrap();
+            p.display().to_string()
+        };
+        let opts = write("fence-options.xml", &options);
+        // The DC may have created the property set already (dc-version...).
+        if !self.tool(via, "cibadmin", &["-M", "-o", "crm_config", "-x", &opts]).status.success() {
+            self.checked(via, "cibadmin", &["-C", "-o", "crm_config", "-x", &opts]);
+        }
+        self.checked(via, "cibadmin", &["-R", "-o", "resources", "-x", &write("fence-resources.xml", &resources)]);
+        self.checked(via, "cibadmin", &["-R", "-o", "constraints", "-x", &write("fence-constraints.xml", &constraints)]);
+    }
+
+    fn tool(&self, node: &str, program: &str, args: &[&str]) -> std::process::Output {
+        self.c.lab.exec(node, program, args).unwrap_or_else(|e| panic!("{node}: {program}: {e}"))
+    }
+
+    fn checked(&self, node: &str, program: &str, args: &[&str]) -> std::process::Output {
+        let o = self.tool(node, program, args);
+        assert!(
+            o.status.success(),
+            "{node}: {program} {}: {}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o
+    }
+
+    fn witness(&self) -> Vec<Event> {
+        events(&std::fs::read_to_string(&self.c.witness).unwrap_or_default())
+    }
+
+    fn witness_check(&self) {
+        let check = Command::new(self.c.lab.spec.bin_dir.join("ha-witness-check")).arg(&self.c.witness).output().unwrap();
+        assert!(
+            check.status.success(),
+            "ha-witness-check: {}\n{}",
+            String::from_utf8_lossy(&check.stdout),
+            std::fs::read_to_string(&self.c.witness).unwrap_or_default()
+        );
+    }
+
+    fn powered(&self, node: &str) -> bool {
+        self.c.lab.init_pid(node).is_some()
+    }
+
+    /// Everything a failure message needs.
+    fn report(&self) -> String {
+        let alive: Vec<String> = self.c.lab.spec.node_names().into_iter().filter(|n| self.powered(n)).collect();
+        let mon = alive.first().map(|n| self.c.crm_mon(n)).unwrap_or_default();
+        format!(
+            "powered: {alive:?}\nwitness:\n{}\npower.log:\n{}\ncrm_mon:\n{mon}\n{}",
+            std::fs::read_to_string(&self.c.witness).unwrap_or_default(),
+            std::fs::read_to_string(tests::lab::power::log(self.root())).unwrap_or_default(),
+            self.c.logs(60)
+        )
+    }
+
+    /// Polls `ok` every 200 ms until it holds, or panics after `limit`.
+    fn wait(&self, what: &str, limit: Duration, mut ok: impl FnMut(&FenceCluster) -> bool) {
+        let t0 = Instant::now();
+        while !ok(self) {
+            assert!(t0.elapsed() < limit, "timed out after {limit:?} waiting for {what}\n{}", self.report());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// One witness log line: `MONO_NS NODE start|stop|fenced RSC`.
+#[derive(Debug, Clone, PartialEq)]
+struct Event {
+    ns: u64,
+    node: String,
+    what: String,
+    rsc: String,
+}
+
+fn events(text: &str) -> Vec<Event> {
+    text.lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            Some(Event { ns: w.first()?.parse().ok()?, node: w.get(1)?.to_string(), what: w.get(2)?.to_string(), rsc: w.get(3)?.to_string() })
+        })
+        .collect()
+}
+
+/// Nodes running `rsc` by the witness log (a start not ended by a stop or
+/// by the node's power-off), sorted.
+fn running(ev: &[Event], rsc: &str) -> Vec<String> {
+    let mut on: Vec<String> = Vec::new();
+    for e in ev {
+        match e.what.as_str() {
+            "start" if e.rsc == rsc && !on.contains(&e.node) => on.push(e.node.clone()),
+            "stop" if e.rsc == rsc => on.retain(|n| *n != e.node),
+            "fenced" => on.retain(|n| *n != e.node),
+            _ => {}
+        }
+    }
+    on.sort();
+    on
+}
+
+#[test]
+fn a_paused_node_is_fenced_before_its_resource_starts_elsewhere() {
+    let f = FenceCluster::start("p", 3);
+    f.load("n1", r#"<nvpair id="opt-no-quorum-policy" name="no-quorum-policy" value="stop"/>"#, "n1");
+    f.wait("d to run on n1 only", START, |f| running(&f.witness(), "d") == ["n1"]);
+    let dc = f.c.dc("n2").unwrap_or_default();
+    println!("d runs on n1; the DC is {dc}");
+    let before = f.witness().len();
+
+    // Alive but silent: every process of n1 stopped, none dead.
+    let t0 = Instant::now();
+    f.c.lab.pause("n1").unwrap();
+    f.wait("n1 to be fenced and d to run on a survivor", RECOVERY, |f| {
+        let r = running(&f.witness(), "d");
+        !f.powered("n1") && r.len() == 1 && r[0] != "n1"
+    });
+    println!("n1 paused -> fenced and d restarted in {:.3} s", t0.elapsed().as_secs_f64());
+
+    let ev = f.witness();
+    let new = &ev[before..];
+    let fenced = new.iter().find(|e| e.node == "n1" && e.what == "fenced").unwrap_or_else(|| panic!("no fenced line\n{}", f.report()));
+    let start = new.iter().find(|e| e.what == "start" && e.rsc == "d").unwrap_or_else(|| panic!("no new start\n{}", f.report()));
+    assert!(fenced.ns < start.ns, "the fencing ({}) precedes the start on {} ({})\n{}", fenced.ns, start.node, start.ns, f.report());
+    assert!(new.iter().position(|e| e == fenced) < new.iter().position(|e| e == start));
+    // Nothing of n1 runs: its namespace died (the relay killed it).
+    assert!(!f.powered("n1"));
+    let power = std::fs::read_to_string(tests::lab::power::log(f.root())).unwrap();
+    assert!(power.lines().any(|l| l.ends_with("off n1 ok")), "{power}");
+    assert!(!power.lines().any(|l| l.contains("off n2") || l.contains("off n3")), "only n1 was shot: {power}");
+
+    // The survivors' DC asked for it, and the fencing history shows it.
+    let survivor = start.node.clone();
+    let logs: String = ["n2", "n3"].iter().map(|n| std::fs::read_to_string(f.c.lab.spec.log_file(n)).unwrap_or_default()).collect();
+    assert!(logs.contains("Requesting fencing (reboot) of node n1"), "{}", f.report());
+    assert!(logs.contains("Peer n1 was terminated (reboot)"), "{}", f.report());
+    let hist = f.tool(&survivor, "stonith_admin", &["-H", "n1"]);
+    let hist = String::from_utf8_lossy(&hist.stdout);
+    assert!(hist.contains("reboot of n1 successful"), "{hist}");
+    f.wait("crm_mon to show d started on the survivor", Duration::from_secs(20), |f| {
+        f.c.crm_mon(&survivor).contains(&format!("Started {survivor}"))
+    });
+    println!("crm_mon -1 on {survivor}:\n{}", f.c.crm_mon(&survivor));
+
+    // Stays put: no second start anywhere, and no double run ever.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(running(&f.witness(), "d"), std::slice::from_ref(&survivor), "{}", f.report());
+    f.witness_check();
+}
+
+#[test]
+fn a_two_node_link_cut_leaves_exactly_one_survivor() {
+    let f = FenceCluster::start("c", 2);
+    // The node running the priority-10 Dummy is shot only after 5 s.
+    f.load("n1", r#"<nvpair id="opt-pfd" name="priority-fencing-delay" value="5s"/>"#, "n2");
+    f.wait("d to run on n2 only", START, |f| running(&f.witness(), "d") == ["n2"]);
+    let before = f.witness().len();
+
+    let t0 = Instant::now();
+    f.c.lab.partition(&[vec!["n1".to_string()], vec!["n2".to_string()]]).unwrap();
+    f.wait("one node to be fenced", RECOVERY, |f| !f.powered("n1") || !f.powered("n2"));
+    println!("link cut -> a node fenced in {:.3} s", t0.elapsed().as_secs_f64());
+    // Past the delay the loser's request would have waited out: still one.
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(f.powered("n2"), "n2 (running d, favoured by the delay) survives\n{}", f.report());
+    assert!(!f.powered("n1"), "n1 was fenced\n{}", f.report());
+
+    let ev = f.witness();
+    let new = &ev[before..];
+    assert!(new.iter().any(|e| e.node == "n1" && e.what == "fenced"), "{}", f.report());
+    assert!(!new.iter().any(|e| e.node == "n2" && e.what == "fenced"), "{}", f.report());
+    assert!(!new.iter().any(|e| e.what == "start" && e.node == "n1"), "d never started on n1\n{}", f.report());
+    assert_eq!(running(&ev, "d"), ["n2"], "{}", f.report());
+    let power = std::fs::read_to_string(tests::lab::power::log(f.root())).unwrap();
+    assert_eq!(power.lines().filter(|l| l.contains(" off ")).count(), 1, "exactly one shot: {power}");
+    f.witness_check();
+    // n2 shot at once; n1, if it got as far as asking, waited the delay.
+    let log = |n: &str| std::fs::read_to_string(f.c.lab.spec.log_file(n)).unwrap_or_default();
+    let (log1, log2) = (log("n1"), log("n2"));
+    assert!(log2.contains("Requesting fencing (reboot) of node n1"), "{}", f.report());
+    assert!(!log2.contains("fencing of n1 delayed"), "{}", f.report());
+    for l in log1.lines().filter(|l| l.contains("Requesting fencing") || l.contains("delayed by priority-fencing-delay")) {
+        println!("n1: {l}");
+        if l.contains("Requesting fencing") {
+            assert!(log1.contains("fencing of n2 delayed by priority-fencing-delay (5000 ms)"), "{}", f.report());
+        }
+    }
+
+    // The survivor runs d (its monitor keeps passing) and knows n1 is gone.
+    f.wait("crm_mon on n2 to show d started and n1 offline", Duration::from_secs(20), |f| {
+        let mon = f.c.crm_mon("n2");
+        mon.contains("Started n2") && mon.contains("OFFLINE")
+    });
+    println!("crm_mon -1 on n2:\n{}", f.c.crm_mon("n2"));
+}
