@@ -70,9 +70,19 @@ pub enum Event {
     Stop,
     /// An unrecoverable local failure (lost the CIB or lrmd connection).
     Error,
-    /// The crmd of `node` went silent while its node stays a member (the
-    /// shell's keepalive noticed): if it is our DC, look for a new one.
+    /// The crmd of `node` went silent (or said `leaving`) while its node
+    /// stays a member (the shell's keepalives noticed): if it is our DC,
+    /// look for a new one; if we are the DC and it is one of our joined
+    /// nodes, its controller is gone (its resources' state is unknown
+    /// until it rejoins).
     PeerLost { node: String },
+    /// DC: the crmd of `node`, taken for lost, spoke again (it was only
+    /// slow): offer it a join.
+    PeerAlive { node: String },
+    /// DC: the CIB lost node states it did not delete (a join sync took a
+    /// newer copy from another node, with that node's status): every node
+    /// joins again, so that the status is rebuilt.
+    StatusLost,
 }
 
 /// The controller's timers.
@@ -98,6 +108,9 @@ pub enum StatusUpdate {
     /// A node left the membership: `in_ccm="false"`, `crmd="offline"`,
     /// `join="down"`.
     Left { node: String },
+    /// A member's crmd is gone: `crmd="offline"`, `join="down"`, its
+    /// history kept (`status::crmd_lost_state`).
+    CrmdLost { node: String },
 }
 
 /// What the controller asks the shell to do, in order.
@@ -170,6 +183,11 @@ pub struct Controller {
     /// DC: the full round started for each former DC's request (a second
     /// request from it in that round is an ordinary one).
     resync_rounds: BTreeMap<String, u64>,
+    /// DC: members whose crmd went away (`Event::PeerLost`); not offered
+    /// joins by the rejoin timer (a dead crmd would make every round wait
+    /// for the join timeout): they are offered one when their crmd speaks
+    /// again (a vote from a respawned crmd, or `Event::PeerAlive`).
+    crmd_lost: BTreeSet<String>,
     /// Timers currently armed (to cancel only what is armed).
     timers: BTreeSet<Timer>,
     queue: VecDeque<(Input, Data)>,
@@ -192,6 +210,7 @@ impl Controller {
             te_running: None,
             was_dc: false,
             resync_rounds: BTreeMap::new(),
+            crmd_lost: BTreeSet::new(),
             timers: BTreeSet::new(),
             queue: VecDeque::new(),
             out: Vec::new(),
@@ -232,6 +251,11 @@ impl Controller {
         self.join.phase(node)
     }
 
+    /// DC: whether `node`'s crmd is taken for gone (see `Event::PeerLost`).
+    pub fn crmd_lost(&self, node: &str) -> bool {
+        self.crmd_lost.contains(node)
+    }
+
     /// Feed one event; returns the commands to carry out, in order.
     pub fn handle(&mut self, event: Event, now: Duration) -> Vec<Command> {
         match event {
@@ -264,11 +288,41 @@ impl Controller {
                 if matches!(self.state, State::Pending | State::NotDc) && self.dc.as_deref() == Some(node.as_str()) {
                     self.dc = None;
                     self.raise(Input::Election, Data::None);
+                } else if self.state.is_dc() && node != self.config.name && self.is_member(&node) {
+                    self.follower_lost(node);
+                }
+            }
+            Event::PeerAlive { node } => {
+                if self.state.is_dc() && self.is_member(&node) && self.crmd_lost.remove(&node) {
+                    self.raise(Input::NodeJoin, Data::Node(node));
+                }
+            }
+            Event::StatusLost => {
+                if self.state.is_dc() {
+                    let quorum = self.view.as_ref().is_some_and(|v| v.quorum);
+                    self.out.push(Command::WriteStatus(StatusUpdate::Dc { node: self.config.name.clone(), quorum }));
+                    // No node named: a new round offered to everyone.
+                    self.raise(Input::NodeJoin, Data::None);
                 }
             }
         }
         self.run(now);
         std::mem::take(&mut self.out)
+    }
+
+    /// DC: a member's controller left (Pacemaker's peer_update_callback
+    /// for a crmd that went offline): the node drops out of the join, its
+    /// state is written down, and the scheduler decides (unclean: fence,
+    /// or wait without fencing).
+    fn follower_lost(&mut self, node: String) {
+        if self.crmd_lost.contains(&node) {
+            return;
+        }
+        self.crmd_lost.insert(node.clone());
+        self.join.set(&node, Phase::None);
+        self.out.push(Command::WriteStatus(StatusUpdate::CrmdLost { node }));
+        self.check_join();
+        self.raise(Input::PeCalc, Data::None);
     }
 
     fn raise(&mut self, input: Input, data: Data) {
@@ -304,6 +358,7 @@ impl Controller {
         }
         if self.state.is_dc() {
             for node in &left {
+                self.crmd_lost.remove(node);
                 self.join.set(node, Phase::None);
                 self.out.push(Command::WriteStatus(StatusUpdate::Left { node: node.clone() }));
             }
@@ -475,7 +530,7 @@ impl Controller {
             Timer::Rejoin => {
                 if self.state.is_dc() {
                     for m in self.members() {
-                        if m != self.config.name && self.join.phase(&m) == Phase::None {
+                        if m != self.config.name && self.join.phase(&m) == Phase::None && !self.crmd_lost.contains(&m) {
                             self.raise(Input::NodeJoin, Data::Node(m));
                         }
                     }
@@ -527,6 +582,7 @@ impl Controller {
             Action::DcRelease => {
                 self.dc = None;
                 self.join.reset();
+                self.crmd_lost.clear();
                 self.resync_rounds.clear();
                 self.was_dc = true;
                 self.cancel_timer(Timer::Join);
@@ -554,6 +610,8 @@ impl Controller {
             }
             Action::JoinProcessReq => {
                 if let Data::Request { from, version } = data {
+                    // Its crmd answers: it is back.
+                    self.crmd_lost.remove(from);
                     if self.join.request(from, *version) {
                         self.out.push(Command::WriteStatus(StatusUpdate::Join {
                             node: from.clone(),

@@ -77,6 +77,60 @@ pub fn left_state(id: &str, uname: &str) -> Element {
         .with_attr("join", "down")
 }
 
+/// A node whose crmd went away while the node stays a member (it died,
+/// or said `leaving`): `crmd=offline join=down`, `in_ccm` and `expected`
+/// untouched, its history kept. The scheduler then takes a node expected
+/// up as unclean (Pacemaker's "peer is unexpectedly down") and fences it;
+/// a node let go (`expected=down`) is simply offline. Written only with
+/// fencing or for a node let go: without fencing the scheduler would take
+/// the node's resources as stopped.
+pub fn crmd_lost_state(id: &str, uname: &str) -> Element {
+    node_state(id, uname)
+        .with_attr("crmd", "offline")
+        .with_attr("crm-debug-origin", "peer_update_callback")
+        .with_attr("join", "down")
+}
+
+/// Whether fencing is enabled in this CIB, read as the scheduler reads it
+/// (default true; a CIB that cannot be read counts as enabled).
+pub fn stonith_enabled(cib: &Element) -> bool {
+    let doc = cib::xml::Document::new(cib.clone());
+    match cib::model::Cib::from_document(&doc) {
+        Ok(model) => pengine::options::ClusterOptions::from_sets(&model.crm_config, 0).stonith_enabled,
+        Err(_) => true,
+    }
+}
+
+/// A node's `expected` value in its `node_state`, if any.
+pub fn node_expected(cib: &Element, id: &str) -> Option<String> {
+    let state = cib.child("status")?.children_named("node_state").find(|s| s.id() == Some(id))?;
+    state.attr("expected").map(str::to_string)
+}
+
+/// The `node_state` ids a diff deletes. The DC never deletes a
+/// `node_state`; a diff that does comes from a CIB taken whole from
+/// another node (a join sync from a newer copy, whose status is that
+/// node's, often empty): the DC must rebuild the status.
+pub fn deleted_node_states(diff: &Element) -> Vec<String> {
+    let mut out = Vec::new();
+    for change in diff.children_named("change") {
+        if change.attr("operation") != Some("delete") {
+            continue;
+        }
+        let path = change.attr("path").unwrap_or_default();
+        if path == "/cib/status" {
+            out.push("*".to_string());
+        } else if let Some(rest) = path.strip_prefix("/cib/status/node_state[@id='") {
+            // Only the node_state itself: a deeper path (its lrm, wiped
+            // at every join) also ends in `']`.
+            if let Some(id) = rest.strip_suffix("']").filter(|id| !id.contains('\'')) {
+                out.push(id.to_string());
+            }
+        }
+    }
+    out
+}
+
 /// A node whose crmd the DC let shut down (`do_shutdown`): its node is
 /// still a member, but nothing may run there.
 pub fn shutdown_state(id: &str, uname: &str) -> Element {
@@ -254,6 +308,25 @@ pub fn summarize(diff: &Element) -> DiffSummary {
 mod tests {
     use super::*;
     use cib::xml::parse_element;
+
+    #[test]
+    fn deleted_node_states_are_found_in_a_diff() {
+        let d = parse_element(
+            r#"<diff format="2"><version><source admin_epoch="0" epoch="3" num_updates="9"/><target admin_epoch="0" epoch="4" num_updates="0"/></version>
+            <change operation="delete" path="/cib/status/node_state[@id='n1']" position="0"/>
+            <change operation="delete" path="/cib/status/node_state[@id='n2']/lrm" position="0"/>
+            <change operation="delete" path="/cib/status/node_state[@id='n3']" position="1"/>
+            <change operation="modify" path="/cib/status/node_state[@id='n4']"><change-list/></change>
+            </diff>"#,
+        )
+        .unwrap();
+        assert_eq!(deleted_node_states(&d), ["n1", "n3"]);
+        let lost = crmd_lost_state("u2", "n2");
+        assert_eq!(lost.attr("crmd"), Some("offline"));
+        assert_eq!(lost.attr("join"), Some("down"));
+        assert_eq!(lost.attr("in_ccm"), None, "membership is not the crmd's to change");
+        assert_eq!(lost.attr("expected"), None, "a clean shutdown's expected=down stays");
+    }
 
     #[test]
     fn transition_keys_round_trip() {

@@ -14,6 +14,7 @@
 //! | `shutdown` | | DC to node: your resources are stopped, exit (`do_shutdown`) |
 //! | `alive` | | DC to all, every second: its crmd runs (followers elect a new DC when it goes silent while its node stays) |
 //! | `leaving` | | any crmd to all as it exits: followers of the sender elect a new DC at once |
+//! | `member_alive` | | follower to its DC, every second: its crmd runs (the DC treats a follower silent too long as a node whose controller left) |
 //!
 //! Heartbeat adds `src` (the sender's node name). Numbers are decimal.
 
@@ -40,6 +41,10 @@ pub enum Wire {
     Alive,
     /// To all: this crmd exits.
     Leaving,
+    /// Follower to its DC: keepalive. Distinct from `Alive`, which only a
+    /// DC sends (followers must not take a follower's keepalive for their
+    /// DC's).
+    MemberAlive,
 }
 
 fn num<T: std::str::FromStr>(m: &HbMessage, k: &str) -> Option<T> {
@@ -90,6 +95,7 @@ pub fn encode(w: &Wire) -> HbMessage {
         Wire::Shutdown => m.with_str("crmd_op", "shutdown"),
         Wire::Alive => m.with_str("crmd_op", "alive"),
         Wire::Leaving => m.with_str("crmd_op", "leaving"),
+        Wire::MemberAlive => m.with_str("crmd_op", "member_alive"),
     }
 }
 
@@ -136,6 +142,7 @@ pub fn decode(m: &HbMessage) -> Option<Wire> {
         "shutdown" => return Some(Wire::Shutdown),
         "alive" => return Some(Wire::Alive),
         "leaving" => return Some(Wire::Leaving),
+        "member_alive" => return Some(Wire::MemberAlive),
         _ => return None,
     };
     Some(Wire::Controller(msg))
@@ -159,6 +166,7 @@ mod tests {
             Wire::Shutdown,
             Wire::Alive,
             Wire::Leaving,
+            Wire::MemberAlive,
         ];
         for w in all {
             let m = encode(&w);

@@ -361,3 +361,79 @@ fn shutdown_stop_and_errors() {
         ]
     );
 }
+
+/// A DC (n1) with n2 joined, idle.
+fn dc_with_n2() -> Controller {
+    let mut c = lone_dc();
+    c.handle(Event::TransitionComputed { id: 1 }, secs(1));
+    c.handle(Event::TransitionFinished { id: 1, complete: true }, secs(1));
+    c.handle(Event::Membership(view(2, &["n1", "n2"])), secs(10));
+    c.handle(msg("n2", Message::JoinRequest { join_id: 1, cib_version: Version::default(), was_dc: false }), secs(10));
+    c.handle(msg("n2", Message::JoinConfirm { join_id: 1 }), secs(11));
+    c.handle(Event::TransitionComputed { id: 2 }, secs(11));
+    c.handle(Event::TransitionFinished { id: 2, complete: true }, secs(12));
+    assert_eq!((c.state(), c.join_phase("n2")), (S::Idle, Phase::Confirmed));
+    c
+}
+
+#[test]
+fn the_dc_writes_a_followers_lost_crmd_down_and_waits_for_it_to_speak_again() {
+    let mut c = dc_with_n2();
+    // n2's crmd went silent while n2 stays a member.
+    assert_eq!(
+        c.handle(Event::PeerLost { node: "n2".into() }, secs(30)),
+        vec![
+            C::WriteStatus(StatusUpdate::CrmdLost { node: "n2".into() }),
+            sc(S::Idle, S::PolicyEngine, I::PeCalc),
+            C::ComputeTransition { id: 3 },
+        ]
+    );
+    assert!(c.crmd_lost("n2"));
+    assert_eq!(c.join_phase("n2"), Phase::None);
+    // Told twice (keepalive and `leaving`): once is enough.
+    assert_eq!(c.handle(Event::PeerLost { node: "n2".into() }, secs(31)), vec![]);
+    // The rejoin timer does not offer a dead crmd a join.
+    c.timers.insert(Timer::Rejoin);
+    assert_eq!(c.handle(Event::Timer(Timer::Rejoin), secs(35)), vec![]);
+    // It speaks again (a slow crmd): offered a join.
+    c.handle(Event::TransitionComputed { id: 3 }, secs(36));
+    let cmds = c.handle(Event::PeerAlive { node: "n2".into() }, secs(40));
+    assert_eq!(cmds[0], sc(S::TransitionEngine, S::Integration, I::NodeJoin));
+    assert!(cmds.contains(&to("n2", Message::JoinOffer { join_id: 1, age_ms: 40_000 })), "{cmds:?}");
+    c.handle(msg("n2", Message::JoinRequest { join_id: 1, cib_version: Version::default(), was_dc: false }), secs(40));
+    assert!(!c.crmd_lost("n2"));
+    // A respawned crmd votes: the DC answers with its vote and an offer.
+    let mut d = dc_with_n2();
+    d.handle(Event::PeerLost { node: "n2".into() }, secs(30));
+    let cmds = d.handle(msg("n2", Message::Vote { election_id: 1, age_ms: 0 }), secs(33));
+    assert!(cmds.contains(&to("n2", Message::JoinOffer { join_id: 1, age_ms: 33_000 })), "{cmds:?}");
+    // A follower's PeerLost about a node that is not its DC, or about a
+    // non-member, changes nothing on a DC either.
+    let mut e = dc_with_n2();
+    assert_eq!(e.handle(Event::PeerLost { node: "n9".into() }, secs(30)), vec![]);
+    assert_eq!(e.handle(Event::PeerLost { node: "n1".into() }, secs(30)), vec![], "ourselves");
+}
+
+#[test]
+fn a_dc_whose_status_was_lost_offers_everyone_a_new_join() {
+    let mut c = dc_with_n2();
+    let cmds = c.handle(Event::StatusLost, secs(30));
+    assert_eq!(
+        cmds,
+        vec![
+            C::WriteStatus(StatusUpdate::Dc { node: "n1".into(), quorum: true }),
+            sc(S::Idle, S::Integration, I::NodeJoin),
+            to("n2", Message::JoinOffer { join_id: 2, age_ms: 30_000 }),
+            set(Timer::Join, 5),
+        ]
+    );
+    // The DC rejoins itself in that round (its own history is rewritten
+    // when it confirms), then n2.
+    c.handle(msg("n2", Message::JoinRequest { join_id: 2, cib_version: Version::default(), was_dc: false }), secs(30));
+    let cmds = c.handle(msg("n2", Message::JoinConfirm { join_id: 2 }), secs(31));
+    assert!(cmds.contains(&C::WriteStatus(StatusUpdate::Join { node: "n2".into(), phase: Phase::Confirmed })));
+    assert_eq!(c.state(), S::PolicyEngine);
+    // Not a DC: nothing to rebuild.
+    let mut f = Controller::new(Config::new("n3"), T0);
+    assert_eq!(f.handle(Event::StatusLost, T0), vec![]);
+}

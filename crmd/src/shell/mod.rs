@@ -15,15 +15,12 @@
 //!   the graph with [`tengine::Executor`], confirmations.
 //! - `lrm_ops.rs`: the node side: actions on lrmd, their records in the
 //!   CIB, fail counts, the node's history rebuilt at join.
-//! - `fencing.rs`: the DC's fencing requests to stonithd, and which lost
-//!   nodes must be fenced rather than taken as stopped.
 //! - `cib_client.rs`: the async cib connections.
 //!
 //! [`run`] takes its connections from the caller (the binary opens them).
 
 mod attrs;
 mod cib_client;
-mod fencing;
 mod lrm_ops;
 pub mod policy;
 mod te;
@@ -58,8 +55,6 @@ pub struct Setup {
     pub pengine_socket: PathBuf,
     /// attrd (direct CIB writes of attributes when it is not there).
     pub attrd_socket: PathBuf,
-    /// The local stonithd, which carries out the DC's fencing actions.
-    pub stonithd_socket: PathBuf,
     /// How long to wait for cib/ccm/lrmd sockets at start.
     pub wait: Duration,
     /// The DC's keepalive period (`alive` messages).
@@ -103,8 +98,6 @@ pub(crate) struct Shell {
     events: VecDeque<(Event, Cause)>,
     /// The DC's transition engine.
     te: te::Engine,
-    /// The DC's fencing requests (answered through the loop's channel).
-    fencer: fencing::Fencer,
     /// Node side: operations asked of lrmd, by call id.
     ops: HashMap<u32, lrm_ops::PendingOp>,
     /// The node ids the CIB's `<node>` entries give (uname -> id).
@@ -113,6 +106,8 @@ pub(crate) struct Shell {
     attrd_socket: PathBuf,
     /// When each peer last said `alive` (as a DC).
     heard: HashMap<String, Instant>,
+    /// DC: when each joined follower last said `member_alive`.
+    heard_members: HashMap<String, Instant>,
     /// The next keepalive tick.
     tick_at: Instant,
     keepalive: Duration,
@@ -132,7 +127,6 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
     let (lrmd, mut lrm_events) =
         wait_for(setup.wait, "lrmd", || lrmd::async_client::connect(&setup.lrmd_socket)).await?;
     lrmd.subscribe().await.context("lrmd subscribe")?;
-    let (fence_tx, mut fence_rx) = tokio::sync::mpsc::unbounded_channel();
     let start = Instant::now();
     let mut shell = Shell {
         me: me.clone(),
@@ -144,12 +138,12 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
         timers: BTreeMap::new(),
         events: VecDeque::new(),
         te: te::Engine::new(),
-        fencer: fencing::Fencer::new(&setup.stonithd_socket, fence_tx),
         ops: HashMap::new(),
         node_ids: BTreeMap::new(),
         pengine_socket: setup.pengine_socket.clone(),
         attrd_socket: setup.attrd_socket.clone(),
         heard: HashMap::new(),
+        heard_members: HashMap::new(),
         tick_at: start + setup.keepalive,
         keepalive: setup.keepalive,
         dc_silence: setup.dc_silence,
@@ -195,8 +189,6 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
                 let Some(r) = r else { bail!("lrmd closed the connection") };
                 shell.on_lrm_event(r).await?;
             }
-            // The shell holds a sender, so the channel never closes.
-            Some(done) = fence_rx.recv() => shell.on_fence_done(done).await?,
             _ = tokio::time::sleep_until(wake) => shell.on_wakeup().await?,
             _ = &mut shutdown, if !shutdown_done => {
                 shutdown_done = true;
@@ -263,14 +255,20 @@ impl Shell {
         Ok(())
     }
 
-    /// The DC says it is alive; a follower checks that its DC does.
+    /// The DC says it is alive and checks that its joined followers do;
+    /// a follower says so to its DC and checks that its DC does.
     async fn keepalive_tick(&mut self, now: Instant) -> anyhow::Result<()> {
         if self.ctl.state().is_dc() {
+            self.check_followers(now);
             return self.send_wire(None, &Wire::Alive).await;
         }
+        self.heard_members.clear();
         let Some(dc) = self.ctl.dc().map(str::to_string) else { return Ok(()) };
         if dc == self.me || !matches!(self.ctl.state(), crate::State::NotDc | crate::State::Pending) {
             return Ok(());
+        }
+        if self.ctl.state() == crate::State::NotDc {
+            self.send_wire(Some(&dc), &Wire::MemberAlive).await?;
         }
         let last = *self.heard.entry(dc.clone()).or_insert(now);
         if now.duration_since(last) >= self.dc_silence {
@@ -279,6 +277,28 @@ impl Shell {
             self.events.push_back((Event::PeerLost { node: dc }, C_TIMER));
         }
         Ok(())
+    }
+
+    /// DC: a joined follower whose crmd has been silent for the silence
+    /// timeout while its node stays a member lost its controller
+    /// (`Event::PeerLost`). A follower is given the whole timeout from the
+    /// moment it is first seen joined.
+    fn check_followers(&mut self, now: Instant) {
+        let members: Vec<String> = self.ctl.view().map(|v| v.members.iter().cloned().collect()).unwrap_or_default();
+        let joined: Vec<String> =
+            members.into_iter().filter(|m| *m != self.me && self.ctl.join_phase(m) == Phase::Confirmed).collect();
+        self.heard_members.retain(|n, _| joined.contains(n));
+        for node in joined {
+            let last = *self.heard_members.entry(node.clone()).or_insert(now);
+            if now.duration_since(last) >= self.dc_silence {
+                tracing::warn!(
+                    "crmd: the crmd of {node} has been silent for {:?} while its node is a member: its controller left",
+                    now.duration_since(last)
+                );
+                self.heard_members.remove(&node);
+                self.events.push_back((Event::PeerLost { node }, C_TIMER));
+            }
+        }
     }
 
     fn on_shutdown_signal(&mut self) {
@@ -321,7 +341,15 @@ impl Shell {
             }
             Some(Wire::Leaving) => {
                 self.heard.remove(&from);
+                self.heard_members.remove(&from);
                 self.events.push_back((Event::PeerLost { node: from }, C_MSG));
+            }
+            Some(Wire::MemberAlive) => {
+                self.heard_members.insert(from.clone(), Instant::now());
+                if self.ctl.crmd_lost(&from) {
+                    tracing::info!("crmd: the crmd of {from} speaks again: offering it a join");
+                    self.events.push_back((Event::PeerAlive { node: from }, C_MSG));
+                }
             }
             Some(Wire::Shutdown) => {
                 tracing::info!("crmd: the DC ({from}) allows our shutdown");
@@ -337,6 +365,16 @@ impl Shell {
     async fn on_diff(&mut self, diff: &Element) -> anyhow::Result<()> {
         if let Some(v) = diff.child("version").and_then(|v| v.child("target")) {
             self.ctl.set_cib_version(Version::of(v));
+        }
+        if self.ctl.state().is_dc() {
+            let lost = status::deleted_node_states(diff);
+            if !lost.is_empty() {
+                tracing::warn!(
+                    "crmd: the CIB lost node states ({}): it was taken from another node; every node joins again to rebuild the status",
+                    lost.join(", ")
+                );
+                self.events.push_back((Event::StatusLost, C_CIB));
+            }
         }
         let summary = status::summarize(diff);
         let mut reason = summary.reason;
@@ -498,6 +536,28 @@ impl Shell {
                 }
             }
             StatusUpdate::Left { node } => self.write_left(&node).await?,
+            StatusUpdate::CrmdLost { node } => {
+                let id = self.node_id(&node);
+                let cib = self.cib.query().await?;
+                let down = status::node_expected(&cib, &id).as_deref() == Some("down");
+                if down || status::stonith_enabled(&cib) {
+                    // Pacemaker's peer_update_callback: the scheduler
+                    // fences a node whose controller left unexpectedly
+                    // (or takes a node let go as cleanly offline).
+                    tracing::warn!("crmd: the controller of {node} left; its resources' state is unknown until it rejoins or is fenced");
+                    let a = self.cib.modify(Some("status"), status::crmd_lost_state(&id, &node)).await?;
+                    log_refusal("node_state", &a);
+                } else {
+                    // Without fencing Pacemaker would take it as offline and
+                    // its resources as stopped, though its lrmd still runs
+                    // them: a double run. Its status stays as it is, so its
+                    // resources stay where they run, until its crmd (which
+                    // the launcher respawns) rejoins and reports them again.
+                    tracing::warn!(
+                        "crmd: the controller of {node} left; without fencing its resources stay where they run until it rejoins"
+                    );
+                }
+            }
         }
         Ok(())
     }
@@ -526,20 +586,11 @@ impl Shell {
 
     async fn write_left(&mut self, node: &str) -> anyhow::Result<()> {
         let id = self.node_id(node);
-        if fencing::must_fence_lost(&self.cib.query().await?, &id) {
-            // Unclean: its history stays and `expected` stays `member`, so
-            // the scheduler fences it before recovering anything it ran.
-            tracing::warn!("crmd: {node} left uncleanly: it must be fenced before its resources run elsewhere");
-            let a = self.cib.modify(Some("status"), status::left_state(&id, node)).await?;
-            log_refusal("node_state", &a);
-            return Ok(());
-        }
         tracing::info!("crmd: {node} is not a member: its resources are stopped, its attributes cleared");
         let a = self.cib.modify(Some("status"), status::left_state(&id, node)).await?;
         log_refusal("node_state", &a);
-        // Without fencing (or after a clean shutdown) a lost node is taken
-        // as stopped (as Pacemaker does with stonith-enabled=false); its
-        // fail counts go with it
+        // Without fencing a lost node is taken as stopped (as Pacemaker
+        // does with stonith-enabled=false); its fail counts go with it
         // (seed 002: a restart clears them).
         for x in [status::lrm_xpath(&id), status::transient_xpath(&id)] {
             let a = self.cib.delete_xpath(&x).await?;
