@@ -17,9 +17,9 @@
 //! - `auto_failback_off_leaves_the_group_where_it_went`: the same failover,
 //!   then n1 comes back and n2 keeps answering.
 //!
-//! - `haresources_is_read_again_at_every_start` (ignored, see there): n1
-//!   restarted with a file preferring n2: the cluster runs the new
-//!   configuration (both copies), the group stays on n2.
+//! - `haresources_is_read_again_at_every_start`: n1 restarted with a file
+//!   preferring n2: the cluster runs the new configuration (both copies),
+//!   the group stays on n2.
 //!
 //! Throughout, the address is never on both nodes (sampled), and the
 //! witness log (ha-witness-check) shows no double run of httpd.
@@ -352,14 +352,11 @@ fn auto_failback_on_fails_over_and_back_and_ignores_a_stopped_httpd() {
     s.assert_no_double_run();
 }
 
-/// Ignored until crmd rewrites the status section after syncing from a
-/// joining node with a newer CIB: today the new configuration replicates
-/// (both copies, checked below when run by hand), but the joiner's copy
-/// replaces the DC's status too, so crm_mon shows n2 OFFLINE and no DC,
-/// and the DC no longer knows the group runs on n2 (docs/HARESOURCES_MODE.md,
-/// "Left").
+/// The joiner's newer copy replaces the DC's status too; the DC notices
+/// the lost node states and has every node join again, so the status is
+/// rebuilt (docs/CRMD.md, "Join"): crm_mon shows both nodes and the DC,
+/// and the group stays where it runs.
 #[test]
-#[ignore = "crmd does not rebuild the status after a join sync from a newer CIB"]
 fn haresources_is_read_again_at_every_start() {
     let mut s = cold_start("on");
     // n1 restarted with a file that prefers n2: its configuration is the
