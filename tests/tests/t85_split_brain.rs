@@ -1,0 +1,274 @@
+//! Split brain without fencing, in the lab (docs/SPLIT_BRAIN.md): one
+//! ocf:heartbeat-rs:Dummy `d1` (monitor 2 s, witness log) preferring n1,
+//! `multiple-active=stop_unexpected`, stonith-enabled=false,
+//! no-quorum-policy=stop, ha.cf `ping 10.213.0.254` (the bridge
+//! namespace, outside every node). n1 is started first, so it is the DC
+//! and runs d1 when the faults come.
+//!
+//! - `two_nodes_with_pingd_the_side_without_the_ping_node_gives_up`
+//!   (seed 003's setup: pingd and a rule banning d1 where `pingd` is 0 or
+//!   undefined): n1 loses the ping node -> d1 moves to n2; then the link
+//!   between n1 and n2 is cut: n1 has no quorum (ccm's ping
+//!   tie-breaker), n2 keeps it and d1; never on both (witness log).
+//! - `two_nodes_ping_tiebreak_alone_stops_the_loser_within_a_bound`: the
+//!   same without pingd, d1 still on n1 at the cut: n1 loses quorum and
+//!   stops d1, n2 starts it. Both react at deadtime, so the witness may
+//!   show a short overlap (measured about 20 ms): it is printed and must
+//!   stay under one second. Only fencing or a recovery delay removes it
+//!   (docs/SPLIT_BRAIN.md).
+//! - `three_nodes_only_the_majority_runs`: {n1} | {n2,n3}: n1 loses
+//!   quorum and stops d1, the majority runs it; never on two nodes.
+//! - `two_nodes_reaching_the_ping_node_double_run_until_healed` (ignored,
+//!   see there): the link cut with both sides reaching the ping node:
+//!   both keep quorum and both run d1 (the documented price); healed, the
+//!   double run is detected and n2's copy stopped, n1's kept.
+
+mod t85_support;
+
+use std::time::{Duration, Instant};
+
+use t85_support::{wait_for, Cluster, PING};
+
+const START: Duration = Duration::from_secs(90);
+const SETTLE: Duration = Duration::from_secs(45);
+
+fn config(c: &Cluster) {
+    c.cib_create(
+        "n1",
+        "crm_config",
+        r#"<cluster_property_set id="cib-bootstrap-options">
+             <nvpair id="opt-stonith" name="stonith-enabled" value="false"/>
+             <nvpair id="opt-nq" name="no-quorum-policy" value="stop"/>
+           </cluster_property_set>"#,
+    );
+    c.cib_create(
+        "n1",
+        "resources",
+        &format!(
+            r#"<primitive id="d1" class="ocf" provider="heartbeat-rs" type="Dummy">
+                 <meta_attributes id="d1-meta"><nvpair id="d1-ma" name="multiple-active" value="stop_unexpected"/></meta_attributes>
+                 <instance_attributes id="d1-params"><nvpair id="d1-w" name="witness" value="{}"/></instance_attributes>
+                 <operations><op id="d1-mon" name="monitor" interval="2s" timeout="20s"/></operations>
+               </primitive>"#,
+            c.witness.display()
+        ),
+    );
+    c.cib_create("n1", "constraints", r#"<rsc_location id="d1-pref" rsc="d1" node="n1" score="100"/>"#);
+}
+
+/// Starts n1 first (it becomes the DC: the longer uptime wins), then
+/// the others; loads the configuration; waits for d1 on n1.
+fn cluster(prefix: &str, nodes: usize) -> Cluster {
+    cluster_with(prefix, nodes, "")
+}
+
+/// [`cluster`] with more ha.cf lines.
+fn cluster_with(prefix: &str, nodes: usize, extra: &str) -> Cluster {
+    let mut c = Cluster::new(prefix, nodes, "respawn", &format!("ping {PING}\n{extra}"));
+    c.start("n1");
+    std::thread::sleep(Duration::from_secs(2));
+    for n in c.nodes().into_iter().skip(1) {
+        c.start(&n);
+    }
+    let all: Vec<String> = c.nodes();
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    c.wait_online("n1", &all, START);
+    config(&c);
+    wait_for("d1 on n1", START, || c.running("d1") == ["n1"], || format!("{}\n{}", c.crm_mon("n1", &[]), c.logs(60)));
+    c
+}
+
+/// ccm's quorum on a node (ccm_tool -q: 1 or 0).
+fn quorum(c: &Cluster, node: &str) -> Option<bool> {
+    let o = c.exec(node, "ccm_tool", &["-q"]);
+    match String::from_utf8_lossy(&o.stdout).trim() {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Samples for `d` that d1 never runs on two nodes (witness log).
+fn never_twice(c: &Cluster, d: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        assert!(c.running("d1").len() < 2, "d1 runs on {:?}\n{}", c.running("d1"), c.logs(60));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn split(c: &Cluster, groups: &[&[&str]]) {
+    let g: Vec<Vec<String>> = groups.iter().map(|g| g.iter().map(|s| s.to_string()).collect()).collect();
+    c.lab.partition(&g).unwrap();
+}
+
+/// Waits until n1's heartbeat reports the ping node dead.
+fn wait_ping_dead(c: &Cluster, node: &str) {
+    wait_for(
+        &format!("{node} to see the ping node dead"),
+        Duration::from_secs(10),
+        || String::from_utf8_lossy(&c.exec(node, "cl_status", &["nodestatus", PING]).stdout).trim() == "dead",
+        || c.logs(20),
+    );
+}
+
+/// Start and stop times (CLOCK_MONOTONIC ns) of d1 per node, from the
+/// witness log, and the longest time two nodes ran it at once.
+fn overlap_ns(c: &Cluster) -> u64 {
+    let text = std::fs::read_to_string(&c.witness).unwrap_or_default();
+    let mut since: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut worst = 0;
+    for l in text.lines() {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        if w.len() < 4 || w[3] != "d1" && w[2] != "fenced" {
+            continue;
+        }
+        let t: u64 = w[0].parse().unwrap();
+        match w[2] {
+            "start" => {
+                since.insert(w[1].to_string(), t);
+            }
+            _ => {
+                if let Some(began) = since.remove(w[1]) {
+                    for other in since.values() {
+                        worst = worst.max(t - began.max(*other));
+                    }
+                }
+            }
+        }
+    }
+    worst
+}
+
+#[test]
+fn two_nodes_with_pingd_the_side_without_the_ping_node_gives_up() {
+    let c = cluster_with("sba", 2, "respawn hacluster /usr/lib/heartbeat/pingd -m 100 -d 1s\n");
+    c.cib_create(
+        "n1",
+        "constraints",
+        r#"<rsc_location id="d1-connected" rsc="d1">
+             <rule id="d1-connected-rule" score="-INFINITY" boolean-op="or">
+               <expression id="d1-connected-undef" attribute="pingd" operation="not_defined"/>
+               <expression id="d1-connected-zero" attribute="pingd" operation="lte" value="0" type="number"/>
+             </rule>
+           </rsc_location>"#,
+    );
+    never_twice(&c, Duration::from_secs(2));
+    assert_eq!(c.running("d1"), ["n1"], "{}", c.logs(40));
+    // n1's uplink to the router fails first: pingd drops to 0 there and
+    // the rule sends d1 to n2 while the nodes still see each other.
+    c.cut_ping("n1");
+    wait_ping_dead(&c, "n1");
+    wait_for(
+        "d1 to leave n1 for n2",
+        SETTLE,
+        || {
+            assert!(c.running("d1").len() < 2, "d1 runs on {:?}\n{}", c.running("d1"), c.logs(60));
+            c.running("d1") == ["n2"]
+        },
+        || format!("{}\n{}", c.crm_mon("n2", &["-A"]), c.logs(60)),
+    );
+    // Then the link between them.
+    split(&c, &[&["n1"], &["n2"]]);
+    wait_for("n1 to lose quorum", SETTLE, || quorum(&c, "n1") == Some(false), || c.logs(40));
+    assert_eq!(quorum(&c, "n2"), Some(true), "n2 keeps quorum\n{}", c.logs(40));
+    never_twice(&c, Duration::from_secs(6));
+    assert_eq!(c.running("d1"), ["n2"], "{}", c.logs(40));
+    let log = c.log("n1");
+    assert!(log.contains("ping connectivity: lost"), "{log}");
+    c.witness_check().unwrap_or_else(|e| panic!("double run: {e}\n{}", c.logs(80)));
+
+    // Healed: still one copy.
+    c.lab.heal().unwrap();
+    c.restore_ping("n1");
+    never_twice(&c, Duration::from_secs(8));
+    assert_eq!(c.running("d1").len(), 1, "{}", c.logs(40));
+    c.witness_check().unwrap_or_else(|e| panic!("double run: {e}\n{}", c.logs(80)));
+}
+
+#[test]
+fn two_nodes_ping_tiebreak_alone_stops_the_loser_within_a_bound() {
+    let c = cluster("sbd", 2);
+    // n1 cannot reach the ping node any more, then the link is cut.
+    c.cut_ping("n1");
+    wait_ping_dead(&c, "n1");
+    never_twice(&c, Duration::from_secs(2));
+    assert_eq!(c.running("d1"), ["n1"], "without pingd nothing moves before the split");
+    let t0 = Instant::now();
+    split(&c, &[&["n1"], &["n2"]]);
+    wait_for("d1 on n2 alone", SETTLE, || c.running("d1") == ["n2"], || format!("{}\n{}", c.crm_mon("n2", &[]), c.logs(80)));
+    println!("link cut: d1 stopped on n1 and running on n2 {:.1} s later", t0.elapsed().as_secs_f64());
+    assert_eq!(quorum(&c, "n1"), Some(false), "n1 cannot reach the ping node: no quorum\n{}", c.logs(40));
+    assert_eq!(quorum(&c, "n2"), Some(true), "n2 keeps quorum\n{}", c.logs(40));
+    never_twice(&c, Duration::from_secs(5));
+    let overlap = overlap_ns(&c);
+    println!("overlap of d1 on n1 and n2 at the cut (witness log): {:.1} ms", overlap as f64 / 1e6);
+    assert!(overlap < 1_000_000_000, "n1 stopped d1 {overlap} ns after n2 started it\n{}", c.logs(60));
+}
+
+#[test]
+fn three_nodes_only_the_majority_runs() {
+    let c = cluster("sbb", 3);
+    let t0 = Instant::now();
+    split(&c, &[&["n1"], &["n2", "n3"]]);
+    wait_for(
+        "d1 on n2 or n3 alone",
+        SETTLE,
+        || {
+            let r = c.running("d1");
+            assert!(r.len() < 2, "d1 runs on {r:?}\n{}", c.logs(60));
+            r == ["n2"] || r == ["n3"]
+        },
+        || format!("{}\n{}", c.crm_mon("n2", &[]), c.logs(80)),
+    );
+    println!("partition {{n1}} | {{n2,n3}}: d1 moved to the majority in {:.1} s", t0.elapsed().as_secs_f64());
+    assert_eq!(quorum(&c, "n1"), Some(false), "{}", c.logs(40));
+    assert_eq!(quorum(&c, "n2"), Some(true), "{}", c.logs(40));
+    never_twice(&c, Duration::from_secs(5));
+    let mon = c.crm_mon("n1", &[]);
+    assert!(mon.contains("WITHOUT quorum") || mon.contains("without quorum"), "{mon}");
+
+    // Healed: still one copy. (Not waiting for crm_mon to show every node
+    // online: after the merge the DC may keep the other side's status,
+    // see the ignored test below.)
+    c.lab.heal().unwrap();
+    never_twice(&c, Duration::from_secs(8));
+    assert_eq!(c.running("d1").len(), 1, "{}", c.logs(40));
+    c.witness_check().unwrap_or_else(|e| panic!("double run: {e}\n{}", c.logs(80)));
+}
+
+/// Ignored until crmd rebuilds the status after partitions merge: both
+/// sides wrote status at the same CIB version, the cib daemons keep one
+/// side's copy (n2's, in the runs so far), in which n1 left and runs
+/// nothing; the DC (n1) does not rewrite its own node state, so crm_mon
+/// shows n1 OFFLINE and the scheduler never sees d1 on two nodes
+/// (docs/SPLIT_BRAIN.md, "Measured").
+#[test]
+#[ignore = "crmd keeps one side's status after partitions merge: the copy on the DC is not seen"]
+fn two_nodes_reaching_the_ping_node_double_run_until_healed() {
+    let c = cluster("sbc", 2);
+    split(&c, &[&["n1"], &["n2"]]);
+    // Nothing tells the sides apart: both keep quorum, n2 starts d1 too.
+    wait_for(
+        "d1 on both sides",
+        SETTLE,
+        || c.running("d1") == ["n1", "n2"],
+        || format!("{}\n{}", c.crm_mon("n2", &[]), c.logs(80)),
+    );
+    assert_eq!((quorum(&c, "n1"), quorum(&c, "n2")), (Some(true), Some(true)), "{}", c.logs(40));
+
+    // Healing: detected, the unexpected copy (n2's) stopped, n1's kept.
+    let t0 = Instant::now();
+    c.lab.heal().unwrap();
+    let stops_before = c.witness_events().iter().filter(|(n, e, _)| n == "n1" && e == "stop").count();
+    wait_for("d1 on n1 alone", SETTLE, || c.running("d1") == ["n1"], || format!("{}\n{}", c.crm_mon("n1", &[]), c.logs(80)));
+    println!("healed: the double run ended {:.1} s after the heal", t0.elapsed().as_secs_f64());
+    let stops_after = c.witness_events().iter().filter(|(n, e, _)| n == "n1" && e == "stop").count();
+    assert_eq!(stops_before, stops_after, "n1's copy was never stopped (stop_unexpected)\n{}", c.logs(60));
+    let logs = format!("{}{}", c.log("n1"), c.log("n2"));
+    assert!(logs.contains("Resource d1 is active on 2 nodes"), "the double run is logged\n{}", c.logs(80));
+    never_twice(&c, Duration::from_secs(5));
+    // The witness proves the double run happened (and only then).
+    let report = c.witness_check().expect_err("the partition did double-run d1");
+    assert!(report.contains("d1"), "{report}");
+}
