@@ -84,8 +84,8 @@ fn the_primary_that_loses_its_ping_node_gives_its_resources_to_the_peer() {
     println!("n1 cut from the ping node: the group answers from n2 {:.1} s later", (cut.elapsed().max(took)).as_secs_f64());
     let log = c.log("n1");
     for step in [
-        &format!("ipfail: [") as &str,
-        &format!("Status update: Node {PING} now has status dead"),
+        "ipfail: [",
+        &format!("Status update: Node {PING} now has status dead") as &str,
         "NS: We are dead. :<",
         "Asking other side for ping node count.",
         "Giving up because we were told that we have less ping nodes.",

@@ -18,6 +18,7 @@
 //!   3rd (-50 < 0) moves it back to n1;
 //! - `crm_failcount -G` reports 2 on n1 and 3 on n2 for mysql_db,
 //!   `-D` resets them (then 0), and the group stays on n1.
+//!
 //! No double run throughout (witness log).
 
 mod t85_support;
