@@ -24,6 +24,10 @@ pub struct Scheduled {
     pub input: Document,
     /// The time the scheduler ran at (epoch seconds).
     pub now: i64,
+    /// Primitives found active on more than one node (a split brain that
+    /// healed, or a resource started by hand): id and node names, for
+    /// the error line operators grep (docs/SPLIT_BRAIN.md).
+    pub multiply_active: Vec<(String, Vec<String>)>,
 }
 
 /// Schedules `cib` at its `execution-date` if it has one, else at
@@ -51,13 +55,23 @@ fn schedule_inner(cib: &Element, wall_now: i64, transition_id: u64) -> Result<Sc
         Series::Input
     };
     let series_max = series.max_from(max_option(series));
+    let multiply_active = multiply_active(&ws);
     let schedule = pengine::schedule(&model, ws);
     let mut graph = schedule.transition_graph(&model);
     graph.attrs.transition_id = i32::try_from(transition_id).unwrap_or(i32::MAX);
     if doc.root.attr("execution-date").is_none() {
         doc.root.set_attr("execution-date", now.to_string());
     }
-    Ok(Scheduled { graph, series, series_max, input: doc, now })
+    Ok(Scheduled { graph, series, series_max, input: doc, now, multiply_active })
+}
+
+/// Primitives whose history shows them active on two nodes or more.
+fn multiply_active(ws: &pengine::WorkingSet) -> Vec<(String, Vec<String>)> {
+    ws.resources
+        .iter()
+        .filter(|r| matches!(r.variant, pengine::working_set::Variant::Primitive(_)) && r.running_on.len() > 1)
+        .map(|r| (r.id.clone(), r.running_on.iter().map(|n| ws.node(*n).uname.clone()).collect()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -88,6 +102,27 @@ mod tests {
         let text = ONE_NODE.replace(r#"name="stonith-enabled" value="false""#, r#"name="stonith-enabled" value="true""#);
         let s = schedule(&parse_element(&text).unwrap(), 1_700_000_000, 0).unwrap();
         assert_eq!((s.series, s.series_max), (Series::Error, -1));
+    }
+
+    #[test]
+    fn a_primitive_active_on_two_nodes_is_reported() {
+        let op = |node: &str| {
+            format!(
+                r#"<node_state id="{node}" uname="{node}" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="{node}"><lrm_resources>
+<lrm_resource id="r1" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="r1_last_0" operation_key="r1_start_0" operation="start" call-id="2" rc-code="0" op-status="0" interval="0" transition-key="1:1:0:x" transition-magic="0:0;1:1:0:x" crm_feature_set="3.16.1"/></lrm_resource>
+</lrm_resources></lrm></node_state>"#
+            )
+        };
+        let two = ONE_NODE
+            .replace(r#"<nodes><node id="n1" uname="n1"/></nodes>"#, r#"<nodes><node id="n1" uname="n1"/><node id="n2" uname="n2"/></nodes>"#)
+            .replace(
+                r#"<status><node_state id="n1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member"/></status>"#,
+                &format!("<status>{}{}</status>", op("n1"), op("n2")),
+            );
+        let s = schedule(&parse_element(&two).unwrap(), 1_700_000_000, 0).unwrap();
+        assert_eq!(s.multiply_active, vec![("r1".to_string(), vec!["n1".to_string(), "n2".to_string()])]);
+        let s = schedule(&parse_element(ONE_NODE).unwrap(), 1_700_000_000, 0).unwrap();
+        assert!(s.multiply_active.is_empty());
     }
 
     #[test]

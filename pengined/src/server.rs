@@ -111,6 +111,14 @@ fn run_one(cib: &Element, transition_id: u64, dir: &SeriesDir, scheduler: Schedu
             return Reply::Failed(format!("the scheduler panicked: {what}"));
         }
     };
+    for (rsc, nodes) in &s.multiply_active {
+        // Pacemaker's scheduler error, with the cue this project adds.
+        tracing::error!(
+            "pengine: Resource {rsc} is active on {} nodes ({}): split brain healed? recovering per its multiple-active",
+            nodes.len(),
+            nodes.join(" ")
+        );
+    }
     let saved = match dir.save(s.series, s.series_max, &s.input.to_xml()) {
         Ok(saved) => saved,
         Err(e) => {
