@@ -11,16 +11,21 @@
 //! writes `NODE fenced -` after each power-off.
 //!
 //! - `a_paused_node_is_fenced_before_its_resource_starts_elsewhere`: three
-//!   nodes; the node running the Dummy is paused (SIGSTOP: alive but
+//!   nodes; the node running the Dummy (the DC) is paused (SIGSTOP: alive but
 //!   silent, the dangerous case). The survivors fence it (its namespace
 //!   dies), and only then start the Dummy on one of them: the witness
 //!   log's `fenced` precedes the new start, and ha-witness-check finds no
 //!   double run.
+//!   `a_paused_non_dc_node_...`: the same with the Dummy on a node that
+//!   is not the DC (the DC sees it leave; in the first test the survivors
+//!   elect a new DC first).
 //! - `a_two_node_link_cut_leaves_exactly_one_survivor`: two nodes, the
 //!   link cut (partition). Both sides want to fence the other;
 //!   priority-fencing-delay=5s delays the shot at the node that runs the
 //!   priority-10 Dummy, so that node shoots first: exactly one survivor,
 //!   the one running the Dummy, and no double run.
+//!   `a_device_delay_decides_a_two_node_link_cut`: the same race decided
+//!   by the device's `pcmk_delay_base=n2:5s` instead.
 //!
 //! Needs root, ip/nsenter/unshare/nft and overlayfs: it fails, not
 //! skips, without them.
@@ -99,8 +104,9 @@ impl FenceCluster {
     }
 
     /// Loads the fencing configuration through `via`: cluster options, the
-    /// fence_lab device, the Dummy preferring `home`.
-    fn load(&self, via: &str, extra_options: &str, home: &str) {
+    /// fence_lab device (with `device_extra` nvpairs), the Dummy preferring
+    /// `home`.
+    fn load(&self, via: &str, extra_options: &str, device_extra: &str, home: &str) {
         let root = self.root();
         let witness = self.c.witness.display().to_string();
         let relay = tests::lab::power::socket(root).display().to_string();
@@ -119,6 +125,7 @@ impl FenceCluster {
       <nvpair id="fence-relay" name="relay" value="{relay}"/>
       <nvpair id="fence-witness" name="witness" value="{witness}"/>
       <nvpair id="fence-hosts" name="pcmk_host_list" value="{hosts}"/>
+      {device_extra}
     </instance_attributes>
   </primitive>
   <primitive id="d" class="ocf" provider="heartbeat-rs" type="Dummy">
@@ -244,42 +251,60 @@ fn running(ev: &[Event], rsc: &str) -> Vec<String> {
 
 #[test]
 fn a_paused_node_is_fenced_before_its_resource_starts_elsewhere() {
-    let f = FenceCluster::start("p", 3);
-    f.load("n1", r#"<nvpair id="opt-no-quorum-policy" name="no-quorum-policy" value="stop"/>"#, "n1");
-    f.wait("d to run on n1 only", START, |f| running(&f.witness(), "d") == ["n1"]);
-    let dc = f.c.dc("n2").unwrap_or_default();
-    println!("d runs on n1; the DC is {dc}");
+    paused_node_is_fenced("p", true);
+}
+
+#[test]
+fn a_paused_non_dc_node_is_fenced_before_its_resource_starts_elsewhere() {
+    paused_node_is_fenced("q", false);
+}
+
+/// Three nodes; the Dummy runs on the DC (`on_dc`) or on another node,
+/// which is then paused.
+fn paused_node_is_fenced(tag: &str, on_dc: bool) {
+    let f = FenceCluster::start(tag, 3);
+    let dc = f.c.dc("n1").unwrap_or_else(|| panic!("no DC\n{}", f.report()));
+    let victim = if on_dc { dc.clone() } else { ["n3", "n2"].into_iter().find(|n| *n != dc).unwrap().to_string() };
+    let victim = victim.as_str();
+    let others: Vec<String> = f.c.lab.spec.node_names().into_iter().filter(|n| n != victim).collect();
+    f.load(&others[0], r#"<nvpair id="opt-no-quorum-policy" name="no-quorum-policy" value="stop"/>"#, "", victim);
+    f.wait(&format!("d to run on {victim} only"), START, |f| running(&f.witness(), "d") == [victim]);
+    println!("d runs on {victim}; the DC is {dc}");
     let before = f.witness().len();
 
-    // Alive but silent: every process of n1 stopped, none dead.
+    // Alive but silent: every process of the node stopped, none dead.
     let t0 = Instant::now();
-    f.c.lab.pause("n1").unwrap();
-    f.wait("n1 to be fenced and d to run on a survivor", RECOVERY, |f| {
+    f.c.lab.pause(victim).unwrap();
+    f.wait(&format!("{victim} to be fenced and d to run on a survivor"), RECOVERY, |f| {
         let r = running(&f.witness(), "d");
-        !f.powered("n1") && r.len() == 1 && r[0] != "n1"
+        !f.powered(victim) && r.len() == 1 && r[0] != victim
     });
-    println!("n1 paused -> fenced and d restarted in {:.3} s", t0.elapsed().as_secs_f64());
+    println!(
+        "{victim} ({}the DC) paused -> fenced and d restarted in {:.3} s",
+        if on_dc { "" } else { "not " },
+        t0.elapsed().as_secs_f64()
+    );
 
     let ev = f.witness();
     let new = &ev[before..];
-    let fenced = new.iter().find(|e| e.node == "n1" && e.what == "fenced").unwrap_or_else(|| panic!("no fenced line\n{}", f.report()));
+    let fenced = new.iter().find(|e| e.node == victim && e.what == "fenced").unwrap_or_else(|| panic!("no fenced line\n{}", f.report()));
     let start = new.iter().find(|e| e.what == "start" && e.rsc == "d").unwrap_or_else(|| panic!("no new start\n{}", f.report()));
     assert!(fenced.ns < start.ns, "the fencing ({}) precedes the start on {} ({})\n{}", fenced.ns, start.node, start.ns, f.report());
     assert!(new.iter().position(|e| e == fenced) < new.iter().position(|e| e == start));
-    // Nothing of n1 runs: its namespace died (the relay killed it).
-    assert!(!f.powered("n1"));
+    // Nothing of the victim runs: its namespace died (the relay killed it).
+    assert!(!f.powered(victim));
     let power = std::fs::read_to_string(tests::lab::power::log(f.root())).unwrap();
-    assert!(power.lines().any(|l| l.ends_with("off n1 ok")), "{power}");
-    assert!(!power.lines().any(|l| l.contains("off n2") || l.contains("off n3")), "only n1 was shot: {power}");
+    assert!(power.lines().any(|l| l.ends_with(&format!("off {victim} ok"))), "{power}");
+    assert_eq!(power.lines().count(), 1, "only {victim} was shot: {power}");
 
     // The survivors' DC asked for it, and the fencing history shows it.
     let survivor = start.node.clone();
-    let logs: String = ["n2", "n3"].iter().map(|n| std::fs::read_to_string(f.c.lab.spec.log_file(n)).unwrap_or_default()).collect();
-    assert!(logs.contains("Requesting fencing (reboot) of node n1"), "{}", f.report());
-    assert!(logs.contains("Peer n1 was terminated (reboot)"), "{}", f.report());
-    let hist = f.tool(&survivor, "stonith_admin", &["-H", "n1"]);
+    let logs: String = others.iter().map(|n| std::fs::read_to_string(f.c.lab.spec.log_file(n)).unwrap_or_default()).collect();
+    assert!(logs.contains(&format!("Requesting fencing (reboot) of node {victim}")), "{}", f.report());
+    assert!(logs.contains(&format!("Peer {victim} was terminated (reboot)")), "{}", f.report());
+    let hist = f.tool(&survivor, "stonith_admin", &["-H", victim]);
     let hist = String::from_utf8_lossy(&hist.stdout);
-    assert!(hist.contains("reboot of n1 successful"), "{hist}");
+    assert!(hist.contains(&format!("reboot of {victim} successful")), "{hist}");
     f.wait("crm_mon to show d started on the survivor", Duration::from_secs(20), |f| {
         f.c.crm_mon(&survivor).contains(&format!("Started {survivor}"))
     });
@@ -293,9 +318,25 @@ fn a_paused_node_is_fenced_before_its_resource_starts_elsewhere() {
 
 #[test]
 fn a_two_node_link_cut_leaves_exactly_one_survivor() {
-    let f = FenceCluster::start("c", 2);
-    // The node running the priority-10 Dummy is shot only after 5 s.
-    f.load("n1", r#"<nvpair id="opt-pfd" name="priority-fencing-delay" value="5s"/>"#, "n2");
+    link_cut_leaves_one_survivor("c", true);
+}
+
+#[test]
+fn a_device_delay_decides_a_two_node_link_cut() {
+    link_cut_leaves_one_survivor("b", false);
+}
+
+/// Two nodes, the Dummy on n2, the link cut. The race is decided by
+/// priority-fencing-delay (`priority`: the node running the priority-10
+/// Dummy is shot only after 5 s) or by the device's
+/// `pcmk_delay_base=n2:5s` (fencing n2 waits 5 s wherever the device runs).
+fn link_cut_leaves_one_survivor(tag: &str, priority: bool) {
+    let f = FenceCluster::start(tag, 2);
+    if priority {
+        f.load("n1", r#"<nvpair id="opt-pfd" name="priority-fencing-delay" value="5s"/>"#, "", "n2");
+    } else {
+        f.load("n1", "", r#"<nvpair id="fence-delay" name="pcmk_delay_base" value="n2:5s"/>"#, "n2");
+    }
     f.wait("d to run on n2 only", START, |f| running(&f.witness(), "d") == ["n2"]);
     let before = f.witness().len();
 
@@ -324,7 +365,7 @@ fn a_two_node_link_cut_leaves_exactly_one_survivor() {
     assert!(!log2.contains("fencing of n1 delayed"), "{}", f.report());
     for l in log1.lines().filter(|l| l.contains("Requesting fencing") || l.contains("delayed by priority-fencing-delay")) {
         println!("n1: {l}");
-        if l.contains("Requesting fencing") {
+        if priority && l.contains("Requesting fencing") {
             assert!(log1.contains("fencing of n2 delayed by priority-fencing-delay (5000 ms)"), "{}", f.report());
         }
     }
