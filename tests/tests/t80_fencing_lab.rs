@@ -18,7 +18,9 @@
 //!   double run.
 //!   `a_paused_non_dc_node_...`: the same with the Dummy on a node that
 //!   is not the DC (the DC sees it leave; in the first test the survivors
-//!   elect a new DC first).
+//!   elect a new DC first). `a_powered_off_node_...`: a node that really
+//!   died is fenced as well (fence_lab finds it off: done) before its
+//!   resource moves.
 //! - `a_two_node_link_cut_leaves_exactly_one_survivor`: two nodes, the
 //!   link cut (partition). Both sides want to fence the other;
 //!   priority-fencing-delay=5s delays the shot at the node that runs the
@@ -251,18 +253,24 @@ fn running(ev: &[Event], rsc: &str) -> Vec<String> {
 
 #[test]
 fn a_paused_node_is_fenced_before_its_resource_starts_elsewhere() {
-    paused_node_is_fenced("p", true);
+    lost_node_is_fenced("p", true, false);
 }
 
 #[test]
 fn a_paused_non_dc_node_is_fenced_before_its_resource_starts_elsewhere() {
-    paused_node_is_fenced("q", false);
+    lost_node_is_fenced("q", false, false);
+}
+
+#[test]
+fn a_powered_off_node_is_fenced_too_before_its_resource_starts_elsewhere() {
+    lost_node_is_fenced("k", false, true);
 }
 
 /// Three nodes; the Dummy runs on the DC (`on_dc`) or on another node,
-/// which is then paused.
-fn paused_node_is_fenced(tag: &str, on_dc: bool) {
-    let f = FenceCluster::start(tag, 3);
+/// which is then paused (or powered off: `kill`; its fencing then finds it
+/// off, which counts as done).
+fn lost_node_is_fenced(tag: &str, on_dc: bool, kill: bool) {
+    let mut f = FenceCluster::start(tag, 3);
     let dc = f.c.dc("n1").unwrap_or_else(|| panic!("no DC\n{}", f.report()));
     let victim = if on_dc { dc.clone() } else { ["n3", "n2"].into_iter().find(|n| *n != dc).unwrap().to_string() };
     let victim = victim.as_str();
@@ -274,14 +282,19 @@ fn paused_node_is_fenced(tag: &str, on_dc: bool) {
 
     // Alive but silent: every process of the node stopped, none dead.
     let t0 = Instant::now();
-    f.c.lab.pause(victim).unwrap();
+    if kill {
+        f.c.lab.kill(victim).unwrap();
+    } else {
+        f.c.lab.pause(victim).unwrap();
+    }
     f.wait(&format!("{victim} to be fenced and d to run on a survivor"), RECOVERY, |f| {
         let r = running(&f.witness(), "d");
         !f.powered(victim) && r.len() == 1 && r[0] != victim
     });
     println!(
-        "{victim} ({}the DC) paused -> fenced and d restarted in {:.3} s",
+        "{victim} ({}the DC) {} -> fenced and d restarted in {:.3} s",
         if on_dc { "" } else { "not " },
+        if kill { "powered off" } else { "paused" },
         t0.elapsed().as_secs_f64()
     );
 

@@ -241,6 +241,67 @@ mod tests {
         assert!(!stonith_enabled(&cib(Some("false"), None)));
     }
 
+    /// Two nodes, a fence device, `d` started on n1 (its `lrm` history, if
+    /// `history`);
+    /// n1's node_state as the DC writes it (`n1_state`), n2 a member.
+    fn two_nodes(n1_state: Element, history: bool) -> cib::model::Cib {
+        let lrm = r#"<lrm id="n1"><lrm_resources><lrm_resource id="d" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="d_last_0" operation_key="d_start_0" operation="start" crm-debug-origin="t" crm_feature_set="3.0.14" transition-key="2:1:0:x" transition-magic="0:0;2:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0" last-rc-change="1" exec-time="1" queue-time="0" op-digest="x"/></lrm_resource></lrm_resources></lrm>"#;
+        let n1 = if history { n1_state.with_child(cib::xml::parse_element(lrm).unwrap()) } else { n1_state };
+        let n2 = status::member_state("n2", "n2", "member");
+        let text = format!(
+            r#"<cib admin_epoch="0" epoch="1" num_updates="0" have-quorum="1" dc-uuid="n2"><configuration><crm_config><cluster_property_set id="o"><nvpair id="o-s" name="stonith-enabled" value="true"/></cluster_property_set></crm_config><nodes><node id="n1" uname="n1"/><node id="n2" uname="n2"/></nodes><resources><primitive id="f" class="stonith" type="fence_lab"/><primitive id="d" class="ocf" provider="heartbeat" type="Dummy"/></resources><constraints/></configuration><status>{}{}</status></cib>"#,
+            n1.to_xml_compact(),
+            n2.to_xml_compact()
+        );
+        cib::model::Cib::from_document(&cib::xml::Document::parse(&text).unwrap()).unwrap()
+    }
+
+    /// The graph's action ids that `id` waits for, transitively.
+    fn before(g: &tengine::TransitionGraph, id: i32) -> std::collections::BTreeSet<i32> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo = vec![id];
+        while let Some(a) = todo.pop() {
+            for syn in g.synapses.iter().filter(|s| s.actions.iter().any(|x| x.id() == a)) {
+                for i in syn.inputs.iter().map(|t| t.id) {
+                    if seen.insert(i) {
+                        todo.push(i);
+                    }
+                }
+            }
+        }
+        seen
+    }
+
+    fn action<'a>(g: &'a tengine::TransitionGraph, key: &str, node: &str) -> Option<&'a tengine::Action> {
+        g.synapses
+            .iter()
+            .flat_map(|s| s.actions.iter())
+            .find(|a| a.header.operation_key == key && a.header.on_node.as_deref() == Some(node))
+    }
+
+    #[test]
+    fn the_scheduler_fences_a_node_that_left_before_recovering_its_resources() {
+        // What the DC writes for a node that left uncleanly: unclean.
+        let model = two_nodes(status::left_state("n1", "n1"), true);
+        let ws = pengine::unpack(&model, 1_700_000_000);
+        let n1 = ws.node_by_uname("n1").unwrap();
+        assert!(ws.node(n1).unclean && !ws.node(n1).online);
+        let g = pengine::schedule(&model, ws).transition_graph(&model);
+        let fence = action(&g, "stonith-n1-reboot", "n1").expect("n1 is fenced");
+        let start = action(&g, "d_start_0", "n2").expect("d is recovered on n2");
+        assert!(before(&g, start.id()).contains(&fence.id()), "the start waits for the fencing");
+
+        // Once fenced (what on_fence_done writes, history wiped): clean, no
+        // fencing, d simply started on n2.
+        let model = two_nodes(fenced_state("n1", "n1"), false);
+        let ws = pengine::unpack(&model, 1_700_000_000);
+        let n1 = ws.node_by_uname("n1").unwrap();
+        assert!(!ws.node(n1).unclean && !ws.node(n1).online);
+        let g = pengine::schedule(&model, ws).transition_graph(&model);
+        assert!(g.synapses.iter().flat_map(|s| s.actions.iter()).all(|a| !a.is_fencing()));
+        assert!(action(&g, "d_start_0", "n2").is_some());
+    }
+
     #[test]
     fn a_fenced_node_is_cleanly_down() {
         let e = fenced_state("id1", "n1");
