@@ -184,3 +184,45 @@ pub fn request(socket: &Path, line: &str) -> Result<String, LabError> {
         None => Ok(answer),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lab.json for a lab that was never built: the relay answers from
+    /// its spec and finds every node off.
+    fn lab_root() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = LabSpec::new("prt", dir.path(), 3, 1, Path::new("/nonexistent"));
+        let json = serde_json::to_string(&spec).unwrap();
+        std::fs::write(LabSpec::state_file(dir.path()), json).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_relay_answers_one_line_per_request() {
+        let dir = lab_root();
+        let relay = Relay::start(dir.path()).unwrap();
+        assert_eq!(relay.socket(), socket(dir.path()));
+        assert_eq!(request(relay.socket(), "list").unwrap(), "n1 n2 n3");
+        assert_eq!(request(relay.socket(), "status n2").unwrap(), "off");
+        let err = |line: &str| match request(relay.socket(), line) {
+            Err(LabError::State { message, .. }) => message,
+            other => panic!("{line}: {other:?}"),
+        };
+        assert_eq!(err("status n9"), "unknown node n9");
+        assert_eq!(err("off x1"), "unknown node x1");
+        assert!(err("reboot n1").starts_with("bad request"));
+        drop(relay);
+        // Gone with its guard: nobody answers any more.
+        assert!(!socket(dir.path()).exists());
+        assert!(request(&socket(dir.path()), "list").is_err());
+    }
+
+    #[test]
+    fn no_lab_no_relay() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Relay::start(dir.path()).is_err());
+        assert!(answer(dir.path(), "list").starts_with("error "));
+    }
+}
