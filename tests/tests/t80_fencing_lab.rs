@@ -28,6 +28,9 @@
 //!   the one running the Dummy, and no double run.
 //!   `a_device_delay_decides_a_two_node_link_cut`: the same race decided
 //!   by the device's `pcmk_delay_base=n2:5s` instead.
+//! - `a_three_node_partition_fences_the_minority_only`: {n3} | {n1,n2}:
+//!   the majority fences n3 and recovers its Dummy; n3, without quorum,
+//!   asks to fence nobody.
 //!
 //! Needs root, ip/nsenter/unshare/nft and overlayfs: it fails, not
 //! skips, without them.
@@ -389,4 +392,38 @@ fn link_cut_leaves_one_survivor(tag: &str, priority: bool) {
         mon.contains("Started n2") && mon.contains("OFFLINE")
     });
     println!("crm_mon -1 on n2:\n{}", f.c.crm_mon("n2"));
+}
+
+/// Three nodes split {victim} | {the other two}: only the side with quorum
+/// may fence (Pacemaker's pe_can_fence), so the lone node shoots nobody
+/// and stops what it ran (no-quorum-policy=stop); the majority fences it
+/// and then recovers its resource.
+#[test]
+fn a_three_node_partition_fences_the_minority_only() {
+    let f = FenceCluster::start("m", 3);
+    let victim = "n3";
+    f.load("n1", r#"<nvpair id="opt-no-quorum-policy" name="no-quorum-policy" value="stop"/>"#, "", victim);
+    f.wait("d to run on n3 only", START, |f| running(&f.witness(), "d") == [victim]);
+    let before = f.witness().len();
+
+    let t0 = Instant::now();
+    f.c.lab.partition(&[vec![victim.to_string()], vec!["n1".to_string(), "n2".to_string()]]).unwrap();
+    f.wait("n3 to be fenced and d to run in the majority", RECOVERY, |f| {
+        let r = running(&f.witness(), "d");
+        !f.powered(victim) && r.len() == 1 && r[0] != victim
+    });
+    println!("{{n3}} | {{n1,n2}} -> n3 fenced and d restarted in {:.3} s", t0.elapsed().as_secs_f64());
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(f.powered("n1") && f.powered("n2"), "the majority survives\n{}", f.report());
+    let power = std::fs::read_to_string(tests::lab::power::log(f.root())).unwrap();
+    assert_eq!(power.lines().collect::<Vec<_>>().len(), 1, "one shot only: {power}");
+    assert!(power.trim_end().ends_with("off n3 ok"), "{power}");
+    let log3 = std::fs::read_to_string(f.c.lab.spec.log_file(victim)).unwrap_or_default();
+    assert!(!log3.contains("Requesting fencing"), "the minority never asks to fence\n{}", f.report());
+    let ev = f.witness();
+    let new = &ev[before..];
+    let fenced = new.iter().position(|e| e.node == victim && e.what == "fenced").expect("fenced line");
+    let start = new.iter().position(|e| e.what == "start" && e.rsc == "d").expect("a new start");
+    assert!(fenced < start && new[fenced].ns < new[start].ns, "{}", f.report());
+    f.witness_check();
 }
