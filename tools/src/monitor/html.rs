@@ -99,7 +99,7 @@ fn summary(snap: &Snapshot) -> Vec<Element> {
     ul = ul.with_child(dc);
     ul = ul.with_child(item("Last updated", ctime(snap.now)));
     ul = ul.with_child(item("Last change", snap.last_change()));
-    let n = ws.nodes.len();
+    let n = snap.nodes_configured();
     ul = ul.with_child(Element::new("li").with_child(span(None, format!("{n} node{} configured", if n == 1 { "" } else { "s" }))));
     let (r, disabled, blocked) = snap.resource_counts();
     let mut counts = format!("{r} resource instance{} configured", if r == 1 { "" } else { "s" });

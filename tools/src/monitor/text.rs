@@ -64,7 +64,7 @@ pub fn summary(snap: &Snapshot) -> String {
     }
     out.named_item(1, "Last updated", &ctime(snap.now));
     out.named_item(1, "Last change", &format!(" {}", snap.last_change()));
-    let n = ws.nodes.len();
+    let n = snap.nodes_configured();
     out.item(1, &format!("{n} node{} configured", plural(n)));
     let (r, disabled, blocked) = snap.resource_counts();
     let base = format!("{r} resource instance{} configured", plural(r));

@@ -73,7 +73,7 @@ fn summary(snap: &Snapshot) -> Element {
             .with_attr("client", attr("update-client"))
             .with_attr("origin", attr("update-origin")),
     );
-    s = s.with_child(Element::new("nodes_configured").with_attr("number", ws.nodes.len().to_string()));
+    s = s.with_child(Element::new("nodes_configured").with_attr("number", snap.nodes_configured().to_string()));
     let (n, disabled, blocked) = snap.resource_counts();
     s = s.with_child(
         Element::new("resources_configured")
