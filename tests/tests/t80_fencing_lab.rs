@@ -31,6 +31,10 @@
 //! - `a_three_node_partition_fences_the_minority_only`: {n3} | {n1,n2}:
 //!   the majority fences n3 and recovers its Dummy; n3, without quorum,
 //!   asks to fence nobody.
+//! - `the_demo_cluster_fails_over_with_fencing`: examples/cluster with a
+//!   fence_lab device; the active node powered off, fenced, the service
+//!   answers from a survivor (the failover time is printed). Needs
+//!   Debian's IPaddr2 as t70 does.
 //!
 //! Needs root, ip/nsenter/unshare/nft and overlayfs: it fails, not
 //! skips, without them.
@@ -54,12 +58,12 @@ fn bin_dir() -> PathBuf {
                 "-p", "transport", "--bin", "heartbeat", "--bin", "cl_status",
                 "-p", "ccm", "--bin", "ccm",
                 "-p", "cibd", "--bin", "cib",
-                "-p", "lrmd", "--bin", "lrmd", "--bin", "ha-witness", "--bin", "ha-witness-check",
+                "-p", "lrmd", "--bin", "lrmd", "--bin", "ha-httpd", "--bin", "ha-witness", "--bin", "ha-witness-check",
                 "-p", "crmd", "--bin", "crmd",
                 "-p", "pengined", "--bin", "pengine",
                 "-p", "attrd", "--bin", "attrd",
                 "-p", "stonithd", "--bin", "stonithd", "--bin", "stonith_admin",
-                "-p", "tools", "--bin", "cibadmin", "--bin", "crm_mon", "--bin", "crm_resource",
+                "-p", "tools", "--bin", "cibadmin", "--bin", "crm_mon", "--bin", "crm_resource", "--bin", "crm_attribute",
             ])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
@@ -426,4 +430,48 @@ fn a_three_node_partition_fences_the_minority_only() {
     let start = new.iter().position(|e| e.what == "start" && e.rsc == "d").expect("a new start");
     assert!(fenced < start && new[fenced].ns < new[start].ns, "{}", f.report());
     f.witness_check();
+}
+
+/// The demo cluster (floating address + HTTP service, examples/cluster)
+/// with fencing (`WebCluster::create_with_fencing`): the active node
+/// powered off is fenced (fence_lab finds it off) before the group starts
+/// on a survivor; the client sees the service answer from there.
+#[test]
+fn the_demo_cluster_fails_over_with_fencing() {
+    let tmp = tempfile::Builder::new().prefix("ha-lab-").tempdir_in("/tmp").unwrap();
+    let name = format!("fw{}", std::process::id() % 100_000);
+    let mut spec = LabSpec::new(&name, tmp.path(), 3, 1, &bin_dir());
+    spec.media = Media::Ucast;
+    let mut c = WebCluster::create_with_fencing(spec, &repo()).expect("create the lab");
+    c.start(START).unwrap_or_else(|e| panic!("{e}\n{}", c.logs(40)));
+    c.load("n1").expect("load examples/cluster and the fencing device");
+    let mut active = None;
+    c.wait("the service to answer", START, |c| {
+        active = c.answer(Duration::from_secs(2));
+        active.is_some()
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", c.logs(40)));
+    let active = active.unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+
+    let f = c.fail(&active, RECOVERY).unwrap_or_else(|e| panic!("{e}\n{}", c.logs(40)));
+    println!("with fencing: {} -> {} in {:.3} s ({}the DC)", f.from, f.to, f.elapsed.as_secs_f64(), if f.was_dc { "" } else { "not " });
+    let root = c.lab.spec.root.clone();
+    let power = std::fs::read_to_string(tests::lab::power::log(&root)).unwrap_or_default();
+    assert!(power.lines().any(|l| l.ends_with(&format!("off {active} ok"))), "{active} was fenced: {power}\n{}", c.logs(40));
+    let logs: String = c
+        .lab
+        .spec
+        .node_names()
+        .iter()
+        .filter(|n| **n != active)
+        .map(|n| std::fs::read_to_string(c.lab.spec.log_file(n)).unwrap_or_default())
+        .collect();
+    assert!(logs.contains(&format!("Peer {active} was terminated (reboot)")), "{}", c.logs(40));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(c.witnessed_running(), std::slice::from_ref(&f.to), "{}", c.logs(40));
+    let check = Command::new(c.lab.spec.bin_dir.join("ha-witness-check")).arg(&c.witness).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    drop(c);
+    drop(tmp);
 }

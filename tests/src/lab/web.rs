@@ -176,6 +176,10 @@ pub fn phases_of(lines: &[(Duration, String)]) -> Vec<(Phase, Duration)> {
 
 /// A running demo cluster.
 pub struct WebCluster {
+    /// With fencing ([`WebCluster::create_with_fencing`]): the lab's power
+    /// switch relay, through which fence_lab inside the nodes powers
+    /// nodes off.
+    pub relay: Option<super::power::Relay>,
     pub lab: LabGuard,
     /// The Httpd agent's witness log (outside the nodes).
     pub witness: PathBuf,
@@ -191,7 +195,21 @@ impl WebCluster {
         let witness = spec.root.join("witness.log");
         let lab = LabGuard::create(spec)?;
         std::fs::write(&witness, "").map_err(|e| LabError::io(&witness, e))?;
-        Ok(WebCluster { lab, witness })
+        Ok(WebCluster { relay: None, lab, witness })
+    }
+
+    /// [`WebCluster::create`] with fencing: the project's fence agents
+    /// merged over /usr/sbin inside the nodes, the power switch relay
+    /// running, and [`WebCluster::load`] then also sets
+    /// `stonith-enabled=true` with a `stonith:fence_lab` device (every
+    /// node; `relay=ROOT/power.sock`; its power-offs in the witness log).
+    /// A lost node is then fenced before the group starts elsewhere
+    /// (docs/CRMD.md, "Fencing").
+    pub fn create_with_fencing(mut spec: LabSpec, repo: &Path) -> Result<WebCluster, LabError> {
+        spec.fence_overlay = Some(repo.join("agents/fence"));
+        let mut c = WebCluster::create(spec, repo)?;
+        c.relay = Some(super::power::Relay::start(&c.lab.spec.root)?);
+        Ok(c)
     }
 
     /// Starts heartbeat (and with it every CRM daemon) on every node and
@@ -221,6 +239,29 @@ impl WebCluster {
             self.checked(via, "cibadmin", &["-C", "-o", "crm_config", "-x", &cfg])?;
         }
         self.checked(via, "cibadmin", &["-C", "-o", "resources", "-x", &web.display().to_string()])?;
+        if self.relay.is_some() {
+            self.load_fencing(via)?;
+        }
+        Ok(())
+    }
+
+    /// `stonith-enabled=true` and the fence_lab device (see
+    /// [`WebCluster::create_with_fencing`]).
+    fn load_fencing(&self, via: &str) -> Result<(), LabError> {
+        let root = &self.lab.spec.root;
+        let opts = root.join("fencing-options.xml");
+        let text = r#"<cluster_property_set id="cib-bootstrap-options"><nvpair id="opt-stonith-enabled" name="stonith-enabled" value="true"/></cluster_property_set>"#;
+        std::fs::write(&opts, text).map_err(|e| LabError::io(&opts, e))?;
+        self.checked(via, "cibadmin", &["-M", "-o", "crm_config", "-x", &opts.display().to_string()])?;
+        let device = root.join("fencing-device.xml");
+        let text = format!(
+            r#"<primitive id="fence-lab" class="stonith" type="fence_lab"><instance_attributes id="fence-lab-params"><nvpair id="fence-lab-relay" name="relay" value="{}"/><nvpair id="fence-lab-witness" name="witness" value="{}"/><nvpair id="fence-lab-hosts" name="pcmk_host_list" value="{}"/></instance_attributes></primitive>"#,
+            super::power::socket(root).display(),
+            self.witness.display(),
+            self.lab.spec.node_names().join(" ")
+        );
+        std::fs::write(&device, text).map_err(|e| LabError::io(&device, e))?;
+        self.checked(via, "cibadmin", &["-C", "-o", "resources", "-x", &device.display().to_string()])?;
         Ok(())
     }
 
