@@ -20,7 +20,7 @@
 //!   is not the DC (the DC sees it leave; in the first test the survivors
 //!   elect a new DC first). `a_powered_off_node_...`: a node that really
 //!   died is fenced as well (fence_lab finds it off: done) before its
-//!   resource moves.
+//!   resource moves; booted again, it rejoins without a second fencing.
 //! - `a_two_node_link_cut_leaves_exactly_one_survivor`: two nodes, the
 //!   link cut (partition). Both sides want to fence the other;
 //!   priority-fencing-delay=5s delays the shot at the node that runs the
@@ -334,6 +334,19 @@ fn lost_node_is_fenced(tag: &str, on_dc: bool, kill: bool) {
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(running(&f.witness(), "d"), std::slice::from_ref(&survivor), "{}", f.report());
     f.witness_check();
+
+    if kill {
+        // The fenced node boots again and rejoins as a clean member: not
+        // fenced a second time, and d stays where it is (stickiness).
+        f.c.rejoin(victim, START).unwrap_or_else(|e| panic!("{e}\n{}", f.report()));
+        std::thread::sleep(Duration::from_secs(3));
+        let power = std::fs::read_to_string(tests::lab::power::log(f.root())).unwrap();
+        assert_eq!(power.lines().count(), 1, "no second shot: {power}");
+        assert!(f.powered(victim));
+        assert_eq!(running(&f.witness(), "d"), std::slice::from_ref(&survivor), "{}", f.report());
+        f.witness_check();
+        println!("{victim} rejoined; d stays on {survivor}");
+    }
 }
 
 #[test]
