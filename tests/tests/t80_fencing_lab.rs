@@ -31,6 +31,10 @@
 //! - `a_three_node_partition_fences_the_minority_only`: {n3} | {n1,n2}:
 //!   the majority fences n3 and recovers its Dummy; n3, without quorum,
 //!   asks to fence nobody.
+//! - `a_failed_fencing_is_retried_and_nothing_is_recovered_meanwhile`: the
+//!   power switch unplugged, the Dummy's node paused: every attempt fails
+//!   and the Dummy is started nowhere; the switch back, the next attempt
+//!   shoots and the Dummy then starts elsewhere.
 //! - `the_demo_cluster_fails_over_with_fencing`: examples/cluster with a
 //!   fence_lab device; the active node powered off, fenced, the service
 //!   answers from a survivor (the failover time is printed). Needs
@@ -89,7 +93,7 @@ const RECOVERY: Duration = Duration::from_secs(60);
 /// agents) with fence_lab merged in, and the power switch relay.
 struct FenceCluster {
     /// Dropped first: the relay stops before the lab goes.
-    _relay: Relay,
+    relay: Option<Relay>,
     c: WebCluster,
     /// The lab root, removed after the lab is destroyed.
     _tmp: tempfile::TempDir,
@@ -105,7 +109,15 @@ impl FenceCluster {
         let mut c = WebCluster::create(spec, &repo()).expect("create the lab");
         let relay = Relay::start(&c.lab.spec.root).expect("start the power relay");
         c.start(START).unwrap_or_else(|e| panic!("{e}\n{}", c.logs(40)));
-        FenceCluster { _relay: relay, c, _tmp: tmp }
+        FenceCluster { relay: Some(relay), c, _tmp: tmp }
+    }
+
+    /// Unplugs (`false`) or plugs in (`true`) the power switch.
+    fn power_switch(&mut self, on: bool) {
+        self.relay = None;
+        if on {
+            self.relay = Some(Relay::start(&self.c.lab.spec.root).expect("start the power relay"));
+        }
     }
 
     fn root(&self) -> &Path {
@@ -487,4 +499,48 @@ fn the_demo_cluster_fails_over_with_fencing() {
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
     drop(c);
     drop(tmp);
+}
+
+/// A fencing that fails is retried, and nothing of the unclean node is
+/// recovered meanwhile: the power switch is unplugged, the Dummy's node
+/// paused; the survivors' DC asks again and again (each attempt fails)
+/// while the Dummy runs nowhere else; once the switch is back, the next
+/// attempt shoots the node and only then the Dummy starts elsewhere.
+#[test]
+fn a_failed_fencing_is_retried_and_nothing_is_recovered_meanwhile() {
+    let mut f = FenceCluster::start("r", 3);
+    let victim = "n3";
+    f.load("n1", r#"<nvpair id="opt-no-quorum-policy" name="no-quorum-policy" value="stop"/>"#, "", victim);
+    f.wait("d to run on n3 only", START, |f| running(&f.witness(), "d") == [victim]);
+    let before = f.witness().len();
+
+    f.power_switch(false);
+    f.c.lab.pause(victim).unwrap();
+    let failures = |f: &FenceCluster| {
+        ["n1", "n2"]
+            .iter()
+            .map(|n| std::fs::read_to_string(f.c.lab.spec.log_file(n)).unwrap_or_default())
+            .map(|l| l.lines().filter(|x| x.contains("Fencing of n3 (reboot) failed")).count())
+            .sum::<usize>()
+    };
+    // The log has each line twice (logfile and debugfile are one file).
+    f.wait("three failed attempts", RECOVERY, |f| failures(f) >= 6);
+    assert!(f.powered(victim), "still there, paused");
+    let new = &f.witness()[before..];
+    assert!(!new.iter().any(|e| e.what == "start"), "nothing recovered while n3 is not fenced\n{}", f.report());
+    assert!(!tests::lab::power::log(f.root()).exists(), "no power-off happened");
+
+    f.power_switch(true);
+    let t0 = Instant::now();
+    f.wait("n3 fenced and d restarted once the switch is back", RECOVERY, |f| {
+        let r = running(&f.witness(), "d");
+        !f.powered(victim) && r.len() == 1 && r[0] != victim
+    });
+    println!("{} failed attempts; switch back -> fenced and d restarted in {:.3} s", failures(&f) / 2, t0.elapsed().as_secs_f64());
+    let ev = f.witness();
+    let new = &ev[before..];
+    let fenced = new.iter().position(|e| e.node == victim && e.what == "fenced").expect("fenced line");
+    let start = new.iter().position(|e| e.what == "start" && e.rsc == "d").expect("a new start");
+    assert!(fenced < start && new[fenced].ns < new[start].ns, "{}", f.report());
+    f.witness_check();
 }
