@@ -4,19 +4,23 @@
 //!
 //! ```text
 //!  graph <crm_event operation="stonith" on_node=N>
-//!     -> fire_fence: spawn stonithd::client::fence(stonithd.sock, N, reboot|off, stonith-timeout)
+//!     -> fire_fence: spawn stonithd::client::fence_with_delay(stonithd.sock, N, reboot|off,
+//!                    stonith-timeout, the priority delay noted with the graph)
 //!     -> (task) FenceDone on a channel -> the select! loop -> on_fence_done:
 //!          done:   node_state N cleanly down (in_ccm=false crmd=offline join=down
 //!                  expected=down), its lrm and transient attributes wiped, THEN the
 //!                  action is confirmed, so the starts ordered after it run on a CIB
 //!                  that no longer shows N's resources as running
-//!          failed: the action fails; the transition ends failed and the scheduler,
-//!                  which still sees N unclean, schedules the fencing again
+//!          failed: the action fails (after RETRY_PAUSE); the transition ends failed and
+//!                  the scheduler, which still sees N unclean, schedules the fencing again
 //! ```
 //!
-//! The request runs in a task of its own: stonithd applies its delays
-//! (priority-fencing-delay, pcmk_delay_base) before the agent runs, which
-//! may take many seconds, and the loop must keep serving messages.
+//! The request runs in a task of its own: stonithd waits out the delays
+//! (the priority-fencing-delay we pass, the device's pcmk_delay_base/max)
+//! before the agent runs, which may take many seconds, and the loop must
+//! keep serving messages. The priority delay is judged when the graph is
+//! computed, on the same CIB (`Fencer::note_graph`), as Pacemaker's
+//! scheduler does.
 //!
 //! Lost nodes (`must_fence_lost`): with `stonith-enabled` (Pacemaker's
 //! default: true) a node that leaves without the DC having let it shut
