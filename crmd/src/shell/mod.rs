@@ -15,12 +15,15 @@
 //!   the graph with [`tengine::Executor`], confirmations.
 //! - `lrm_ops.rs`: the node side: actions on lrmd, their records in the
 //!   CIB, fail counts, the node's history rebuilt at join.
+//! - `fencing.rs`: the DC's fencing requests to stonithd, and which lost
+//!   nodes must be fenced rather than taken as stopped.
 //! - `cib_client.rs`: the async cib connections.
 //!
 //! [`run`] takes its connections from the caller (the binary opens them).
 
 mod attrs;
 mod cib_client;
+mod fencing;
 mod lrm_ops;
 pub mod policy;
 mod te;
@@ -55,6 +58,8 @@ pub struct Setup {
     pub pengine_socket: PathBuf,
     /// attrd (direct CIB writes of attributes when it is not there).
     pub attrd_socket: PathBuf,
+    /// The local stonithd, which carries out the DC's fencing actions.
+    pub stonithd_socket: PathBuf,
     /// How long to wait for cib/ccm/lrmd sockets at start.
     pub wait: Duration,
     /// The DC's keepalive period (`alive` messages).
@@ -98,6 +103,8 @@ pub(crate) struct Shell {
     events: VecDeque<(Event, Cause)>,
     /// The DC's transition engine.
     te: te::Engine,
+    /// The DC's fencing requests (answered through the loop's channel).
+    fencer: fencing::Fencer,
     /// Node side: operations asked of lrmd, by call id.
     ops: HashMap<u32, lrm_ops::PendingOp>,
     /// The node ids the CIB's `<node>` entries give (uname -> id).
@@ -127,6 +134,7 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
     let (lrmd, mut lrm_events) =
         wait_for(setup.wait, "lrmd", || lrmd::async_client::connect(&setup.lrmd_socket)).await?;
     lrmd.subscribe().await.context("lrmd subscribe")?;
+    let (fence_tx, mut fence_rx) = tokio::sync::mpsc::unbounded_channel();
     let start = Instant::now();
     let mut shell = Shell {
         me: me.clone(),
@@ -138,6 +146,7 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
         timers: BTreeMap::new(),
         events: VecDeque::new(),
         te: te::Engine::new(),
+        fencer: fencing::Fencer::new(&setup.stonithd_socket, fence_tx),
         ops: HashMap::new(),
         node_ids: BTreeMap::new(),
         pengine_socket: setup.pengine_socket.clone(),
@@ -189,6 +198,8 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
                 let Some(r) = r else { bail!("lrmd closed the connection") };
                 shell.on_lrm_event(r).await?;
             }
+            // The shell holds a sender, so the channel never closes.
+            Some(done) = fence_rx.recv() => shell.on_fence_done(done).await?,
             _ = tokio::time::sleep_until(wake) => shell.on_wakeup().await?,
             _ = &mut shutdown, if !shutdown_done => {
                 shutdown_done = true;
@@ -586,11 +597,20 @@ impl Shell {
 
     async fn write_left(&mut self, node: &str) -> anyhow::Result<()> {
         let id = self.node_id(node);
+        if fencing::must_fence_lost(&self.cib.query().await?, &id) {
+            // Unclean: its history stays and `expected` stays `member`, so
+            // the scheduler fences it before recovering anything it ran.
+            tracing::warn!("crmd: {node} left uncleanly: it must be fenced before its resources run elsewhere");
+            let a = self.cib.modify(Some("status"), status::left_state(&id, node)).await?;
+            log_refusal("node_state", &a);
+            return Ok(());
+        }
         tracing::info!("crmd: {node} is not a member: its resources are stopped, its attributes cleared");
         let a = self.cib.modify(Some("status"), status::left_state(&id, node)).await?;
         log_refusal("node_state", &a);
-        // Without fencing a lost node is taken as stopped (as Pacemaker
-        // does with stonith-enabled=false); its fail counts go with it
+        // Without fencing (or after a clean shutdown) a lost node is taken
+        // as stopped (as Pacemaker does with stonith-enabled=false); its
+        // fail counts go with it
         // (seed 002: a restart clears them).
         for x in [status::lrm_xpath(&id), status::transient_xpath(&id)] {
             let a = self.cib.delete_xpath(&x).await?;
