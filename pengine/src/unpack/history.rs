@@ -499,11 +499,8 @@ fn unpack_rsc_op<'h>(ws: &mut WorkingSet, cib: &Cib, rsc: RscId, node: NodeId, o
         }
         ExecStatus::Done => {
             update_resource_state(ws, rsc, node, op, rc, st);
-            if task == "migrate_to" && rc == OCF_OK && migration_failed(ws, cib, rsc, node, op) {
-                // Forces a restart and prevents a new migration.
-                let r = &mut ws.resources[rsc.0];
-                r.flags.failed = true;
-                r.flags.stop = true;
+            if task == "migrate_to" && rc == OCF_OK {
+                unpack_migrate_to_success(ws, cib, rsc, node, op);
             }
             return;
         }
@@ -737,17 +734,24 @@ fn newer_state(cib: &Cib, uname: &str, lrm_id: &str, than: &LrmRscOp, same_node:
     })
 }
 
-/// Whether a successful `migrate_to` leaves the resource failed (the
-/// failing outcomes of Pacemaker 2.1.5's `unpack_migrate_to_success`):
-/// the `migrate_from` on the target failed and the target has moved on
-/// (or is down), or no `migrate_from` was recorded and the target is
-/// down or has moved on while this `migrate_to` is still the source's
-/// last word. Successful, partial and dangling migrations are left to
-/// the role logic.
-fn migration_failed(ws: &WorkingSet, cib: &Cib, rsc: RscId, node: NodeId, op: &LrmRscOp) -> bool {
-    let (Some(source), Some(target)) = (op.migrate_source.as_deref(), op.migrate_target.as_deref()) else { return false };
+/// A successful `migrate_to` on the source (Pacemaker 2.1.5's
+/// `unpack_migrate_to_success`), which only counts while it is the last
+/// word on both ends:
+/// - `migrate_from` succeeded on the target: complete; the target's own
+///   history says the resource runs there.
+/// - `migrate_from` failed: active on the target when that is up and has
+///   not moved on, else failed (a restart, no new migration).
+/// - no `migrate_from` (pending or erased): a partial migration, active
+///   on the target, when that is up and has not moved on; else failed
+///   while this is still the source's last operation.
+///
+/// A dangling migration (both ends done, no stop on the source yet)
+/// leaves the resource stopped on the source; the stop Pacemaker then
+/// schedules there is not tracked.
+fn unpack_migrate_to_success(ws: &mut WorkingSet, cib: &Cib, rsc: RscId, node: NodeId, op: &LrmRscOp) {
+    let (Some(source), Some(target)) = (op.migrate_source.as_deref(), op.migrate_target.as_deref()) else { return };
     if !source.eq_ignore_ascii_case(&ws.node(node).uname) {
-        return false;
+        return;
     }
     let lrm_id = ws.rsc(rsc).clone_name.clone().unwrap_or_else(|| ws.rsc(rsc).id.clone());
     let source_newer_op = newer_state(cib, source, &lrm_id, op, true, false);
@@ -755,20 +759,95 @@ fn migration_failed(ws: &WorkingSet, cib: &Cib, rsc: RscId, node: NodeId, op: &L
         .into_iter()
         .find(|o| o.operation == "migrate_from" && o.migrate_source.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(source)));
     if migrate_from.is_some() && source_newer_op {
-        return false;
+        return;
     }
     let target_newer_state = match migrate_from {
         Some(from) => newer_state(cib, target, &lrm_id, from, true, true),
         None => newer_state(cib, target, &lrm_id, op, false, true),
     };
     if source_newer_op && target_newer_state {
-        return false;
+        return;
     }
-    let target_up = ws.node_by_uname(target).is_some_and(|t| ws.node(t).online);
+    let target_node = ws.node_by_uname(target).filter(|t| ws.node(*t).online);
+    let fail = |ws: &mut WorkingSet| {
+        // Forces a restart and prevents a new migration.
+        let r = &mut ws.resources[rsc.0];
+        r.flags.failed = true;
+        r.flags.stop = true;
+    };
     match migrate_from {
-        Some(from) if from.rc_code == OCF_OK && from.op_status == ExecStatus::Done => false,
-        Some(from) if from.op_status != ExecStatus::Pending => target_newer_state || !target_up,
-        _ => (target_newer_state || !target_up) && !source_newer_op,
+        // Dangling: not active on the source any more.
+        Some(from) if from.rc_code == OCF_OK && from.op_status == ExecStatus::Done => ws.resources[rsc.0].role = Role::Stopped,
+        Some(from) if from.op_status != ExecStatus::Pending => match target_node {
+            Some(t) if !target_newer_state => add_running(ws, rsc, t, true),
+            _ => fail(ws),
+        },
+        _ => match target_node {
+            Some(t) if !target_newer_state => {
+                add_running(ws, rsc, t, false);
+                if ws.node(node).online {
+                    let r = &mut ws.resources[rsc.0];
+                    r.partial_migration_target = Some(t);
+                    r.partial_migration_source = Some(node);
+                }
+            }
+            _ if !source_newer_op => fail(ws),
+            _ => {}
+        },
+    }
+}
+
+/// Whether the node has no completed history of the resource (every
+/// entry, if any, is rc 193: pending) (`unknown_on_node`).
+fn unknown_on(cib: &Cib, uname: &str, lrm_id: &str) -> bool {
+    history_on(cib, uname, lrm_id).iter().all(|o| o.rc_code == 193)
+}
+
+/// A failed `migrate_to` on the source (`unpack_migrate_to_failure`):
+/// the resource must be assumed active; on the target too, when that
+/// knows the resource and has not moved on since.
+fn unpack_migrate_to_failure(ws: &mut WorkingSet, cib: &Cib, rsc: RscId, node: NodeId, op: &LrmRscOp) {
+    let (Some(source), Some(target)) = (op.migrate_source.as_deref(), op.migrate_target.as_deref()) else { return };
+    if !source.eq_ignore_ascii_case(&ws.node(node).uname) {
+        return;
+    }
+    ws.resources[rsc.0].role = Role::Started;
+    let lrm_id = ws.rsc(rsc).clone_name.clone().unwrap_or_else(|| ws.rsc(rsc).id.clone());
+    let from = history_on(cib, target, &lrm_id).into_iter().find(|o| {
+        o.operation == "migrate_from" && o.rc_code == OCF_OK && o.migrate_source.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(source))
+    });
+    let newer = match from {
+        Some(f) => newer_state(cib, target, &lrm_id, f, true, true),
+        None => newer_state(cib, target, &lrm_id, op, false, true),
+    };
+    if !unknown_on(cib, target, &lrm_id) && !newer {
+        if let Some(t) = ws.node_by_uname(target).filter(|t| ws.node(*t).online) {
+            add_running(ws, rsc, t, false);
+        }
+    }
+}
+
+/// A failed `migrate_from` on the target (`unpack_migrate_from_failure`):
+/// the resource must be assumed active, on the source too when that
+/// knows it and has not moved on since its `migrate_to`.
+fn unpack_migrate_from_failure(ws: &mut WorkingSet, cib: &Cib, rsc: RscId, node: NodeId, op: &LrmRscOp) {
+    let (Some(source), Some(target)) = (op.migrate_source.as_deref(), op.migrate_target.as_deref()) else { return };
+    if !target.eq_ignore_ascii_case(&ws.node(node).uname) {
+        return;
+    }
+    ws.resources[rsc.0].role = Role::Started;
+    let lrm_id = ws.rsc(rsc).clone_name.clone().unwrap_or_else(|| ws.rsc(rsc).id.clone());
+    let to = history_on(cib, source, &lrm_id).into_iter().find(|o| {
+        o.operation == "migrate_to" && o.rc_code == OCF_OK && o.migrate_target.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(target))
+    });
+    let newer = match to {
+        Some(t) => newer_state(cib, source, &lrm_id, t, true, true),
+        None => newer_state(cib, source, &lrm_id, op, false, true),
+    };
+    if !unknown_on(cib, source, &lrm_id) && !newer {
+        if let Some(s) = ws.node_by_uname(source).filter(|s| ws.node(*s).online) {
+            add_running(ws, rsc, s, true);
+        }
     }
 }
 
@@ -840,6 +919,8 @@ fn unpack_rsc_op_failure<'h>(ws: &mut WorkingSet, cib: &Cib, rsc: RscId, node: N
     }
     match task {
         "stop" => location(ws, rsc, Some(node), Score::MINUS_INFINITY, "__stop_fail__"),
+        "migrate_to" => unpack_migrate_to_failure(ws, cib, rsc, node, op),
+        "migrate_from" => unpack_migrate_from_failure(ws, cib, rsc, node, op),
         "promote" => ws.resources[rsc.0].role = Role::Promoted,
         "demote" => {
             let r = &mut ws.resources[rsc.0];
