@@ -168,8 +168,15 @@ impl Shell {
             self.te.deferred_compute = Some((id, cause));
             return Ok(());
         }
-        let cib = self.cib.query().await?;
+        let mut cib = self.cib.query().await?;
         self.learn_node_ids(&cib);
+        // The scheduler decides with this DC's quorum, never with a
+        // `have-quorum` another partition wrote into a CIB this node took
+        // over while the partitions merged (a minority DC would start
+        // resources the majority runs: t85_split_brain).
+        if let Some(v) = self.ctl.view() {
+            cib.set_attr("have-quorum", if v.quorum { "1" } else { "0" });
+        }
         match policy::compute(&self.pengine_socket, &cib, id, epoch()).await {
             Ok(graph) => {
                 let n = graph.synapses.len();
