@@ -20,10 +20,11 @@
 //!   quorum and stops d1, the majority runs it (the stop and the start
 //!   may cross by tens of ms at the partition: printed, bounded);
 //!   healed, one copy and no new overlap.
-//! - `two_nodes_reaching_the_ping_node_double_run_until_healed` (ignored,
-//!   see there): the link cut with both sides reaching the ping node:
-//!   both keep quorum and both run d1 (the documented price); healed, the
-//!   double run is detected and n2's copy stopped, n1's kept.
+//! - `two_nodes_reaching_the_ping_node_double_run_until_healed`: the link
+//!   cut with both sides reaching the ping node: both keep quorum and both
+//!   run d1 (the documented price); healed, the double run is logged
+//!   (pengine's "Resource d1 is active on 2 nodes") and n2's copy stopped
+//!   at once, n1's kept (`stop_unexpected`).
 
 mod t85_support;
 
@@ -239,24 +240,19 @@ fn three_nodes_only_the_majority_runs() {
     println!("overlap of d1 at the partition (witness log): {:.1} ms", overlap as f64 / 1e6);
     assert!(overlap < 1_000_000_000, "n1 stopped d1 {overlap} ns after the majority started it\n{}", c.logs(60));
 
-    // Healed: one copy, and no new overlap. (Not waiting for crm_mon to
-    // show every node online: after the merge the DC may keep the other
-    // side's status for a while, see the ignored test below.)
+    // Healed: one cluster, one copy, and no new overlap.
     let healed_at = last_event_ns(&c);
     c.lab.heal().unwrap();
-    never_twice(&c, Duration::from_secs(8));
+    c.wait_online("n2", &["n1", "n2", "n3"], SETTLE);
+    never_twice(&c, Duration::from_secs(5));
     assert_eq!(c.running("d1").len(), 1, "{}", c.logs(40));
     assert_eq!(overlap_ns(&c, healed_at), 0, "a double run after the heal\n{}", c.logs(80));
 }
 
-/// Ignored until crmd rebuilds the status after partitions merge: both
-/// sides wrote status at the same CIB version, the cib daemons keep one
-/// side's copy (n2's, in the runs so far), in which n1 left and runs
-/// nothing; the DC (n1) does not rewrite its own node state, so crm_mon
-/// shows n1 OFFLINE and the scheduler never sees d1 on two nodes
-/// (docs/SPLIT_BRAIN.md, "Measured").
+/// Healing needs the DC to rebuild the status after the merge (both
+/// sides wrote theirs at the same CIB version and the cib daemons keep
+/// one copy) and to schedule with its own quorum (crmd).
 #[test]
-#[ignore = "crmd keeps one side's status after partitions merge: the copy on the DC is not seen"]
 fn two_nodes_reaching_the_ping_node_double_run_until_healed() {
     let c = cluster("sbc", 2);
     split(&c, &[&["n1"], &["n2"]]);
@@ -280,6 +276,7 @@ fn two_nodes_reaching_the_ping_node_double_run_until_healed() {
     let logs = format!("{}{}", c.log("n1"), c.log("n2"));
     assert!(logs.contains("Resource d1 is active on 2 nodes"), "the double run is logged\n{}", c.logs(80));
     never_twice(&c, Duration::from_secs(5));
+    c.wait_online("n1", &["n1", "n2"], SETTLE);
     // The witness proves the double run happened (and only then).
     let report = c.witness_check().expect_err("the partition did double-run d1");
     assert!(report.contains("d1"), "{report}");
