@@ -153,6 +153,7 @@ impl FenceCluster {
     <meta_attributes id="d-meta">
       <nvpair id="d-priority" name="priority" value="10"/>
       <nvpair id="d-stickiness" name="resource-stickiness" value="100"/>
+      <nvpair id="d-role" name="target-role" value="Stopped"/>
     </meta_attributes>
     <instance_attributes id="d-params">
       <nvpair id="d-witness" name="witness" value="{witness}"/>
@@ -178,6 +179,11 @@ impl FenceCluster {
         }
         self.checked(via, "cibadmin", &["-R", "-o", "resources", "-x", &write("fence-resources.xml", &resources)]);
         self.checked(via, "cibadmin", &["-R", "-o", "constraints", "-x", &write("fence-constraints.xml", &constraints)]);
+        // d starts only now, with its location constraint in place (loaded
+        // after the resources, which it refers to): otherwise a first
+        // transition might place it without the constraint, and its
+        // stickiness would keep it there.
+        self.checked(via, "cibadmin", &["-D", "-o", "resources", "-x", &write("fence-start.xml", r#"<nvpair id="d-role"/>"#)]);
     }
 
     fn tool(&self, node: &str, program: &str, args: &[&str]) -> std::process::Output {
