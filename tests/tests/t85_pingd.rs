@@ -8,8 +8,9 @@
 //!   `pingd = 100` (crm_mon -1 -A on either node); n1 cut off from the
 //!   ping node alone -> its pingd drops to 0 (after deadping and the 5 s
 //!   dampening, never before the dampening ran out), n2 keeps 100;
-//!   restored -> 100 again. The launcher ran our pingd for Heartbeat's
-//!   path and the log shows the updates.
+//!   restored -> 100 again; n1's attrd killed (respawned empty) -> pingd
+//!   sets 100 again. The launcher ran our pingd for Heartbeat's path and
+//!   the log shows the updates.
 
 mod t85_support;
 
@@ -70,6 +71,24 @@ fn pingd_follows_the_ping_node_and_crm_mon_shows_it() {
     c.restore_ping("n1");
     wait_for(
         "n1's pingd back to 100",
+        Duration::from_secs(30),
+        || c.node_attribute("n2", "n1", "pingd").as_deref() == Some("100"),
+        || format!("{}\n{}", c.crm_mon("n2", &["-A"]), c.logs(60)),
+    );
+
+    // attrd dies (heartbeat respawns it, and the new one clears n1's
+    // transient attributes): pingd notices and sets its value again.
+    let pid = c.ok("n1", "ps", &["-C", "attrd", "-o", "pid="]).trim().to_string();
+    assert!(!pid.is_empty(), "attrd runs on n1");
+    c.ok("n1", "kill", &["-9", &pid]);
+    wait_for(
+        "pingd to set its value again in the new attrd",
+        Duration::from_secs(40),
+        || c.log("n1").contains("(restarted?): setting it again"),
+        || c.logs(60),
+    );
+    wait_for(
+        "n1's pingd = 100 after attrd's restart",
         Duration::from_secs(30),
         || c.node_attribute("n2", "n1", "pingd").as_deref() == Some("100"),
         || format!("{}\n{}", c.crm_mon("n2", &["-A"]), c.logs(60)),

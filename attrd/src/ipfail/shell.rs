@@ -13,7 +13,7 @@ use transport::wire::Value;
 use super::core::{Command, Input, Ipfail};
 use super::wire;
 use crate::pingd::nodes;
-use crate::pingd::shell::attrd_set;
+use crate::pingd::shell::{attrd_get, attrd_set, RECHECK};
 
 /// The attribute ipfail's give-up sets (reboot lifetime).
 pub const STANDBY: &str = "standby";
@@ -66,7 +66,18 @@ pub async fn run(mut hb: Heartbeat, opts: Options) -> anyhow::Result<()> {
     }
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut checked = tokio::time::Instant::now();
     loop {
+        // A respawned attrd starts without our standby: set it again.
+        if f.given_up() && pending.is_none() && checked.elapsed() >= RECHECK {
+            checked = tokio::time::Instant::now();
+            if let Ok(held) = attrd_get(&opts.attrd_socket, STANDBY).await {
+                if held.as_deref() != Some("on") {
+                    tracing::info!("attrd holds {STANDBY}={held:?} while we gave up (restarted?): setting it again");
+                    pending = Some(true);
+                }
+            }
+        }
         for c in cmds.drain(..) {
             match c {
                 Command::Log(l) => tracing::info!("{l}"),

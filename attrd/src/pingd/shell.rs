@@ -39,6 +39,22 @@ pub async fn attrd_set(socket: &std::path::Path, name: &str, value: Option<&str>
     c.request(&req).await.map(drop)
 }
 
+/// The local attrd's value of `name` on this node (None: unknown to it).
+/// Errors when attrd cannot be asked.
+pub async fn attrd_get(socket: &std::path::Path, name: &str) -> Result<Option<String>, crate::Error> {
+    let mut c = AsyncClient::connect(socket, Duration::from_secs(5)).await?;
+    match c.query(None, name).await {
+        Ok(v) => Ok(v.into_iter().next().and_then(|nv| nv.value).filter(|v| !v.is_empty())),
+        Err(crate::Error::NoSuch) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// How often the helpers check that attrd still holds what they set: a
+/// respawned attrd starts empty (it clears the node's transient
+/// attributes), and nothing else would tell them.
+pub const RECHECK: Duration = Duration::from_secs(5);
+
 /// Runs until heartbeat goes away (an error: the launcher respawns pingd).
 pub async fn run(mut hb: Heartbeat, opts: Options) -> anyhow::Result<()> {
     let table = nodes::table(&mut hb).await?;
@@ -67,7 +83,17 @@ pub async fn run(mut hb: Heartbeat, opts: Options) -> anyhow::Result<()> {
     let mut failing = false;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut checked = tokio::time::Instant::now();
     loop {
+        if let Some(v) = sent.filter(|_| checked.elapsed() >= RECHECK) {
+            checked = tokio::time::Instant::now();
+            if let Ok(held) = attrd_get(&opts.attrd_socket, &opts.attribute).await {
+                if held.as_deref() != Some(v.to_string().as_str()) {
+                    tracing::info!("attrd holds {}={held:?}, not {v} (restarted?): setting it again", opts.attribute);
+                    sent = None;
+                }
+            }
+        }
         let value = conn.value();
         if sent != Some(value) {
             match attrd_set(&opts.attrd_socket, &opts.attribute, Some(&value.to_string()), opts.dampen_ms).await {
