@@ -11,6 +11,9 @@
 //!   group moves to n2 (address and service), n2 never gives up. The ping
 //!   node back -> n1 leaves standby and, with auto_failback on, the group
 //!   comes home. No double run (witness log).
+//! - `auto_failback_off_leaves_the_group_with_the_peer_after_the_ping_node_returns`:
+//!   the same give-up; the ping node back -> n1 leaves standby, the group
+//!   stays on n2.
 
 mod t85_support;
 
@@ -58,15 +61,18 @@ fn on(c: &Cluster, node: &str) -> bool {
     holders == [node] && c.running("svc") == [node]
 }
 
-#[test]
-fn the_primary_that_loses_its_ping_node_gives_its_resources_to_the_peer() {
+/// Two lab nodes in haresources mode with seed 001's ha.cf lines and the
+/// given auto_failback; the group on n1.
+fn seed_001(prefix: &str, auto_failback: &str) -> Cluster {
     let extra = format!("ping {PING}\nrespawn hacluster /usr/lib/heartbeat/ipfail\n");
-    let mut c = Cluster::new("ipf", 2, "no", &extra);
+    let mut c = Cluster::new(prefix, 2, "no", &extra);
     let witness = c.witness.display().to_string();
     for n in c.nodes() {
         let conf = c.lab.spec.node_dir(&n).join("conf");
         let cf = std::fs::read_to_string(conf.join("ha.cf")).unwrap();
         assert!(cf.contains("crm no\n") && cf.contains("auto_failback on\n"), "{cf}");
+        let cf = cf.replace("auto_failback on\n", &format!("auto_failback {auto_failback}\n"));
+        std::fs::write(conf.join("ha.cf"), cf).unwrap();
         std::fs::write(conf.join("haresources"), format!("n1 IPaddr2::{VIP}/24/eth0 svc\n")).unwrap();
         let rd = conf.join("resource.d");
         std::fs::create_dir_all(&rd).unwrap();
@@ -76,6 +82,33 @@ fn the_primary_that_loses_its_ping_node_gives_its_resources_to_the_peer() {
     }
     c.start_all();
     wait_for("the group on n1", START, || on(&c, "n1"), || format!("{}\n{}", c.crm_mon("n1", &[]), c.logs(60)));
+    c
+}
+
+#[test]
+fn auto_failback_off_leaves_the_group_with_the_peer_after_the_ping_node_returns() {
+    let c = seed_001("ipo", "off");
+    c.cut_ping("n1");
+    wait_for("the group on n2", MOVE, || on(&c, "n2"), || format!("{}\n{}", c.crm_mon("n2", &[]), c.logs(80)));
+    c.restore_ping("n1");
+    wait_for("n1 to leave standby", MOVE, || c.log("n1").contains("Taking resources back"), || c.logs(60));
+    wait_for(
+        "crm_mon to show n1 online",
+        MOVE,
+        || !c.crm_mon("n2", &[]).contains("standby"),
+        || format!("{}\n{}", c.crm_mon("n2", &[]), c.logs(60)),
+    );
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(6) {
+        assert!(on(&c, "n2"), "auto_failback off: the group stays on n2\n{}", c.logs(60));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    c.witness_check().unwrap_or_else(|e| panic!("double run: {e}\n{}", c.logs(60)));
+}
+
+#[test]
+fn the_primary_that_loses_its_ping_node_gives_its_resources_to_the_peer() {
+    let c = seed_001("ipf", "on");
 
     // Seed 001's test 1: the primary loses its ping node.
     let cut = Instant::now();
