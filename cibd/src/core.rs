@@ -24,10 +24,13 @@
 //!
 //! **No quorum, no configuration writes.** When the CIB says
 //! `have-quorum="0"` (written by the DC of a partition without quorum),
-//! the master refuses writes that change the configuration (those that
-//! bump the epoch): when partitions merge, the copy with quorum normally
-//! wins, and an acknowledged write of the other side would be lost.
-//! Status writes go through (the status is rebuilt at every join).
+//! or names a DC whose cib daemon is gone (between a DC's death or a
+//! partition and the next DC's `dc-uuid` write, nobody knows whether this
+//! side has quorum), the master refuses writes that change the
+//! configuration (those that bump the epoch): when partitions merge, the
+//! copy with quorum normally wins, and an acknowledged write of the other
+//! side would be lost. Status writes go through (the status is rebuilt at
+//! every join). A CIB that names no DC (a new cluster) allows them.
 //!
 //! **Writes** go to the master. It applies them with cibadmin's own
 //! operations ([`tools::cibadmin::ops::perform`], Pacemaker's version
@@ -225,6 +228,14 @@ impl Core {
             }
         }
         self.peers.keys().map(String::as_str).chain([self.me.as_str()]).min().unwrap_or(&self.me)
+    }
+
+    /// The DC the CIB names, when its cib daemon is not known to run (it
+    /// died, or is on the other side of a partition): until a new DC
+    /// writes `dc-uuid` (with `have-quorum`), nobody knows whether this
+    /// side has quorum.
+    fn dc_gone(&self) -> Option<&str> {
+        self.dc_in_cib().filter(|dc| *dc != self.me && !self.peers.contains_key(*dc))
     }
 
     /// The node name of the CIB's `dc-uuid`: the `<node>` entry with that
@@ -434,6 +445,13 @@ impl Core {
         let config_change = (Version::of(&new).admin_epoch, Version::of(&new).epoch) != (old_version.admin_epoch, old_version.epoch);
         if config_change && self.cib.attr("have-quorum") == Some("0") {
             return Answer::Unavailable("the cluster partition has no quorum: configuration changes are refused".into());
+        }
+        if config_change {
+            if let Some(dc) = self.dc_gone() {
+                return Answer::Unavailable(format!(
+                    "the DC ({dc}) is gone and no new DC has taken over yet: configuration changes are refused"
+                ));
+            }
         }
         if Version::of(&new).epoch != old_version.epoch || Version::of(&new).admin_epoch != old_version.admin_epoch {
             // A configuration change: Pacemaker's live CIB records when and
@@ -704,7 +722,8 @@ mod tests {
         assert!(matches!(&replies[..], [(2, Answer::Ok(_))]), "{replies:?}");
         assert!(nodes.iter().all(|n| n.cib() == nodes[1].cib()));
         // The DC's node dies: the lowest survivor is master until a new DC
-        // writes dc-uuid; then that DC is.
+        // writes dc-uuid; then that DC is. Meanwhile configuration writes
+        // are refused (which side has quorum is not known yet).
         for n in [0usize, 2] {
             nodes[n].handle(Input::NodeDown("n2".into()), 0);
         }
@@ -712,6 +731,9 @@ mod tests {
         assert_eq!(nodes[2].master(), "n1");
         let mut two = vec![nodes.remove(0), nodes.remove(1)];
         let names2 = ["n1", "n3"];
+        let q = two[1].handle(Input::Client { client: 1, call_id: 9, call: write(CibCommand::Create, "resources", r#"<primitive id="r9" class="ocf" provider="heartbeat" type="Dummy"/>"#) }, 0);
+        let replies = deliver(&mut two, &names2, q.into_iter().map(|c| (1, c)).collect());
+        assert!(matches!(&replies[..], [(1, Answer::Unavailable(w))] if w.contains("no new DC")), "{replies:?}");
         let q = two[1].handle(Input::Client { client: 1, call_id: 3, call: dc_write("n3", true) }, 0);
         let replies = deliver(&mut two, &names2, q.into_iter().map(|c| (1, c)).collect());
         assert!(matches!(&replies[..], [(1, Answer::Ok(_))]), "{replies:?}");
