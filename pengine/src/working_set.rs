@@ -37,6 +37,19 @@ pub enum NodeKind {
     Guest,
 }
 
+/// What a bundle's replicas are made of (Pacemaker's `pe__unpack_bundle`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleInfo {
+    pub image: String,
+    /// The container agent: `docker`, `podman` or `rkt`.
+    pub kind: &'static str,
+    pub replicas: u32,
+    /// `ip-range-start`: replica N's address is this plus N.
+    pub ip_start: Option<std::net::Ipv4Addr>,
+    /// The bundle's primitive runs inside (remote connections, guest nodes).
+    pub inside: bool,
+}
+
 /// One node and what unpacking learnt about it.
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -101,8 +114,10 @@ pub enum Variant {
     Primitive(PrimitiveInfo),
     Group,
     Clone(CloneInfo),
-    /// Bundles are unpacked as their configured primitive only (no
-    /// replicas yet); see docs/PENGINE.md.
+    /// A bundle: its replicas' resources are its children (per replica:
+    /// address, the primitive's instance, container, remote connection;
+    /// `Resource::bundle` has the layout). The scheduler assigns them as
+    /// independent primitives so far; see docs/PENGINE.md.
     Bundle,
 }
 
@@ -217,6 +232,9 @@ pub struct Resource {
     pub is_remote_node: bool,
     /// The resource this one runs inside (guest node containers).
     pub container: Option<RscId>,
+    /// A bundle's replica layout (image, replica count, address range),
+    /// which status output prints.
+    pub bundle: Option<Box<BundleInfo>>,
 }
 
 impl Resource {

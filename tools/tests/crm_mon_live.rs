@@ -5,6 +5,7 @@
 //! - live output equals file-mode output on a copy of the live CIB (Last
 //!   updated masked), for `-1`, `-1 -r -f`, `--output-as xml`, `-s`;
 //! - the Stack line says `heartbeat` when the CIB does not record one;
+//! - `-1 -h FILE` writes the page from the live CIB;
 //! - the refreshing console redraws on a change long before its interval
 //!   (the daemon's notifications), and waits for a cluster that is not
 //!   there yet.
@@ -164,6 +165,13 @@ fn live_output_is_file_mode_output() {
     let out = String::from_utf8_lossy(&node.run("crm_mon", &["-1"]).stdout).into_owned();
     assert!(out.contains("partition with quorum"), "have-quorum is read: {out}");
     assert!(!out.contains("Current DC: NONE"), "dc-uuid is read: {out}");
+
+    // The HTML page, written once from the live CIB.
+    let page = node.root.join("status.html");
+    let o = node.run("crm_mon", &["-1", "-h", page.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("hadev1") && html.contains("DcIPaddr"), "{html}");
 }
 
 /// Reads a child's stdout on a thread, so the test can wait with a

@@ -254,6 +254,16 @@ fn find_resource_for_history(ws: &mut WorkingSet, cib: &Cib, node: NodeId, rsc_i
         if pr.clone_info().is_some() && !pr.flags.unique {
             let base = strip_instance(rsc_id).to_string();
             rsc = Some(find_anonymous_clone(ws, cib, node, p, &base));
+        } else if let Some(info) = pr.bundle.as_deref().filter(|_| !pr.flags.unique) {
+            // A bundle's primitive recorded on a replica's guest node is
+            // that replica's instance.
+            let base = strip_instance(rsc_id);
+            let uname = ws.node(node).uname.clone();
+            let replica = (0..info.replicas).find(|i| uname == format!("{}-{i}", pr.id));
+            if let Some(i) = replica {
+                let want = format!("{base}:{i}");
+                rsc = pr.children.iter().copied().find(|c| ws.rsc(*c).id == want).or(rsc);
+            }
         }
     }
     if let Some(r) = rsc {
@@ -386,12 +396,14 @@ fn create_orphan(ws: &mut WorkingSet, lrm: &LrmResource) -> RscId {
         remote_reconnect_ms: 0,
         is_remote_node: false,
         container: None,
+        bundle: None,
     });
     ws.top_level.push(id);
     // An orphaned remote connection still provides its remote node.
     if lrm.class == "ocf" && lrm.provider.as_deref() == Some("pacemaker") && lrm.agent_type == "remote" {
-        let n = super::nodes::orphan_remote_node(ws, &lrm.id).0;
-        if ws.nodes[n].kind == NodeKind::Remote && ws.nodes[n].remote_rsc.is_none() {
+        let kind = if lrm.container.is_some() { NodeKind::Guest } else { NodeKind::Remote };
+        let n = super::nodes::orphan_remote_node(ws, &lrm.id, kind).0;
+        if matches!(ws.nodes[n].kind, NodeKind::Remote | NodeKind::Guest) && ws.nodes[n].remote_rsc.is_none() {
             ws.resources[id.0].is_remote_node = true;
             ws.nodes[n].remote_rsc = Some(id);
             ws.nodes[n].online = false;

@@ -82,7 +82,12 @@ pub(super) fn unpack_nodes(ws: &mut WorkingSet, cib: &Cib) {
     }
     // Remote connections and guests that are not configured as nodes.
     for (name, kind) in implied_nodes(cib) {
-        if nodes.iter().any(|n: &Node| n.id == name || n.uname == name) {
+        if let Some(n) = nodes.iter_mut().find(|n: &&mut Node| n.id == name || n.uname == name) {
+            // A remote node the nodes section names, run by a bundle or a
+            // `remote-node` resource, is a guest node.
+            if kind == NodeKind::Guest && n.kind == NodeKind::Remote {
+                n.kind = NodeKind::Guest;
+            }
             continue;
         }
         let mut node = new_node(&name, &name, kind, false);
@@ -115,21 +120,28 @@ fn implied_nodes(cib: &Cib) -> Vec<(String, NodeKind)> {
                 out.push((v, NodeKind::Guest));
             }
         }
+        // A bundle's replicas that run its primitive are guest nodes.
+        if let CibResource::Bundle(b) = r {
+            if let Some(l) = super::resources::bundle_layout(b).filter(|l| l.inside) {
+                out.extend((0..l.replicas).map(|i| (format!("{}-{i}", b.id), NodeKind::Guest)));
+            }
+        }
     }
     out
 }
 
-/// A remote node for an orphaned remote connection (history but no
+/// A remote node (a guest node when the history names the connection's
+/// container) for an orphaned remote connection (history but no
 /// configuration), as Pacemaker's `create_fake_resource` makes one while
 /// unpacking the history: after the resources (so clone-max does not
 /// count it), offline until its own status entry says otherwise.
 /// Appended rather than inserted in name order, so that node ids never
 /// shift during unpacking.
-pub(super) fn orphan_remote_node(ws: &mut WorkingSet, id: &str) -> NodeId {
+pub(super) fn orphan_remote_node(ws: &mut WorkingSet, id: &str, kind: NodeKind) -> NodeId {
     if let Some(n) = ws.nodes.iter().position(|n| n.id == id || n.uname == id) {
         return NodeId(n);
     }
-    let mut node = new_node(id, id, NodeKind::Remote, false);
+    let mut node = new_node(id, id, kind, false);
     builtin_attrs(ws, &mut node);
     ws.nodes.push(node);
     NodeId(ws.nodes.len() - 1)

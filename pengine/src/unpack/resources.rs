@@ -18,7 +18,7 @@ use cib::model::{AgentClass, Cib, NvSet, Primitive, Resource as CibResource, Rol
 use crate::nvsets::{is_true, unpack_into};
 use crate::options::NoQuorumPolicy;
 use crate::rules::RuleInput;
-use crate::working_set::{CloneInfo, NodeId, PrimitiveInfo, Resource, RscFlags, RscId, Variant, WorkingSet};
+use crate::working_set::{BundleInfo, CloneInfo, NodeId, PrimitiveInfo, Resource, RscFlags, RscId, Variant, WorkingSet};
 
 /// Creates every configured resource.
 pub(super) fn unpack_resources(ws: &mut WorkingSet, cib: &Cib) {
@@ -27,6 +27,7 @@ pub(super) fn unpack_resources(ws: &mut WorkingSet, cib: &Cib) {
         ws.top_level.push(id);
     }
     add_guest_connections(ws);
+    fence_off_bundle_nodes(ws, cib);
     // Pacemaker lists resources by descending priority (a stable sort).
     let priority = |ws: &WorkingSet, r: RscId| ws.rsc(r).meta("priority").map_or(Score::ZERO, Score::parse);
     let mut order = ws.top_level.clone();
@@ -130,7 +131,7 @@ fn build(ws: &mut WorkingSet, cib: &Cib, r: &CibResource, parent: Option<RscId>,
                     None => default,
                 }
             };
-            let nodes = ws.nodes.len().max(1) as u32;
+            let nodes = nodes_known_now(ws, cib).max(1) as u32;
             let child_id = c.child.id().to_string();
             Variant::Clone(CloneInfo {
                 clone_max: int("clone-max", nodes),
@@ -171,6 +172,10 @@ fn build(ws: &mut WorkingSet, cib: &Cib, r: &CibResource, parent: Option<RscId>,
         remote_reconnect_ms: 0,
         is_remote_node: false,
         container: None,
+        bundle: match r {
+            CibResource::Bundle(b) => bundle_layout(b).map(Box::new),
+            _ => None,
+        },
     };
     let me = RscId(ws.resources.len());
     ws.resources.push(rsc);
@@ -183,6 +188,7 @@ fn build(ws: &mut WorkingSet, cib: &Cib, r: &CibResource, parent: Option<RscId>,
                 ws.resources[me.0].children.push(c);
             }
         }
+        CibResource::Bundle(b) => create_bundle_replicas(ws, cib, me, b),
         CibResource::Clone(_) => {
             let max = ws.rsc(me).clone_info().map_or(1, |c| c.clone_max);
             // With clone-max=0 one instance still exists, for orphans to
@@ -244,9 +250,14 @@ fn set_flags(ws: &mut WorkingSet, me: RscId, r: &CibResource, parent: Option<Rsc
         flags.managed = false;
         flags.maintenance = true;
     }
-    flags.unique = is_true(res.meta("globally-unique"));
+    flags.unique = match r {
+        // Unique unless one replica per host (`pe__unpack_bundle`).
+        CibResource::Bundle(b) => b.runtime.as_ref().and_then(|rt| rt.replicas_per_host).is_some_and(|n| n > 1),
+        _ => is_true(res.meta("globally-unique")),
+    };
     flags.promotable = match r {
         CibResource::Clone(c) => c.element != CloneElement::Clone || is_true(res.meta("promotable")),
+        CibResource::Bundle(b) => b.runtime.as_ref().and_then(|rt| rt.promoted_max).is_some_and(|n| n > 0),
         _ => false,
     };
     if let Some(p) = parent {
@@ -282,6 +293,143 @@ fn set_flags(ws: &mut WorkingSet, me: RscId, r: &CibResource, parent: Option<Rsc
     }
 }
 
+/// How many replicas a bundle has and what each holds
+/// (Pacemaker's `pe__unpack_bundle`): `replicas` (default `promoted-max`,
+/// else 1); an address per replica with `ip-range-start`; and, when the
+/// bundle has a primitive and a usable network (`ip-range-start` or
+/// `control-port`), a remote connection named `BUNDLE-N` and a guest
+/// node of that name for the primitive's instance.
+pub fn bundle_layout(b: &cib::model::resources::Bundle) -> Option<BundleInfo> {
+    use cib::model::resources::ContainerKind;
+    let rt = b.runtime.as_ref()?;
+    let replicas = match (rt.replicas, rt.promoted_max) {
+        (Some(n), _) => n,
+        (None, Some(p)) if p > 0 => p,
+        _ => 1,
+    };
+    let kind = match rt.kind {
+        ContainerKind::Docker => "docker",
+        ContainerKind::Podman => "podman",
+        ContainerKind::Rkt => "rkt",
+    };
+    let ip_start = b.network.as_ref().and_then(|n| n.ip_range_start.as_deref()).and_then(|s| s.trim().parse().ok());
+    let network = ip_start.is_some() || b.network.as_ref().is_some_and(|n| n.control_port.is_some());
+    Some(BundleInfo { image: rt.image.clone(), replicas, kind, ip_start, inside: b.primitive.is_some() && network })
+}
+
+/// The nodes Pacemaker knows while unpacking the resources so far: a
+/// bundle's guest nodes appear only when that bundle is unpacked (unless
+/// the nodes section names them), which a clone's default clone-max
+/// counts.
+fn nodes_known_now(ws: &WorkingSet, cib: &Cib) -> usize {
+    ws.nodes.iter().filter(|n| !future_bundle_node(ws, cib, &n.uname)).count()
+}
+
+fn future_bundle_node(ws: &WorkingSet, cib: &Cib, uname: &str) -> bool {
+    if cib.nodes.iter().any(|n| n.uname == uname || n.id == uname) {
+        return false;
+    }
+    cib.resources.iter().any(|r| {
+        let CibResource::Bundle(b) = r else { return false };
+        let Some(l) = bundle_layout(b).filter(|l| l.inside) else { return false };
+        let built = ws.resources.iter().any(|x| x.id == b.id);
+        !built && (0..l.replicas).any(|i| format!("{}-{i}", b.id) == uname)
+    })
+}
+
+/// A bundle's guest nodes are Pacemaker's creation while unpacking that
+/// bundle (`create_remote_resource`): resources unpacked before it never
+/// had them among their allowed nodes, those unpacked after have them at
+/// -INFINITY (`disallow_node`), and the node itself weighs -INFINITY; only
+/// the replica's own instance may run there.
+fn fence_off_bundle_nodes(ws: &mut WorkingSet, cib: &Cib) {
+    for b in 0..ws.resources.len() {
+        let Some(info) = ws.resources[b].bundle.as_deref().filter(|i| i.inside).cloned() else { continue };
+        let id = ws.resources[b].id.clone();
+        let children = ws.resources[b].children.clone();
+        for i in 0..info.replicas {
+            let name = format!("{id}-{i}");
+            let Some(guest) = ws.node_by_uname(&name) else { continue };
+            let configured = cib.nodes.iter().any(|n| n.uname == name || n.id == name);
+            ws.nodes[guest.0].weight = Score::MINUS_INFINITY;
+            for r in 0..ws.resources.len() {
+                let own = children.contains(&RscId(r)) && ws.resources[r].allowed_nodes.len() == 1 && ws.resources[r].allowed_nodes.contains_key(&guest);
+                if own {
+                    continue;
+                }
+                if r <= b && !configured {
+                    ws.resources[r].allowed_nodes.remove(&guest);
+                } else if let Some(score) = ws.resources[r].allowed_nodes.get_mut(&guest) {
+                    *score = Score::MINUS_INFINITY;
+                }
+            }
+        }
+    }
+}
+
+/// The replicas of a bundle, as children of the bundle in Pacemaker's
+/// per-replica order: address (`BUNDLE-ip-ADDR`, IPaddr2), the
+/// primitive's instance (`PRIM:N`, allowed only on its guest node),
+/// container (`BUNDLE-docker-N`...), remote connection (`BUNDLE-N`, on
+/// the cluster nodes, inside the container).
+fn create_bundle_replicas(ws: &mut WorkingSet, cib: &Cib, bundle: RscId, b: &cib::model::resources::Bundle) {
+    let Some(layout) = bundle_layout(b) else { return };
+    let implicit = |ws: &mut WorkingSet, id: String, provider: &str, agent: &str| -> RscId {
+        let mut r = ws.rsc(bundle).clone();
+        r.id = id.clone();
+        r.xml_id = id;
+        r.clone_name = None;
+        r.variant = Variant::Primitive(PrimitiveInfo { class: AgentClass::Ocf, provider: Some(provider.into()), agent: agent.into(), ops: Vec::new() });
+        r.parent = Some(bundle);
+        r.children = Vec::new();
+        r.description = None;
+        r.bundle = None;
+        r.meta.insert("internal_rsc".to_string(), "true".to_string());
+        let managed = ws.rsc(bundle).flags.managed;
+        r.flags = RscFlags { managed, maintenance: ws.rsc(bundle).flags.maintenance, needs_quorum: true, ..Default::default() };
+        let me = RscId(ws.resources.len());
+        ws.resources.push(r);
+        ws.resources[bundle.0].children.push(me);
+        me
+    };
+    for i in 0..layout.replicas {
+        if let Some(start) = layout.ip_start {
+            let addr = std::net::Ipv4Addr::from(u32::from(start).wrapping_add(i));
+            implicit(ws, format!("{}-ip-{addr}", b.id), "heartbeat", "IPaddr2");
+        }
+        let child = match (&b.primitive, layout.inside) {
+            (Some(p), true) => {
+                let c = build(ws, cib, &CibResource::Primitive(p.clone()), Some(bundle), Some(i));
+                ws.resources[c.0].flags.unique = ws.rsc(bundle).flags.unique;
+                ws.resources[bundle.0].children.push(c);
+                Some(c)
+            }
+            _ => None,
+        };
+        let container = implicit(ws, format!("{}-{}-{i}", b.id, layout.kind), "heartbeat", layout.kind);
+        if layout.inside {
+            let name = format!("{}-{i}", b.id);
+            let remote = implicit(ws, name.clone(), "pacemaker", "remote");
+            let r = &mut ws.resources[remote.0];
+            r.is_remote_node = true;
+            r.container = Some(container);
+            // The connection and container run on cluster nodes only, the
+            // primitive's instance only on its own guest node.
+            if let Some(guest) = ws.node_by_uname(&name) {
+                for x in [container, remote] {
+                    ws.resources[x.0].allowed_nodes.remove(&guest);
+                }
+                if let Some(c) = child {
+                    let allowed = &mut ws.resources[c.0].allowed_nodes;
+                    allowed.retain(|n, _| *n == guest);
+                    allowed.entry(guest).or_insert(Score::ZERO);
+                    ws.resources[c.0].container = Some(container);
+                }
+            }
+        }
+    }
+}
+
 /// Guest nodes: a primitive with the `remote-node` meta-attribute runs a
 /// Pacemaker Remote node inside itself, reached through an implicit
 /// `ocf:pacemaker:remote` connection resource named after the node
@@ -310,6 +458,7 @@ fn add_guest_connections(ws: &mut WorkingSet) {
         conn.parent = None;
         conn.children = Vec::new();
         conn.description = None;
+        conn.bundle = None;
         conn.meta = meta;
         conn.flags = RscFlags { managed: vm_managed, needs_quorum: true, ..Default::default() };
         conn.is_remote_node = true;

@@ -202,13 +202,10 @@ impl Snapshot {
         self.counts
     }
 
-    /// "N nodes configured": the nodes, plus one guest node per bundle
-    /// replica that runs a resource (see [`bundle_replicas`]).
+    /// "N nodes configured": every node the unpacker knows, bundle
+    /// replicas' guest nodes included.
     pub fn nodes_configured(&self) -> usize {
-        // The unpacker may already have made a replica's guest node a
-        // remote node of an orphaned connection: counted once.
-        let known = self.ws.nodes.iter().filter(|n| !bundle_member(&self.cib, &n.id)).count();
-        known + self.cib.resources.iter().filter_map(bundle_replicas).map(|b| b.guest_nodes).sum::<usize>()
+        self.ws.nodes.len()
     }
 
     fn count_resources(&self) -> (usize, usize, usize) {
@@ -223,19 +220,9 @@ impl Snapshot {
                 if res.flags.orphan && res.role <= cib::model::Role::Stopped {
                     continue;
                 }
-                // A replica's container, address or connection, known to
-                // the unpacker only as an orphan, is counted with its bundle.
-                if res.flags.orphan && bundle_member(&self.cib, &res.id) {
-                    continue;
-                }
-                // A bundle stands for its replicas' implicit resources.
+                // A bundle without replicas (no container runtime) counts
+                // for nothing.
                 if matches!(res.variant, Variant::Bundle) {
-                    let replicas = self.cib.resources.iter().filter(|c| c.id() == res.id).find_map(bundle_replicas);
-                    let count = replicas.map_or(0, |b| b.instances);
-                    n += count;
-                    if ws.is_disabled(r) {
-                        disabled += count;
-                    }
                     continue;
                 }
                 n += 1;
@@ -411,57 +398,6 @@ impl Snapshot {
     pub fn bans(&self) -> Vec<Ban> {
         super::bans::bans(self)
     }
-}
-
-/// What a bundle's replicas add to the summary counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BundleReplicas {
-    pub replicas: usize,
-    /// Resource instances: per replica the container, the IP address
-    /// (with `ip-range-start`), and, when the bundle runs a primitive
-    /// inside, its remote connection and the primitive's instance.
-    pub instances: usize,
-    /// Guest nodes: one per replica whose container runs a primitive.
-    pub guest_nodes: usize,
-}
-
-/// Pacemaker's `pe__unpack_bundle` as far as the summary counts go:
-/// `replicas` (default `promoted-max`, else 1) replicas, each with a
-/// container, an IP address when `ip-range-start` is set, and, when the
-/// bundle has a primitive and a usable network (`ip-range-start` or
-/// `control-port`), a remote connection and an instance of the primitive
-/// on the guest node it makes. The policy engine does not unpack bundle
-/// replicas yet (docs/CRM_MON.md), so crm_mon counts them from the
-/// configuration.
-pub fn bundle_replicas(r: &cib::model::Resource) -> Option<BundleReplicas> {
-    let cib::model::Resource::Bundle(b) = r else { return None };
-    let runtime = b.runtime.as_ref()?;
-    let replicas = match (runtime.replicas, runtime.promoted_max) {
-        (Some(n), _) => n as usize,
-        (None, Some(p)) if p > 0 => p as usize,
-        _ => 1,
-    };
-    let ip = b.network.as_ref().is_some_and(|n| n.ip_range_start.is_some());
-    let network = ip || b.network.as_ref().is_some_and(|n| n.control_port.is_some());
-    let inside = b.primitive.is_some() && network;
-    let per_replica = 1 + usize::from(ip) + if inside { 2 } else { 0 };
-    Some(BundleReplicas { replicas, instances: replicas * per_replica, guest_nodes: if inside { replicas } else { 0 } })
-}
-
-/// Whether `id` names a bundle replica's implicit resource or guest
-/// node: `B-N` (connection, guest node), `B-docker-N` / `B-podman-N` /
-/// `B-rkt-N` (container), `B-ip-ADDR` (address), N below the replica
-/// count.
-pub fn bundle_member(cib: &Cib, id: &str) -> bool {
-    cib.resources.iter().any(|r| {
-        let (cib::model::Resource::Bundle(b), Some(n)) = (r, bundle_replicas(r)) else { return false };
-        let replicas = n.replicas;
-        let Some(rest) = id.strip_prefix(&format!("{}-", b.id)) else { return false };
-        let index_ok = |s: &str| s.parse::<usize>().is_ok_and(|i| i < replicas);
-        index_ok(rest)
-            || rest.starts_with("ip-")
-            || ["docker-", "podman-", "rkt-"].iter().any(|k| rest.strip_prefix(k).is_some_and(index_ok))
-    })
 }
 
 /// A ticket as status output shows it.

@@ -44,11 +44,48 @@ pub fn print_resource(out: &mut Out, ws: &WorkingSet, r: RscId, level: usize, op
         }
         Variant::Group => print_group(out, ws, r, level, opts),
         Variant::Clone(_) => print_clone(out, ws, r, level, opts),
-        Variant::Bundle => {
-            out.header(level, &format!("Container bundle set: {}", ws.rsc(r).id));
-            true
-        }
+        Variant::Bundle => print_bundle(out, ws, r, level, opts),
     }
+}
+
+/// A bundle (`pe__bundle_text`): a header, then one line per replica
+/// (`pe__bundle_replica_output_text`): named after its connection (else
+/// its container) and address, showing the primitive inside (else the
+/// container), placed on the container's node.
+fn print_bundle(out: &mut Out, ws: &WorkingSet, r: RscId, level: usize, opts: ShowOptions) -> bool {
+    let res = ws.rsc(r);
+    let Some(info) = res.bundle.as_deref() else {
+        out.header(level, &format!("Container bundle: {}", res.id));
+        return true;
+    };
+    out.header(
+        level,
+        &format!(
+            "Container bundle{}: {} [{}]{}{}",
+            if info.replicas > 1 { " set" } else { "" },
+            res.id,
+            info.image,
+            if res.flags.unique { " (unique)" } else { "" },
+            if res.flags.managed { "" } else { " (unmanaged)" }
+        ),
+    );
+    let child_of = |id: &str| res.children.iter().copied().find(|&c| ws.rsc(c).id == id);
+    for i in 0..info.replicas {
+        let container = child_of(&format!("{}-{}-{i}", res.id, info.kind));
+        let remote = if info.inside { child_of(&format!("{}-{i}", res.id)) } else { None };
+        let inside = res.children.iter().copied().find(|&c| {
+            let cr = ws.rsc(c);
+            cr.bundle.is_none() && cr.meta("internal_rsc") != Some("true") && cr.id.rsplit_once(':').is_some_and(|(_, n)| n == i.to_string())
+        });
+        let Some(shown) = inside.or(container) else { continue };
+        let mut name = remote.or(container).map(|x| ws.rsc(x).id.clone()).unwrap_or_default();
+        if let Some(start) = info.ip_start {
+            name.push_str(&format!(" ({})", std::net::Ipv4Addr::from(u32::from(start).wrapping_add(i))));
+        }
+        let node = container.and_then(|c| ws.rsc(c).running_on.first().copied());
+        out.item(level + 1, &named_text(ws, shown, &name, node, opts, out.shows_nodes()));
+    }
+    true
 }
 
 /// How an OCF exit code reads in status output (`services_ocf_exitcode_str`).
@@ -143,9 +180,18 @@ pub fn primitive_line(ws: &WorkingSet, r: RscId, opts: ShowOptions) -> String {
 /// when resources are listed under their node (`pcmk_show_rsc_only`).
 pub fn primitive_text(ws: &WorkingSet, r: RscId, opts: ShowOptions, show_node: bool) -> String {
     let res = ws.rsc(r);
+    let node: Option<NodeId> = res.running_on.first().copied().or(res.pending_node);
+    named_text(ws, r, &ws.printable_id(r), node, opts, show_node)
+}
+
+/// `pcmk__native_output_string` for `r` under `name`, placed on `node`
+/// (the resource's current node, or for a bundle replica its
+/// container's).
+fn named_text(ws: &WorkingSet, r: RscId, name: &str, node: Option<NodeId>, opts: ShowOptions, show_node: bool) -> String {
+    let res = ws.rsc(r);
     let p = res.primitive().expect("a primitive");
     let multiple = res.running_on.len() > 1;
-    let mut node: Option<NodeId> = res.running_on.first().copied().or(res.pending_node);
+    let mut node = node;
     if node.is_none() {
         node = res.lock_node;
     }
@@ -155,7 +201,7 @@ pub fn primitive_text(ws: &WorkingSet, r: RscId, opts: ShowOptions, show_node: b
         node = None;
     }
     let provider = if p.class == AgentClass::Ocf { p.provider.as_deref() } else { None };
-    let mut s = format!("{}\t({}{}{}:{}):\t", ws.printable_id(r), p.class.as_str(), if provider.is_some() { ":" } else { "" }, provider.unwrap_or(""), p.agent);
+    let mut s = format!("{}\t({}{}{}:{}):\t", name, p.class.as_str(), if provider.is_some() { ":" } else { "" }, provider.unwrap_or(""), p.agent);
     if res.flags.orphan {
         s.push_str(" ORPHANED");
     }
