@@ -107,6 +107,41 @@ pub fn node_expected(cib: &Element, id: &str) -> Option<String> {
     state.attr("expected").map(str::to_string)
 }
 
+/// Whether a diff marks the node `id` down (`crmd=offline`,
+/// `in_ccm=false` or a `join` other than `member`): the DC never writes
+/// that of itself, so a diff that does carries another node's copy of
+/// the CIB (partitions that merged, the other side's copy kept).
+pub fn marks_down(diff: &Element, id: &str) -> bool {
+    let path = format!("/cib/status/node_state[@id='{id}']");
+    let down = |name: Option<&str>, value: Option<&str>| match (name, value) {
+        (Some("crmd"), Some(v)) => v != "online",
+        (Some("in_ccm"), Some(v)) => v != "true",
+        (Some("join"), Some(v)) => v != "member",
+        _ => false,
+    };
+    diff.children_named("change").any(|c| match c.attr("operation") {
+        Some("modify") if c.attr("path") == Some(path.as_str()) => c
+            .child("change-list")
+            .is_some_and(|l| l.children_named("change-attr").any(|a| a.attr("operation") == Some("set") && down(a.attr("name"), a.attr("value")))),
+        Some("create") if c.attr("path") == Some("/cib/status") => c
+            .children_named("node_state")
+            .any(|n| n.id() == Some(id) && ["crmd", "in_ccm", "join"].iter().any(|k| down(Some(k), n.attr(k)))),
+        _ => false,
+    })
+}
+
+/// The `dc-uuid` a diff sets on `<cib>`, if it does.
+pub fn dc_uuid_set(diff: &Element) -> Option<String> {
+    diff.children_named("change")
+        .filter(|c| c.attr("path") == Some("/cib") && c.attr("operation") == Some("modify"))
+        .filter_map(|c| c.child("change-list"))
+        .flat_map(|l| l.children_named("change-attr"))
+        .filter(|a| a.attr("name") == Some("dc-uuid") && a.attr("operation") == Some("set"))
+        .filter_map(|a| a.attr("value"))
+        .last()
+        .map(str::to_string)
+}
+
 /// The `node_state` ids a diff deletes. The DC never deletes a
 /// `node_state`; a diff that does comes from a CIB taken whole from
 /// another node (a join sync from a newer copy, whose status is that
@@ -321,6 +356,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(deleted_node_states(&d), ["n1", "n3"]);
+        let set = parse_element(
+            r#"<diff format="2"><change operation="modify" path="/cib"><change-list><change-attr name="have-quorum" operation="set" value="1"/><change-attr name="dc-uuid" operation="set" value="n2"/></change-list></change></diff>"#,
+        )
+        .unwrap();
+        assert_eq!(dc_uuid_set(&set).as_deref(), Some("n2"));
+        assert_eq!(dc_uuid_set(&d), None);
+        let down = parse_element(
+            r#"<diff format="2"><change operation="modify" path="/cib/status/node_state[@id='n1']"><change-list><change-attr name="in_ccm" operation="set" value="false"/><change-attr name="crmd" operation="set" value="offline"/></change-list></change></diff>"#,
+        )
+        .unwrap();
+        assert!(marks_down(&down, "n1"));
+        assert!(!marks_down(&down, "n2"));
+        let up = parse_element(
+            r#"<diff format="2"><change operation="modify" path="/cib/status/node_state[@id='n1']"><change-list><change-attr name="join" operation="set" value="member"/></change-list></change>
+            <change operation="create" path="/cib/status" position="0"><node_state id="n2" uname="n2" crmd="offline"/></change></diff>"#,
+        )
+        .unwrap();
+        assert!(!marks_down(&up, "n1"));
+        assert!(marks_down(&up, "n2"));
         let lost = crmd_lost_state("u2", "n2");
         assert_eq!(lost.attr("crmd"), Some("offline"));
         assert_eq!(lost.attr("join"), Some("down"));

@@ -115,6 +115,11 @@ pub(crate) struct Shell {
     heard: HashMap<String, Instant>,
     /// DC: when each joined follower last said `member_alive`.
     heard_members: HashMap<String, Instant>,
+    /// DC: `dc-uuid` in the CIB may not name us (our write failed, e.g.
+    /// forwarded to a master that died, or another copy replaced it): it
+    /// is written again at the next keepalive tick. The cib daemons take
+    /// the master from it (docs/CIB_DAEMON.md).
+    dc_mark_stale: bool,
     /// The next keepalive tick.
     tick_at: Instant,
     keepalive: Duration,
@@ -153,6 +158,7 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
         attrd_socket: setup.attrd_socket.clone(),
         heard: HashMap::new(),
         heard_members: HashMap::new(),
+        dc_mark_stale: false,
         tick_at: start + setup.keepalive,
         keepalive: setup.keepalive,
         dc_silence: setup.dc_silence,
@@ -271,8 +277,14 @@ impl Shell {
     async fn keepalive_tick(&mut self, now: Instant) -> anyhow::Result<()> {
         if self.ctl.state().is_dc() {
             self.check_followers(now);
+            if self.dc_mark_stale {
+                let quorum = self.ctl.view().is_some_and(|v| v.quorum);
+                tracing::info!("crmd: writing dc-uuid again");
+                self.write_status(StatusUpdate::Dc { node: self.me.clone(), quorum }).await?;
+            }
             return self.send_wire(None, &Wire::Alive).await;
         }
+        self.dc_mark_stale = false;
         self.heard_members.clear();
         let Some(dc) = self.ctl.dc().map(str::to_string) else { return Ok(()) };
         if dc == self.me || !matches!(self.ctl.state(), crate::State::NotDc | crate::State::Pending) {
@@ -378,12 +390,23 @@ impl Shell {
             self.ctl.set_cib_version(Version::of(v));
         }
         if self.ctl.state().is_dc() {
+            // A copy of the CIB taken from another node (a join sync from a
+            // newer copy, partitions that merged) replaces the status we
+            // wrote: node states we never delete go, or our own is marked
+            // down, or another DC is named. Every node joins again so the
+            // status is rebuilt, and dc-uuid is written again.
+            let me = self.node_id(&self.me);
             let lost = status::deleted_node_states(diff);
-            if !lost.is_empty() {
-                tracing::warn!(
-                    "crmd: the CIB lost node states ({}): it was taken from another node; every node joins again to rebuild the status",
-                    lost.join(", ")
-                );
+            let other_dc = status::dc_uuid_set(diff).filter(|dc| *dc != me);
+            let why = if !lost.is_empty() {
+                Some(format!("it lost node states ({})", lost.join(", ")))
+            } else if status::marks_down(diff, &me) {
+                Some(format!("it marks us ({}) down", self.me))
+            } else {
+                other_dc.map(|dc| format!("it names {dc} as the DC"))
+            };
+            if let Some(why) = why {
+                tracing::warn!("crmd: the CIB was taken from another node ({why}): every node joins again to rebuild the status");
                 self.events.push_back((Event::StatusLost, C_CIB));
             }
         }
@@ -521,6 +544,8 @@ impl Shell {
                 tracing::info!("crmd: {node} is the DC (quorum: {quorum})");
                 let a = self.cib.modify(None, status::dc_attrs(&id, quorum)).await?;
                 log_refusal("dc-uuid", &a);
+                // Retried at the next keepalive tick until it is in.
+                self.dc_mark_stale = !matches!(a, tools::cib_live::Answer::Ok(_));
                 self.mark_absent_nodes().await?;
             }
             StatusUpdate::Join { node, phase } => {
