@@ -48,6 +48,9 @@ pub struct BundleInfo {
     pub ip_start: Option<std::net::Ipv4Addr>,
     /// The bundle's primitive runs inside (remote connections, guest nodes).
     pub inside: bool,
+    /// `promoted-max` > 0: the primitive's instances are promotable (the
+    /// bundle's own implicit resources are not).
+    pub promotable: bool,
 }
 
 /// One node and what unpacking learnt about it.
@@ -100,6 +103,17 @@ pub struct Node {
     pub weight: Score,
     /// Primitives active here, in the order they were found.
     pub running: Vec<RscId>,
+}
+
+impl WorkingSet {
+    /// Whether `r` is (in) a promotable resource, for showing Started as
+    /// Unpromoted: a promotable clone's instance, or the primitive's
+    /// instance inside a bundle with `promoted-max`.
+    pub fn in_promotable(&self, r: RscId) -> bool {
+        let top = self.rsc(self.top(r));
+        top.flags.promotable
+            || (top.bundle.as_ref().is_some_and(|b| b.promotable) && self.rsc(r).meta("internal_rsc") != Some("true") && top.id != self.rsc(r).id)
+    }
 }
 
 impl Node {

@@ -257,7 +257,6 @@ fn set_flags(ws: &mut WorkingSet, me: RscId, r: &CibResource, parent: Option<Rsc
     };
     flags.promotable = match r {
         CibResource::Clone(c) => c.element != CloneElement::Clone || is_true(res.meta("promotable")),
-        CibResource::Bundle(b) => b.runtime.as_ref().and_then(|rt| rt.promoted_max).is_some_and(|n| n > 0),
         _ => false,
     };
     if let Some(p) = parent {
@@ -314,7 +313,8 @@ pub fn bundle_layout(b: &cib::model::resources::Bundle) -> Option<BundleInfo> {
     };
     let ip_start = b.network.as_ref().and_then(|n| n.ip_range_start.as_deref()).and_then(|s| s.trim().parse().ok());
     let network = ip_start.is_some() || b.network.as_ref().is_some_and(|n| n.control_port.is_some());
-    Some(BundleInfo { image: rt.image.clone(), replicas, kind, ip_start, inside: b.primitive.is_some() && network })
+    let promotable = rt.promoted_max.is_some_and(|n| n > 0);
+    Some(BundleInfo { image: rt.image.clone(), replicas, kind, ip_start, inside: b.primitive.is_some() && network, promotable })
 }
 
 /// The nodes Pacemaker knows while unpacking the resources so far: a

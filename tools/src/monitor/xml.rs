@@ -245,19 +245,44 @@ pub fn resource(ws: &WorkingSet, r: RscId) -> Option<Element> {
             }
             Some(e)
         }
-        Variant::Bundle => Some(
-            Element::new("bundle")
-                .with_attr("id", res.id.as_str())
-                .with_attr("unique", b(res.flags.unique))
-                .with_attr("managed", b(res.flags.managed))
-                .with_attr("failed", b(res.flags.failed)),
-        ),
+        Variant::Bundle => {
+            let mut e = Element::new("bundle").with_attr("id", res.id.as_str());
+            if let Some(info) = res.bundle.as_deref() {
+                e.set_attr("type", info.kind);
+                e.set_attr("image", info.image.as_str());
+            }
+            e.set_attr("unique", b(res.flags.unique));
+            e.set_attr("managed", b(res.flags.managed));
+            e.set_attr("failed", b(res.flags.failed));
+            // `pe__bundle_xml`: one <replica> per replica, its address,
+            // primitive instance, container and connection in that order.
+            if let Some(info) = res.bundle.as_deref() {
+                let by_id = |id: &str| res.children.iter().copied().find(|&c| ws.rsc(c).id == id);
+                for i in 0..info.replicas {
+                    let mut replica = Element::new("replica").with_attr("id", i.to_string());
+                    let ip = info.ip_start.and_then(|s| by_id(&format!("{}-ip-{}", res.id, std::net::Ipv4Addr::from(u32::from(s).wrapping_add(i)))));
+                    let inside = res.children.iter().copied().find(|&c| {
+                        let cr = ws.rsc(c);
+                        cr.meta("internal_rsc") != Some("true") && cr.id.rsplit_once(':').is_some_and(|(_, n)| n == i.to_string())
+                    });
+                    let container = by_id(&format!("{}-{}-{i}", res.id, info.kind));
+                    let remote = if info.inside { by_id(&format!("{}-{i}", res.id)) } else { None };
+                    for part in [ip, inside, container, remote].into_iter().flatten() {
+                        if let Some(x) = resource(ws, part) {
+                            replica = replica.with_child(x);
+                        }
+                    }
+                    e = e.with_child(replica);
+                }
+            }
+            Some(e)
+        }
     }
 }
 
 fn displayable_role(ws: &WorkingSet, r: RscId) -> Role {
     let role = ws.rsc(r).role;
-    if role == Role::Started && ws.rsc(ws.top(r)).flags.promotable {
+    if role == Role::Started && ws.in_promotable(r) {
         Role::Unpromoted
     } else {
         role

@@ -111,7 +111,7 @@ pub fn ocf_exit_text(rc: i32) -> &'static str {
 /// The displayed role: Started reads Unpromoted inside a promotable clone.
 fn displayable_role(ws: &WorkingSet, r: RscId) -> Role {
     let role = ws.rsc(r).role;
-    if role == Role::Started && ws.rsc(ws.top(r)).flags.promotable {
+    if role == Role::Started && ws.in_promotable(r) {
         Role::Unpromoted
     } else {
         role
