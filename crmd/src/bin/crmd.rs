@@ -109,6 +109,7 @@ fn real_main(args: Args) -> anyhow::Result<i32> {
         stonithd_socket: env.socket(Daemon::Stonithd),
         wait,
         keepalive: Duration::from_secs(1),
+        hb_keepalive: Duration::from_millis(cf.keepalive_ms),
         dc_silence: Duration::from_millis(args.dc_silence_ms),
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -24,6 +24,15 @@ pub(crate) struct PendingOp {
     interval_ms: u64,
 }
 
+impl PendingOp {
+    /// An operation this node runs of its own accord (the emergency stop
+    /// on quorum loss): its result is recorded in the CIB as any other;
+    /// a result that leaves no record goes to `me` for no transition.
+    pub(crate) fn local(agent: RscAgent, me: &str, target_rc: i32) -> PendingOp {
+        PendingOp { agent, dc: me.to_string(), transition: 0, action_id: 0, target_rc, interval_ms: 0 }
+    }
+}
+
 impl Shell {
     /// `lrm_op` from the DC.
     pub(crate) async fn on_lrm_op(
@@ -118,7 +127,7 @@ impl Shell {
     }
 
     /// Before a stop: its recurring monitors end and leave the history.
-    async fn cancel_recurring(&mut self, rsc: &str, my_id: &str) -> anyhow::Result<()> {
+    pub(crate) async fn cancel_recurring(&mut self, rsc: &str, my_id: &str) -> anyhow::Result<()> {
         let recurring: Vec<(u32, u64)> =
             self.ops.iter().filter(|(_, p)| p.agent.id == rsc && p.interval_ms > 0).map(|(c, p)| (*c, p.interval_ms)).collect();
         for (call_id, interval) in recurring {

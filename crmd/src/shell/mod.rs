@@ -17,6 +17,9 @@
 //!   CIB, fail counts, the node's history rebuilt at join.
 //! - `fencing.rs`: the DC's fencing requests to stonithd, and which lost
 //!   nodes must be fenced rather than taken as stopped.
+//! - `lost_nodes.rs`: without fencing, a lost node's resources are
+//!   recovered only after `lost-node-grace`.
+//! - `quorum_loss.rs`: quorum lost, this node stops its resources at once.
 //! - `cib_client.rs`: the async cib connections.
 //!
 //! [`run`] takes its connections from the caller (the binary opens them).
@@ -24,8 +27,10 @@
 mod attrs;
 mod cib_client;
 mod fencing;
+mod lost_nodes;
 mod lrm_ops;
 pub mod policy;
+mod quorum_loss;
 mod te;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -64,6 +69,9 @@ pub struct Setup {
     pub wait: Duration,
     /// The DC's keepalive period (`alive` messages).
     pub keepalive: Duration,
+    /// Heartbeat's keepalive (ha.cf): the default `lost-node-grace` is
+    /// twice this plus the lost node's longest operation.
+    pub hb_keepalive: Duration,
     /// A follower that hears nothing from its DC's crmd for this long
     /// (while the DC's node stays a member) elects a new DC.
     pub dc_silence: Duration,
@@ -124,6 +132,12 @@ pub(crate) struct Shell {
     tick_at: Instant,
     keepalive: Duration,
     dc_silence: Duration,
+    /// DC: lost nodes whose recovery waits for `lost-node-grace`.
+    grace: lost_nodes::Grace,
+    /// Heartbeat's keepalive (for the default grace).
+    hb_keepalive: Duration,
+    /// Quorum lost: the local resources being stopped at once.
+    quorum_stop: quorum_loss::EmergencyStop,
     /// SIGTERM seen: a second one exits at once.
     shutting_down: bool,
     exit: bool,
@@ -162,6 +176,9 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
         tick_at: start + setup.keepalive,
         keepalive: setup.keepalive,
         dc_silence: setup.dc_silence,
+        grace: lost_nodes::Grace::default(),
+        hb_keepalive: setup.hb_keepalive,
+        quorum_stop: quorum_loss::EmergencyStop::default(),
         shutting_down: false,
         exit: false,
     };
@@ -190,6 +207,10 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
                         for gone in old.difference(&view.members) {
                             shell.te.node_lost(gone);
                         }
+                        shell.grace.view(&old, &view.members, Instant::now());
+                        // Before the controller's reaction: the stop must
+                        // not wait for an election and a transition.
+                        shell.quorum_view(view.quorum).await?;
                         shell.events.push_back((Event::Membership(view), C_CCM));
                     }
                     Some(None) => {}
@@ -202,7 +223,9 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
             }
             r = lrm_events.recv() => {
                 let Some(r) = r else { bail!("lrmd closed the connection") };
+                let call_id = r.call_id;
                 shell.on_lrm_event(r).await?;
+                shell.emergency_stop_event(call_id).await?;
             }
             // The shell holds a sender, so the channel never closes.
             Some(done) = fence_rx.recv() => shell.on_fence_done(done).await?,
@@ -253,7 +276,8 @@ impl Shell {
         let far = Instant::now() + Duration::from_secs(3600);
         let timer = self.timers.values().min().copied().unwrap_or(far);
         let te = self.te.next_deadline().map(|ms| self.start + Duration::from_millis(ms)).unwrap_or(far);
-        timer.min(te).min(self.tick_at)
+        let grace = self.grace.next_deadline().unwrap_or(far);
+        timer.min(te).min(self.tick_at).min(grace)
     }
 
     async fn on_wakeup(&mut self) -> anyhow::Result<()> {
@@ -265,6 +289,7 @@ impl Shell {
         }
         let now_ms = self.now_ms();
         self.te.expire(now_ms);
+        self.lost_nodes_due().await?;
         if self.tick_at <= now {
             self.tick_at = now + self.keepalive;
             self.keepalive_tick(now).await?;
@@ -622,7 +647,8 @@ impl Shell {
 
     async fn write_left(&mut self, node: &str) -> anyhow::Result<()> {
         let id = self.node_id(node);
-        if fencing::must_fence_lost(&self.cib.query().await?, &id) {
+        let cib = self.cib.query().await?;
+        if fencing::must_fence_lost(&cib, &id) {
             // Unclean: its history stays and `expected` stays `member`, so
             // the scheduler fences it before recovering anything it ran.
             tracing::warn!("crmd: {node} left uncleanly: it must be fenced before its resources run elsewhere");
@@ -630,6 +656,17 @@ impl Shell {
             log_refusal("node_state", &a);
             return Ok(());
         }
+        if self.hold_lost_node(node, &id, &cib) {
+            // Without fencing: its status stays as it was until its own
+            // emergency stop is over (lost_nodes.rs).
+            return Ok(());
+        }
+        self.wipe_left(node).await
+    }
+
+    /// A lost node taken as stopped: left, its history and attributes gone.
+    async fn wipe_left(&mut self, node: &str) -> anyhow::Result<()> {
+        let id = self.node_id(node);
         tracing::info!("crmd: {node} is not a member: its resources are stopped, its attributes cleared");
         let a = self.cib.modify(Some("status"), status::left_state(&id, node)).await?;
         log_refusal("node_state", &a);
