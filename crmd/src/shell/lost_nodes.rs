@@ -20,10 +20,12 @@
 //! double run for the length of the stop (measured 0-127 ms in the lab
 //! before this, docs/SPLIT_BRAIN.md). The winner cannot know when the
 //! loser's stop is over; it waits long enough for it: the heartbeat
-//! keepalive twice (the two sides declare each other dead up to one
-//! keepalive apart, and the views follow) plus the longest operation the
-//! lost node's history records (a stop takes about what a start took).
-//! `lost-node-grace` in `crm_config` overrides that estimate.
+//! keepalive twice (the two sides declare each other dead up to 1.25
+//! keepalives apart, and the views follow) plus the lost node's stop time
+//! as its history suggests (per resource it may run, its longest one-shot
+//! operation: a stop takes about what a start took; summed, as the
+//! emergency stop runs them in turn). `lost-node-grace` in `crm_config`
+//! overrides that estimate.
 //!
 //! Not delayed: a node that shut down cleanly (`expected=down`), and any
 //! node with fencing on (fencing, not time, proves the node stopped).
@@ -110,25 +112,41 @@ pub(crate) fn needs_grace(cib: &Element, id: &str) -> bool {
 }
 
 /// The grace for the lost node `id`: `lost-node-grace` when set (and
-/// readable), else twice the heartbeat keepalive plus the longest
-/// one-shot operation (`exec-time`) in the node's history.
+/// readable), else twice the heartbeat keepalive plus the node's stop
+/// time, estimated from its history: for every resource it may still run
+/// (its latest one-shot operation is not a successful stop, nor a probe
+/// that found it stopped), the longest one-shot operation recorded
+/// (`exec-time`: a stop takes about what a start took), summed, because
+/// its emergency stop runs them one after the other.
 pub(crate) fn grace_for(cib: &Element, id: &str, keepalive: Duration) -> Duration {
     if let Some(ms) = configured(cib) {
         return Duration::from_millis(ms);
     }
-    let longest_op = node_state(cib, id)
-        .and_then(|s| s.child("lrm"))
-        .and_then(|l| l.child("lrm_resources"))
-        .map(|r| {
-            r.children_named("lrm_resource")
-                .flat_map(|r| r.children_named("lrm_rsc_op"))
-                .filter(|op| op.attr("interval").is_none_or(|i| i == "0"))
-                .filter_map(|op| op.attr("exec-time")?.parse::<u64>().ok())
-                .max()
-                .unwrap_or(0)
-        })
+    let resources = node_state(cib, id).and_then(|s| s.child("lrm")).and_then(|l| l.child("lrm_resources"));
+    let stop_ms: u64 = resources
+        .map(|r| r.children_named("lrm_resource").map(stop_estimate_ms).sum())
         .unwrap_or(0);
-    keepalive * 2 + Duration::from_millis(longest_op)
+    keepalive * 2 + Duration::from_millis(stop_ms)
+}
+
+/// One resource's stop time as its history suggests (0 when it is
+/// stopped there).
+fn stop_estimate_ms(rsc: &Element) -> u64 {
+    let one_shot: Vec<&Element> =
+        rsc.children_named("lrm_rsc_op").filter(|op| op.attr("interval").is_none_or(|i| i == "0")).collect();
+    let last = one_shot.iter().find(|op| op.attr("id").is_some_and(|i| i.ends_with("_last_0")));
+    let stopped = last.is_some_and(|op| {
+        let rc = op.attr("rc-code");
+        match op.attr("operation") {
+            Some("stop") => rc == Some("0"),
+            Some("monitor") => rc == Some("7"),
+            _ => false,
+        }
+    });
+    if stopped {
+        return 0;
+    }
+    one_shot.iter().filter_map(|op| op.attr("exec-time")?.parse::<u64>().ok()).max().unwrap_or(0)
 }
 
 /// `lost-node-grace` from `crm_config` (a duration as the other cluster
@@ -243,15 +261,23 @@ mod tests {
     const RUNNING: &str = r#"<node_state id="n1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="n1"><lrm_resources><lrm_resource id="d" class="ocf" provider="heartbeat" type="Dummy">
         <lrm_rsc_op id="d_last_0" operation="start" interval="0" exec-time="40" rc-code="0" op-status="0"/>
         <lrm_rsc_op id="d_monitor_2000" operation="monitor" interval="2000" exec-time="900" rc-code="0" op-status="0"/>
+        </lrm_resource><lrm_resource id="e" class="ocf" provider="heartbeat" type="Dummy">
+        <lrm_rsc_op id="e_last_0" operation="start" interval="0" exec-time="30" rc-code="0" op-status="0"/>
+        <lrm_rsc_op id="e_last_failure_0" operation="start" interval="0" exec-time="60" rc-code="1" op-status="0"/>
+        </lrm_resource><lrm_resource id="f" class="ocf" provider="heartbeat" type="Dummy">
+        <lrm_rsc_op id="f_last_0" operation="stop" interval="0" exec-time="500" rc-code="0" op-status="0"/>
+        </lrm_resource><lrm_resource id="g" class="ocf" provider="heartbeat" type="Dummy">
+        <lrm_rsc_op id="g_last_0" operation="monitor" interval="0" exec-time="500" rc-code="7" op-status="0"/>
         </lrm_resource></lrm_resources></lrm></node_state>"#;
 
     #[test]
-    fn a_lost_node_running_something_waits_twice_the_keepalive_plus_its_longest_operation() {
+    fn a_lost_node_running_something_waits_twice_the_keepalive_plus_its_stop_time() {
         let ka = Duration::from_millis(200);
         let c = cib("", RUNNING);
         assert!(needs_grace(&c, "n1"));
-        // The recurring monitor's time does not count: it is no stop.
-        assert_eq!(grace_for(&c, "n1", ka), Duration::from_millis(440));
+        // d 40 + e 60 (its longest one-shot op); f and g are stopped there;
+        // a recurring monitor's time does not count: it is no stop.
+        assert_eq!(grace_for(&c, "n1", ka), Duration::from_millis(400 + 40 + 60));
         let set = cib(r#"<nvpair id="o-g" name="lost-node-grace" value="2s"/>"#, RUNNING);
         assert_eq!(grace_for(&set, "n1", ka), Duration::from_secs(2));
         let zero = cib(r#"<nvpair id="o-g" name="lost-node-grace" value="0"/>"#, RUNNING);
