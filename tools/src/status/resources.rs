@@ -181,7 +181,7 @@ pub fn primitive_line(ws: &WorkingSet, r: RscId, opts: ShowOptions) -> String {
 pub fn primitive_text(ws: &WorkingSet, r: RscId, opts: ShowOptions, show_node: bool) -> String {
     let res = ws.rsc(r);
     let node: Option<NodeId> = res.running_on.first().copied().or(res.pending_node);
-    named_text(ws, r, &ws.printable_id(r), node, opts, show_node)
+    named_text(ws, r, ws.printable_id(r), node, opts, show_node)
 }
 
 /// `pcmk__native_output_string` for `r` under `name`, placed on `node`
