@@ -10,7 +10,9 @@
 //! first if needed) and `dc` (the active node is the DC: moved there
 //! first). After each run the dead node is booted again and rejoins.
 //! Prints every run, then p50/p90/max per scenario, and checks the witness
-//! log for double runs.
+//! log for double runs. `--fencing` adds a fence_lab device: the lost
+//! node is then fenced (through the lab's power relay) before the group
+//! starts elsewhere, and that time is part of the figure.
 //!
 //! Needs root and the release (or debug) binaries beside this one:
 //! `cargo build --release --workspace --bins`.
@@ -54,6 +56,11 @@ struct Args {
     /// Append one JSON line per run to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// With fencing: a stonith:fence_lab device and stonith-enabled=true
+    /// (the lost node is fenced through the lab's power relay before the
+    /// group starts elsewhere).
+    #[arg(long)]
+    fencing: bool,
     /// Bound on one failover, in seconds.
     #[arg(long, default_value_t = 120)]
     limit_s: u64,
@@ -109,11 +116,16 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         warntime_ms: args.warntime_ms.unwrap_or(args.deadtime_ms / 2),
         initdead_ms: args.initdead_ms.unwrap_or((args.deadtime_ms * 4).max(2_000)),
     };
-    let setting = format!("keepalive {} ms / deadtime {} ms", args.keepalive_ms, args.deadtime_ms);
+    let setting = format!(
+        "keepalive {} ms / deadtime {} ms{}",
+        args.keepalive_ms,
+        args.deadtime_ms,
+        if args.fencing { ", fencing" } else { "" }
+    );
     let limit = Duration::from_secs(args.limit_s);
     let slow = Duration::from_secs(120) + Duration::from_millis(args.deadtime_ms * 6);
 
-    let mut c = WebCluster::create(spec, &repo)?;
+    let mut c = if args.fencing { WebCluster::create_with_fencing(spec, &repo)? } else { WebCluster::create(spec, &repo)? };
     println!("# failover-bench: {} nodes, {setting}, {} runs per scenario", args.nodes, args.runs);
     c.start(slow).map_err(|e| anyhow::anyhow!("{e}\n{}", c.logs(30)))?;
     c.load("n1")?;
