@@ -265,6 +265,14 @@ impl Chaos {
         let mut good = 0;
         let mut last = String::new();
         while start.elapsed() < SETTLE {
+            // Fencing may power off an expected node at any time (a paused
+            // node resumed just before its fencing went through).
+            for n in members {
+                if self.c.lab.init_pid(n).is_none() {
+                    self.say(format!("  {n} is off (fenced): power on"));
+                    self.power_on(n);
+                }
+            }
             match self.unsettled(members, standby) {
                 None => {
                     good += 1;
