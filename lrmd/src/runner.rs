@@ -97,7 +97,12 @@ pub async fn run_killable(cfg: &RunnerConfig, inv: Invocation, timeout_ms: u64, 
         .stdin(if inv.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = match spawn(cmd).await {
+    // std spawns with posix_spawn (vfork, no pre_exec closure: the
+    // process group is a spawn attribute), so this thread waits only for
+    // the child's exec. Spawning from tokio's blocking pool instead was
+    // tried: it overlaps spawns in a burst, but the thread hand-offs cost
+    // more CPU than the waits they save (docs/LRMD.md, Benchmark).
+    let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
             let outcome = Outcome::SpawnFailed { errno: e.raw_os_error(), message: e.to_string() };
@@ -186,30 +191,25 @@ async fn draining<T>(mut reads: Pin<&mut impl Future<Output = ()>>, done: &mut b
     }
 }
 
-/// Spawns on tokio's blocking pool. std spawns with posix_spawn (vfork):
-/// the calling thread is suspended until the child has exec'd, which on a
-/// busy machine takes a millisecond or more. Done on lrmd's one event-loop
-/// thread, 1,000 monitors falling due together would start one after the
-/// other, the last a second late; from the pool, the spawns overlap.
-async fn spawn(mut cmd: tokio::process::Command) -> std::io::Result<tokio::process::Child> {
-    match tokio::task::spawn_blocking(move || cmd.spawn()).await {
-        Ok(spawned) => spawned,
-        Err(e) => Err(std::io::Error::other(e)),
-    }
-}
-
 /// Reads a pipe to its end, keeping the first `cap` bytes in `into`; the
 /// rest is read and dropped so the agent never blocks on a full pipe.
+/// Bytes go straight into `into` (grown as output comes, usually never):
+/// a fixed read buffer here would make every run's future kilobytes
+/// bigger, and lrmd copies and allocates each run's future.
 async fn read_capped(pipe: Option<impl AsyncRead + Unpin>, cap: usize, into: &mut Vec<u8>) {
     let Some(mut pipe) = pipe else { return };
-    let mut chunk = [0u8; 8192];
+    let mut discard = [0u8; 256];
     loop {
-        match pipe.read(&mut chunk).await {
+        let read = if into.len() < cap {
+            into.reserve(256.min(cap - into.len()));
+            let room = (cap - into.len()) as u64;
+            (&mut pipe).take(room).read_buf(into).await
+        } else {
+            pipe.read(&mut discard).await
+        };
+        match read {
             Ok(0) | Err(_) => return,
-            Ok(n) => {
-                let room = cap.saturating_sub(into.len());
-                into.extend_from_slice(&chunk[..n.min(room)]);
-            }
+            Ok(_) => {}
         }
     }
 }

@@ -6,6 +6,7 @@
 //! cargo build --release -j2 -p lrmd
 //! target/release/lrmd-bench                      # 1000 monitors, 10 s, 120 s
 //! target/release/lrmd-bench --resources 100 --interval-ms 1000 --duration-s 10
+//! target/release/lrmd-bench --in-phase          # every monitor due at the same moment
 //! ```
 //!
 //! The agent is this very program (linked as the OCF agent `bench:Tick`;
@@ -54,6 +55,11 @@ struct Args {
     /// The lrmd binary (default: the one beside this program).
     #[arg(long)]
     lrmd: Option<PathBuf>,
+    /// Start every monitor at once (the worst case: all in phase for
+    /// ever) instead of spreading their first runs over one interval, as
+    /// a cluster starting resources one after another does.
+    #[arg(long)]
+    in_phase: bool,
 }
 
 /// Agent mode: one OCF action of `bench:Tick`.
@@ -86,14 +92,14 @@ impl Drop for Daemon {
     }
 }
 
-/// utime + stime of a process, in clock ticks.
-fn cpu_ticks(pid: u32) -> Result<u64> {
+/// (utime, stime) of a process, in clock ticks.
+fn cpu_split(pid: u32) -> Result<(u64, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the parenthesised command name (which may hold spaces).
     let rest = &stat[stat.rfind(')').context("stat format")? + 2..];
     let f: Vec<&str> = rest.split_whitespace().collect();
     // rest starts at field 3 (state): utime is field 14, stime 15.
-    Ok(f[11].parse::<u64>()? + f[12].parse::<u64>()?)
+    Ok((f[11].parse::<u64>()?, f[12].parse::<u64>()?))
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -149,22 +155,32 @@ fn main() -> Result<ExitCode> {
         }
     };
 
+    let registering = Instant::now();
     for i in 0..args.resources {
+        if !args.in_phase {
+            // Monitor i starts at i/N of the first interval.
+            let at = Duration::from_millis(args.interval_ms * i as u64 / args.resources as u64);
+            if let Some(wait) = at.checked_sub(registering.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
         let id = format!("r{i}");
         let spec = ResourceSpec::new(&id, AgentClass::Ocf, Some("bench"), "Tick")
             .with_param("log", log.to_str().context("utf-8 temp path")?);
         client.register(spec)?;
         client.exec(OpRequest::new(&id, "monitor", args.interval_ms, 20_000))?;
     }
-    // Let the first runs (all due at once) settle, then measure.
+    // Let the first runs settle, then measure.
     std::thread::sleep(Duration::from_millis(args.interval_ms.min(5_000)));
-    let ticks0 = cpu_ticks(pid)?;
+    let (u0, s0) = cpu_split(pid)?;
     let t0 = Instant::now();
     std::thread::sleep(Duration::from_secs(args.duration_s));
-    let ticks1 = cpu_ticks(pid)?;
+    let (u1, s1) = cpu_split(pid)?;
     let wall = t0.elapsed().as_secs_f64();
     let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)?.unwrap_or(100) as f64;
-    let cpu_pct = (ticks1 - ticks0) as f64 / hz / wall * 100.0;
+    let pct = |ticks: u64| ticks as f64 / hz / wall * 100.0;
+    let cpu_pct = pct((u1 + s1) - (u0 + s0));
+    let (user_pct, sys_pct) = (pct(u1 - u0), pct(s1 - s0));
 
     // Jitter from the agents' own stamps: (start, end) per run.
     let mut runs_of: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
@@ -189,11 +205,13 @@ fn main() -> Result<ExitCode> {
     s2s_ms.sort_by(|a, b| a.total_cmp(b));
     let runs: usize = runs_of.values().map(Vec::len).sum();
 
-    println!("lrmd benchmark: {} recurring monitors every {} ms, measured {:.0} s", args.resources, args.interval_ms, wall);
+    let phase = if args.in_phase { "all started at once" } else { "first runs spread over one interval" };
+    println!("lrmd benchmark: {} recurring monitors every {} ms ({phase}), measured {:.0} s", args.resources, args.interval_ms, wall);
     println!("| metric | value |");
     println!("|---|---|");
     println!("| agent runs logged | {runs} |");
-    println!("| lrmd CPU | {cpu_pct:.2} % |");
+    println!("| lrmd CPU | {cpu_pct:.2} % (user {user_pct:.2}, system {sys_pct:.2}) |");
+    println!("| lrmd CPU per run | {:.0} µs |", cpu_pct / 100.0 * wall * 1e6 / (args.resources as f64 * wall * 1000.0 / args.interval_ms as f64));
     for (name, v) in [("start jitter", &late_ms), ("start-to-start jitter", &s2s_ms)] {
         println!("| {name} p50 | {:.1} ms |", percentile(v, 0.50));
         println!("| {name} p99 | {:.1} ms |", percentile(v, 0.99));

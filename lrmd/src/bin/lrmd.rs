@@ -85,14 +85,7 @@ fn main() -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
 
-    // One event-loop thread; agents are spawned from the blocking pool
-    // (runner::spawn), bounded so a burst of due monitors cannot make
-    // hundreds of threads, and kept alive across a monitor interval.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .max_blocking_threads(32)
-        .thread_keep_alive(Duration::from_secs(120))
-        .build()?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
         // A socket file left by a dead lrmd would make bind fail; one that
         // still answers means another lrmd is running.
