@@ -233,7 +233,10 @@ fn one_run(c: &mut WebCluster, sc: Scenario, limit: Duration, slow: Duration) ->
     if (sc == Scenario::Dc) != f.was_dc {
         bail!("{target} was{} the DC, expected the {} scenario", if f.was_dc { "" } else { " not" }, sc.label());
     }
-    c.rejoin(&target, slow)?;
+    let fenced_again = c.rejoin_counting(&target, slow)?;
+    if fenced_again > 0 {
+        println!("   note: {target} was powered off {fenced_again} time(s) by the cluster while rejoining");
+    }
     // Back: the group stays where it went (stickiness).
     c.wait("the service to answer after the rejoin", slow, |c| c.answer(Duration::from_secs(2)).is_some())?;
     Ok(f)

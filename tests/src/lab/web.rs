@@ -420,10 +420,33 @@ impl WebCluster {
     /// Boots a powered-off node, starts its heartbeat, and waits until
     /// `crm_mon` on it lists every node online.
     pub fn rejoin(&mut self, node: &str, limit: Duration) -> Result<(), LabError> {
-        self.lab.start(node)?;
+        self.rejoin_counting(node, limit).map(|_| ())
+    }
+
+    /// [`WebCluster::rejoin`], powering the node on again if the cluster
+    /// powers it off meanwhile (a fence of the rejoining node, seen with
+    /// fencing when its join round timed out); returns how many times that
+    /// happened. At most 3 times, then an error.
+    pub fn rejoin_counting(&mut self, node: &str, limit: Duration) -> Result<usize, LabError> {
         let all = self.lab.spec.node_names();
-        let me = node.to_string();
-        self.wait(&format!("{node} back online"), limit, |c| c.online(&me).is_some_and(|o| o == all) && c.dc(&me).is_some())
+        let start = Instant::now();
+        let mut boots = 0;
+        loop {
+            if self.lab.init_pid(node).is_none() {
+                if boots > 3 {
+                    return Err(LabError::Node { node: node.to_string(), message: "powered off again 3 times while rejoining".into() });
+                }
+                self.lab.start(node)?;
+                boots += 1;
+            }
+            if self.online(node).is_some_and(|o| o == all) && self.dc(node).is_some() {
+                return Ok(boots - 1);
+            }
+            if start.elapsed() > limit {
+                return Err(LabError::Spec(format!("timed out after {limit:?} waiting for {node} back online")));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     /// Moves the group to `node` (crm_resource -M), waits until it answers
