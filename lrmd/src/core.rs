@@ -30,7 +30,7 @@ use cib::op_digest::AgentInfo;
 
 use crate::digest::{self, AgentKey, RecordDigests};
 use crate::error::LrmdError;
-use crate::op::{operation_key, OpRecord, OpRequest, OpResult, OpStatus};
+use crate::op::{operation_key, rc, OpRecord, OpRequest, OpResult, OpStatus};
 use crate::resource::ResourceSpec;
 
 /// The current time, as the shell reads it. `mono_ms` drives scheduling
@@ -356,12 +356,15 @@ impl Core {
 
 impl Core {
     /// Starts the head of resource `id`'s queue if the resource is idle.
-    fn dispatch(&mut self, id: &str, now: Now) -> Option<Command> {
-        let rsc = self.resources.get_mut(id)?;
+    fn dispatch(&mut self, id: &str, now: Now) -> Vec<Command> {
+        let Some(rsc) = self.resources.get_mut(id) else { return Vec::new() };
         if rsc.running.is_some() {
-            return None;
+            return Vec::new();
         }
-        let q = rsc.queue.pop_front()?;
+        let Some(q) = rsc.queue.pop_front() else { return Vec::new() };
+        let inactive_device = rsc.spec.class == crate::resource::AgentClass::Stonith
+            && q.request.action == "monitor"
+            && !device_started(rsc);
         rsc.running = Some(Running {
             call_id: q.call_id,
             request: q.request.clone(),
@@ -371,7 +374,32 @@ impl Core {
             cancelled: false,
         });
         self.running_calls.insert(q.call_id, id.to_string());
-        Some(Command::Run { call_id: q.call_id, spec: rsc.spec.clone(), request: q.request })
+        if inactive_device {
+            // As Pacemaker's executor: a fence device is "running" only
+            // where it was started; elsewhere a probe or monitor answers
+            // not running without asking the device (which would answer
+            // for every node that can reach it).
+            let result = OpResult::failed(rc::NOT_RUNNING, OpStatus::Done, "fence device not started on this node");
+            return self.finished(q.call_id, OpResult { exit_reason: None, ..result }, now);
+        }
+        vec![Command::Run { call_id: q.call_id, spec: rsc.spec.clone(), request: q.request }]
+    }
+}
+
+/// A fence device counts as started on this node from a successful start
+/// until a later stop.
+fn device_started(rsc: &Rsc) -> bool {
+    let id = &rsc.spec.id;
+    let done = |action: &str| {
+        rsc.history
+            .get(&operation_key(id, action, 0))
+            .filter(|r| r.rc == rc::OK && r.status == OpStatus::Done)
+            .map(|r| r.call_id)
+    };
+    match (done("start"), done("stop")) {
+        (Some(start), Some(stop)) => start > stop,
+        (Some(_), None) => true,
+        _ => false,
     }
 }
 

@@ -314,3 +314,29 @@ fn only_due_timers_fire() {
     c.cancel("e", "monitor", 5_000, at(20)).unwrap();
     assert_eq!(c.next_wakeup(), None, "a cancelled op leaves no timer");
 }
+
+#[test]
+fn a_fence_device_is_running_only_where_it_was_started() {
+    let mut c = Core::new();
+    let dev = ResourceSpec::new("fence1", AgentClass::Stonith, None, "fence_lab");
+    c.register(dev.clone());
+    let is_notify_rc = |cmds: &[Command], code: i32| matches!(cmds, [Command::Notify(r)] if r.rc == code && r.status == OpStatus::Done);
+    // A probe before any start: not running, without running the agent.
+    let probe = OpRequest::new("fence1", "monitor", 0, 20_000);
+    let (_, cmds) = c.exec(probe.clone(), at(0)).unwrap();
+    assert!(is_notify_rc(&cmds, rc::NOT_RUNNING), "{cmds:?}");
+    // Started: monitors reach the device.
+    let start = OpRequest::new("fence1", "start", 0, 20_000);
+    let (id, cmds) = c.exec(start.clone(), at(10)).unwrap();
+    assert_eq!(cmds, vec![Command::Run { call_id: id, spec: dev.clone(), request: start }]);
+    c.finished(id, ok(), at(20));
+    let (id, cmds) = c.exec(probe.clone(), at(30)).unwrap();
+    assert_eq!(cmds, vec![Command::Run { call_id: id, spec: dev.clone(), request: probe.clone() }]);
+    c.finished(id, ok(), at(40));
+    // Stopped again: not running.
+    let stop = OpRequest::new("fence1", "stop", 0, 20_000);
+    let (id, _) = c.exec(stop, at(50)).unwrap();
+    c.finished(id, ok(), at(60));
+    let (_, cmds) = c.exec(probe, at(70)).unwrap();
+    assert!(is_notify_rc(&cmds, rc::NOT_RUNNING), "{cmds:?}");
+}
