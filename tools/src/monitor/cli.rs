@@ -177,7 +177,13 @@ pub fn render(snap: &Snapshot, args: &Args, format: Format, request: &str) -> Fr
         Format::Xml => xml::render(snap, &opts, request),
         Format::Html => html::render(snap, &opts, None),
     };
-    Frame { stdout, stderr: String::new(), code: 0 }
+    // Pacemaker warns whenever it unpacks a CIB without validation.
+    let stderr = if snap.root.attr("validate-with") == Some("none") {
+        "Schema validation of configuration is disabled (enabling is encouraged and prevents common misconfigurations)\n".to_string()
+    } else {
+        String::new()
+    };
+    Frame { stdout, stderr, code: 0 }
 }
 
 /// What Pacemaker's crm_mon prints when it has nothing to show: a CIB
