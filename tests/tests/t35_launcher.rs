@@ -178,7 +178,11 @@ fn crm_yes_takes_the_node_down_when_a_failfast_child_dies() {
     let st = lab.command("n1", "heartbeat", &[]).unwrap().env("HA_FAILFAST_REBOOT", "1").status().unwrap();
     assert!(st.success(), "heartbeat: {st}");
     wait_for("ccm", Duration::from_secs(10), || pid_of(&lab, "n1", "ccm").is_some());
-    kill9(&lab, "n1", pid_of(&lab, "n1", "ccm").unwrap());
+    // The node may go down before `kill` itself exits: reboot(2) kills
+    // every process of the node's PID namespace, `kill` included.
+    let o = lab.exec("n1", "kill", &["-9", &pid_of(&lab, "n1", "ccm").unwrap().to_string()]).unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert!(o.status.success() || o.status.signal() == Some(9), "{o:?}");
     // heartbeat reboots the node (HA_FAILFAST_REBOOT=1): in a lab node,
     // reboot(2) ends its PID namespace, init included.
     wait_for("the node to go down", Duration::from_secs(10), || lab.init_pid("n1").is_none());
