@@ -84,7 +84,10 @@ pub fn init_logging(program: &'static str, cf: &HaCf, node: &str, debug: u8, for
     if let Some(p) = cf.debugfile.as_deref() {
         layers.push(file_layer(p, LevelFilter::DEBUG)?);
     }
-    if foreground || layers.is_empty() {
+    // A child heartbeat launched has ha.cf's logfile as its stderr: writing
+    // there too would log every line twice.
+    let stderr_is_logfile = cf.logfile.as_deref().is_some_and(|p| same_file(Path::new(p), Path::new("/proc/self/fd/2")));
+    if (foreground || layers.is_empty()) && !stderr_is_logfile {
         let verbose = debug > 0 || cf.debug > 0;
         layers.push(
             tracing_subscriber::fmt::layer()
@@ -97,6 +100,15 @@ pub fn init_logging(program: &'static str, cf: &HaCf, node: &str, debug: u8, for
     }
     tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layers))
         .map_err(|e| io::Error::other(format!("cannot set up logging: {e}")))
+}
+
+/// Whether two paths name the same file (device and inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }
 
 /// The pid a pid file names, if it names one.
@@ -135,4 +147,21 @@ pub fn stop(pidfile: &Path, wait: Duration) -> io::Result<Stop> {
         waited += step;
     }
     Err(io::Error::new(io::ErrorKind::TimedOut, format!("pid {pid} did not stop within {} s", wait.as_secs())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_file_follows_links_and_tells_files_apart() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (d.path().join("a"), d.path().join("b"));
+        std::fs::write(&a, "").unwrap();
+        std::fs::write(&b, "").unwrap();
+        std::os::unix::fs::symlink(&a, d.path().join("l")).unwrap();
+        assert!(same_file(&a, &d.path().join("l")));
+        assert!(!same_file(&a, &b));
+        assert!(!same_file(&a, &d.path().join("missing")));
+    }
 }

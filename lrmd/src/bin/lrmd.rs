@@ -61,7 +61,7 @@ fn agent_env(env: &HaEnv) -> Vec<(String, String)> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).init();
     let env = HaEnv::from_process()?;
     let socket = args.socket.unwrap_or_else(|| env.socket(Daemon::Lrmd));
     let cfg = RunnerConfig {
