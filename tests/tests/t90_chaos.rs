@@ -6,8 +6,9 @@
 //! fence_lab device (or no fencing with `CHAOS_FENCING=0`), three
 //! ocf:heartbeat-rs:Dummy resources (monitor 3 s) that append every start
 //! and stop to a witness log outside the nodes. A writer thread adds a
-//! `cluster_property_set` through a random node's cib every ~300 ms and
-//! remembers each write cibadmin acknowledged (exit 0).
+//! `cluster_property_set` through a random node's cib every ~500 ms and
+//! remembers each write cibadmin acknowledged (exit 0; also appended to
+//! `acked.log` in the lab's directory).
 //!
 //! Faults, drawn from a seeded generator: power-off of a node (and power
 //! on), power-off of the DC, pause/resume of a node (SIGSTOP for 1-4 s),
@@ -150,7 +151,10 @@ fn node_command(spec: &LabSpec, node: &str, program: &str, args: &[&str]) -> Opt
 /// The writer: one new `cluster_property_set` per call through a random
 /// node; the ids cibadmin acknowledged.
 fn writer(spec: LabSpec, seed: u64, stop: Arc<AtomicBool>, acked: Arc<Mutex<Vec<String>>>, tried: Arc<Mutex<u64>>) {
+    use std::io::Write;
     let mut rng = Rng(seed ^ 0x5eed);
+    // Also on disk, so that a run cut short can still be checked.
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(spec.root.join("acked.log")).ok();
     let mut k = 0u64;
     while !stop.load(Ordering::Relaxed) {
         k += 1;
@@ -162,10 +166,13 @@ fn writer(spec: LabSpec, seed: u64, stop: Arc<AtomicBool>, acked: Arc<Mutex<Vec<
             // cibadmin's own 30 s bound applies; a node powered off under
             // it ends it sooner.
             if cmd.output().is_ok_and(|o| o.status.success()) {
+                if let Some(f) = file.as_mut() {
+                    let _ = writeln!(f, "{id}");
+                }
                 acked.lock().unwrap().push(id);
             }
         }
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(500));
     }
 }
 
@@ -321,14 +328,22 @@ impl Chaos {
         self.on.insert(node.to_string());
     }
 
+    /// crm_attribute's live update reads, edits and replaces the
+    /// configuration: the writer's changes in between make it fail
+    /// (`Update was older than existing configuration`), so it is tried
+    /// again, as an operator would.
     fn standby(&mut self, node: &str, on: bool) -> bool {
         let via = self.all().into_iter().find(|n| n != node).unwrap();
         let v = if on { "on" } else { "off" };
-        let o = self.c.lab.exec(&via, "crm_attribute", &["-t", "nodes", "-N", node, "-n", "standby", "-v", v]).unwrap();
-        if !o.status.success() {
+        for _ in 0..20 {
+            let o = self.c.lab.exec(&via, "crm_attribute", &["-t", "nodes", "-N", node, "-n", "standby", "-v", v]).unwrap();
+            if o.status.success() {
+                return true;
+            }
             self.say(format!("  crm_attribute standby {v} for {node} failed: {}", String::from_utf8_lossy(&o.stderr).trim()));
+            std::thread::sleep(Duration::from_millis(500));
         }
-        o.status.success()
+        false
     }
 
     /// One fault, undone, with a settle after each half. Returns the
