@@ -91,16 +91,6 @@ pub fn crmd_lost_state(id: &str, uname: &str) -> Element {
         .with_attr("join", "down")
 }
 
-/// Whether fencing is enabled in this CIB, read as the scheduler reads it
-/// (default true; a CIB that cannot be read counts as enabled).
-pub fn stonith_enabled(cib: &Element) -> bool {
-    let doc = cib::xml::Document::new(cib.clone());
-    match cib::model::Cib::from_document(&doc) {
-        Ok(model) => pengine::options::ClusterOptions::from_sets(&model.crm_config, 0).stonith_enabled,
-        Err(_) => true,
-    }
-}
-
 /// A node's `expected` value in its `node_state`, if any.
 pub fn node_expected(cib: &Element, id: &str) -> Option<String> {
     let state = cib.child("status")?.children_named("node_state").find(|s| s.id() == Some(id))?;

@@ -601,7 +601,7 @@ impl Shell {
                 let id = self.node_id(&node);
                 let cib = self.cib.query().await?;
                 let down = status::node_expected(&cib, &id).as_deref() == Some("down");
-                if down || status::stonith_enabled(&cib) {
+                if down || fencing::stonith_enabled(&cib) {
                     // Pacemaker's peer_update_callback: the scheduler
                     // fences a node whose controller left unexpectedly
                     // (or takes a node let go as cleanly offline).
