@@ -26,7 +26,7 @@ deadtime=${DEMO_DEADTIME_MS:-1000}
 vip=${DEMO_VIP:-10.213.0.100}
 name=demo
 root=/tmp/ha-lab/$name
-bin=$repo/target/release
+bin=${CARGO_TARGET_DIR:-$repo/target}/release
 
 step() { printf '\n== %s\n' "$*"; }
 die() { echo "cluster-demo: $*" >&2; exit 1; }

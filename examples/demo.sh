@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The main job until the cluster exists: build the tools and walk through
+# Build the tools and walk through
 # seed 002's "edit the CIB while it runs" workflow on examples/cib.xml,
 # offline (CIB_file), showing what changed as a Pacemaker patchset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q --bin cibadmin --bin crm_diff
-bin=target/release
+bin=${CARGO_TARGET_DIR:-target}/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp examples/cib.xml "$work/cib.xml"
