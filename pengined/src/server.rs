@@ -7,12 +7,10 @@
 //! runs and answers an error, and the daemon goes on.
 
 use std::future::Future;
-use std::os::unix::fs::PermissionsExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Context};
 use cib::Element;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
@@ -175,28 +173,11 @@ async fn serve(mut stream: UnixStream, jobs: mpsc::Sender<Job>) {
     }
 }
 
-/// Local clients must be root or the daemon's own user (peer credentials),
-/// as for the cib daemon and lrmd.
+/// Local clients must be root or the daemon's own user (peer credentials).
 fn authorize(stream: &UnixStream) -> anyhow::Result<()> {
-    let cred = stream.peer_cred()?;
-    let me = nix::unistd::geteuid().as_raw();
-    if cred.uid() != 0 && cred.uid() != me {
-        bail!("uid {} is neither root nor {me}", cred.uid());
-    }
-    Ok(())
+    tools::local_ipc::check_peer_uid(stream.peer_cred()?.uid())
 }
 
-/// Binds the socket, replacing a stale one; mode 0600 on top of the
-/// credential check.
 fn bind(sock: &Path) -> anyhow::Result<UnixListener> {
-    if let Some(dir) = sock.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    if std::os::unix::net::UnixStream::connect(sock).is_ok() {
-        bail!("another pengine is listening on {}", sock.display());
-    }
-    let _ = std::fs::remove_file(sock);
-    let l = UnixListener::bind(sock).with_context(|| format!("binding {}", sock.display()))?;
-    std::fs::set_permissions(sock, std::fs::Permissions::from_mode(0o600))?;
-    Ok(l)
+    Ok(UnixListener::from_std(tools::local_ipc::bind(sock, "pengine")?)?)
 }

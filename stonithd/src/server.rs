@@ -17,12 +17,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use cib::model::Cib;
 use lrmd::op::{OpRequest, OpStatus};
 use lrmd::runner::{self, RunnerConfig};
@@ -781,23 +780,9 @@ async fn serve(mut stream: UnixStream, jobs: mpsc::Sender<Job>) {
 
 /// Local clients must be root or the daemon's own user (peer credentials).
 fn authorize(stream: &UnixStream) -> anyhow::Result<()> {
-    let cred = stream.peer_cred()?;
-    let me = nix::unistd::geteuid().as_raw();
-    if cred.uid() != 0 && cred.uid() != me {
-        bail!("uid {} is neither root nor {me}", cred.uid());
-    }
-    Ok(())
+    tools::local_ipc::check_peer_uid(stream.peer_cred()?.uid())
 }
 
 fn bind(sock: &Path) -> anyhow::Result<UnixListener> {
-    if let Some(dir) = sock.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    if std::os::unix::net::UnixStream::connect(sock).is_ok() {
-        bail!("another stonithd is listening on {}", sock.display());
-    }
-    let _ = std::fs::remove_file(sock);
-    let l = UnixListener::bind(sock).with_context(|| format!("binding {}", sock.display()))?;
-    std::fs::set_permissions(sock, std::fs::Permissions::from_mode(0o600))?;
-    Ok(l)
+    Ok(UnixListener::from_std(tools::local_ipc::bind(sock, "stonithd")?)?)
 }

@@ -10,6 +10,7 @@
 pub mod attribute;
 pub mod cib_file;
 pub mod cib_live;
+pub mod local_ipc;
 pub mod cibadmin;
 pub mod exit;
 pub mod haresources2cib;
