@@ -221,7 +221,17 @@ impl Scheduler<'_> {
                 need_stop = true;
             }
         }
-        let multiply_active = if res.flags.needs_fencing { num_all > 1 } else { num_clean > 1 };
+        // Live migration (crate::migration): a partial migration that
+        // goes on is not "multiply active"; one that cannot is forgotten.
+        self.abort_dangling_migrations(r);
+        let continuing = self.continues_partial_migration(r, current, num_all, num_clean);
+        let res = self.ws.rsc(r);
+        let multiply_active = !continuing && if res.flags.needs_fencing { num_all > 1 } else { num_clean > 1 };
+        let allow_migrate = self.migratable(r) && !multiply_active;
+        if multiply_active {
+            self.abandon_partial_migration(r);
+        }
+        let res = self.ws.rsc(r);
         // `multiple-active=stop_unexpected`: the copy on the node the
         // resource is assigned to stays; only the others are stopped
         // (docs/SPLIT_BRAIN.md).
@@ -263,6 +273,7 @@ impl Scheduler<'_> {
         self.schedule_restart_actions(r, current, need_stop, need_promote, expected);
         self.schedule_role_transition_actions(r);
         self.create_recurring_monitors(r);
+        self.create_migration_actions_if_allowed(r, current, is_moving, allow_migrate);
     }
 
     /// Down to stopped on the current node, back up to the current role
@@ -367,6 +378,8 @@ impl Scheduler<'_> {
             if expected == Some(current) {
                 continue;
             }
+            // A partial migration's target keeps the resource.
+            let Some(optional) = self.partial_migration_stop(r, current, optional) else { continue };
             let stop = self.custom_action(Some(r), "stop", 0, Some(current), optional);
             if self.assign[r.0].allocated_to.is_none() {
                 self.actions[stop].reason = Some("node availability".to_string());

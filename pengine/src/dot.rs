@@ -59,7 +59,8 @@ impl Schedule {
             if e.flags.none || e.flags.derived || !self.dot_shown(e.first) || !self.dot_shown(e.then) || !seen.insert((e.first, e.then)) {
                 continue;
             }
-            let style = if self.in_graph(e.first) && self.in_graph(e.then) { "bold" } else { "dashed" };
+            // Orderings the graph leaves out for migrations stay dashed.
+            let style = if self.in_graph(e.first) && self.in_graph(e.then) && !self.migration_skips_input(e) { "bold" } else { "dashed" };
             out.push_str(&format!("\"{}\" -> \"{}\" [ style = {style}]\n", self.dot_name(e.first), self.dot_name(e.then)));
         }
         out.push_str("}\n");

@@ -81,7 +81,7 @@ impl Schedule {
         }
         let mut inputs: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for e in &self.edges {
-            if e.flags.none || e.flags.derived || !self.in_graph(e.first) || !self.in_graph(e.then) {
+            if e.flags.none || e.flags.derived || !self.in_graph(e.first) || !self.in_graph(e.then) || self.migration_skips_input(e) {
                 continue;
             }
             let list = inputs.entry(e.then).or_default();
@@ -243,6 +243,7 @@ impl Schedule {
         if act.rsc.is_some() || act.pseudo {
             attrs.set("CRM_meta_timeout", timeout.to_string());
         }
+        self.add_migration_meta(a, &mut attrs);
         ga.attributes = attrs;
         ga
     }

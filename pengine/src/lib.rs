@@ -44,6 +44,7 @@ pub mod fencing;
 pub mod graph;
 pub mod iso8601;
 pub mod location;
+pub mod migration;
 pub mod natural;
 pub mod node_criteria;
 pub mod notify;

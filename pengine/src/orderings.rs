@@ -42,6 +42,16 @@ pub struct OrderFlags {
     /// A required then (a stop) makes first (a demote) required when
     /// first's resource is promoted (`pe_order_promoted_implies_first`).
     pub promoted_implies_first: bool,
+    /// Live migration (`crate::migration`): first can run only if then
+    /// can run as part of a migration; a required then makes first
+    /// required (`pe_order_implies_first_migratable`).
+    pub implies_first_migratable: bool,
+    /// Live migration: an unrunnable first turns then (the pseudo start
+    /// of a migration) back into a real action (`pe_order_pseudo_left`).
+    pub pseudo_left: bool,
+    /// Live migration: orders only when first is not part of a
+    /// migration (`pe_order_apply_first_non_migratable`).
+    pub apply_first_non_migratable: bool,
 }
 
 /// One side of an ordering before resolution.
@@ -81,7 +91,7 @@ fn invert(task: &str) -> Option<&'static str> {
     })
 }
 
-const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false, derived: false, promoted_implies_first: false };
+const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false, derived: false, promoted_implies_first: false, implies_first_migratable: false, pseudo_left: false, apply_first_non_migratable: false };
 
 impl Scheduler<'_> {
     pub(crate) fn order(&mut self, first: Side, then: Side, flags: OrderFlags) {
@@ -543,9 +553,12 @@ impl Scheduler<'_> {
             self.actions[t].runnable = false;
             let why = self.because("unrunnable", cause);
             self.set_reason_from(t, cause, why);
+            // Nor can it be part of a migration (crate::migration).
+            self.clear_migrate_runnable(t, cause);
             then_changed = true;
         }
-        if e.flags.implies_then && !self.actions[f].optional && self.actions[t].optional {
+        // A stop or start a migration carries out implies nothing.
+        if e.flags.implies_then && !self.actions[f].optional && self.actions[t].optional && !self.is_migrate_runnable(f) {
             self.actions[t].optional = false;
             let why = self.because("required", cause);
             self.set_reason_from(t, cause, why);
@@ -585,6 +598,9 @@ impl Scheduler<'_> {
             let why = self.because("required", t);
             self.set_reason_from(f, t, why);
             first_changed = true;
+            if !self.is_migrate_runnable(t) {
+                first_changed |= self.clear_migrate_runnable(f, t);
+            }
         }
         if e.flags.implies_first && !self.actions[t].optional && self.actions[f].optional {
             self.actions[f].optional = false;
@@ -592,6 +608,14 @@ impl Scheduler<'_> {
             self.set_reason_from(f, t, why);
             first_changed = true;
         }
+        // What a required then needs for itself cannot be migrated when
+        // then is not (crate::migration).
+        if e.flags.implies_first && !self.actions[t].optional && !self.is_migrate_runnable(t) {
+            first_changed |= self.clear_migrate_runnable(f, t);
+        }
+        let (mt, mf) = self.apply_migration_edge(e.flags, f, t);
+        then_changed |= mt;
+        first_changed |= mf;
         if then_changed && !self.actions[t].runnable {
             self.block_colocation_dependents(t);
         }

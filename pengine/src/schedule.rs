@@ -101,6 +101,8 @@ pub struct Scheduler<'c> {
     /// named by the constraint (`rsc_location` lists): they add to a
     /// promotable instance's promotion priority, not to its placement.
     pub promoted_locations: BTreeMap<RscId, Vec<(NodeId, Score)>>,
+    /// Live migration flags of actions (`crate::migration`).
+    pub migration: crate::migration::MigrationState,
 }
 
 /// What scheduling produced.
@@ -118,6 +120,8 @@ pub struct Schedule {
     /// With [`schedule_explained`]: the contributions to each
     /// `pcmk__primitive_assign` score line.
     pub explanations: Vec<crate::explain::Explanation>,
+    /// Live migration flags of actions (`crate::migration`).
+    pub migration: crate::migration::MigrationState,
 }
 
 impl Schedule {
@@ -158,6 +162,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
         ledger: explain.then(Default::default),
         explanations: Vec::new(),
         promoted_locations: BTreeMap::new(),
+        migration: Default::default(),
     };
     // Scores set while unpacking: bans of orphans and failed resources.
     s.note(|_| "status (failure handling while unpacking)".to_string());
@@ -177,7 +182,9 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     s.create_all_actions();
     s.schedule_fencing_and_shutdowns();
     s.create_orderings();
+    s.order_migration_equivalents();
     s.resolve_orderings();
+    s.relax_dangling_edges();
     s.order_probes();
     s.propagate();
     s.create_notifications();
@@ -190,6 +197,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
         actions: s.actions,
         summary,
         explanations: s.explanations,
+        migration: s.migration,
     }
 }
 

@@ -167,6 +167,11 @@ impl Scheduler<'_> {
             if next.is_none() {
                 return;
             }
+            // A live migration (crate::migration) that can run.
+            if current.is_some() && self.migrate_from_on(r, next).is_some_and(|m| self.actions[m].runnable) {
+                self.item("Migrate", r, current, next, start, None, out);
+                return;
+            }
             match start {
                 _ if start.is_none_or(|s| self.actions[s].optional) => {
                     let required = |a: Option<usize>| a.is_some_and(|a| !self.actions[a].optional);

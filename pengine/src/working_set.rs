@@ -236,6 +236,10 @@ pub struct Resource {
     /// A migration started (migrate_to) but not finished.
     pub partial_migration_source: Option<NodeId>,
     pub partial_migration_target: Option<NodeId>,
+    /// Sources of dangling migrations (migrate_to and migrate_from both
+    /// succeeded, no stop on the source yet): stopped there
+    /// (`crate::migration`).
+    pub dangling_migrations: Vec<NodeId>,
     /// Failures allowed on a node before it is banned (`INFINITY` default).
     pub migration_threshold: Score,
     /// Seconds after which a failure is forgotten (0 = never).

@@ -391,6 +391,7 @@ fn create_orphan(ws: &mut WorkingSet, lrm: &LrmResource) -> RscId {
         lock_time: None,
         partial_migration_source: None,
         partial_migration_target: None,
+        dangling_migrations: Vec::new(),
         migration_threshold: Score::INFINITY,
         failure_timeout: 0,
         remote_reconnect_ms: 0,
@@ -758,8 +759,8 @@ fn newer_state(cib: &Cib, uname: &str, lrm_id: &str, than: &LrmRscOp, same_node:
 ///   while this is still the source's last operation.
 ///
 /// A dangling migration (both ends done, no stop on the source yet)
-/// leaves the resource stopped on the source; the stop Pacemaker then
-/// schedules there is not tracked.
+/// leaves the resource stopped on the source and remembered, for the
+/// stop `crate::migration` schedules there.
 fn unpack_migrate_to_success(ws: &mut WorkingSet, cib: &Cib, rsc: RscId, node: NodeId, op: &LrmRscOp) {
     let (Some(source), Some(target)) = (op.migrate_source.as_deref(), op.migrate_target.as_deref()) else { return };
     if !source.eq_ignore_ascii_case(&ws.node(node).uname) {
@@ -789,7 +790,11 @@ fn unpack_migrate_to_success(ws: &mut WorkingSet, cib: &Cib, rsc: RscId, node: N
     };
     match migrate_from {
         // Dangling: not active on the source any more.
-        Some(from) if from.rc_code == OCF_OK && from.op_status == ExecStatus::Done => ws.resources[rsc.0].role = Role::Stopped,
+        Some(from) if from.rc_code == OCF_OK && from.op_status == ExecStatus::Done => {
+            let r = &mut ws.resources[rsc.0];
+            r.role = Role::Stopped;
+            r.dangling_migrations.insert(0, node);
+        }
         Some(from) if from.op_status != ExecStatus::Pending => match target_node {
             Some(t) if !target_newer_state => add_running(ws, rsc, t, true),
             _ => fail(ws),
