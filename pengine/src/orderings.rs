@@ -200,7 +200,7 @@ impl Scheduler<'_> {
                 self.order_tasks(g, "start", m, "start", OrderFlags { optional: true, ..Default::default() });
                 if let Some(prev) = last {
                     self.order_tasks(prev, "start", m, "start", MANDATORY_RUNNABLE);
-                    self.order_tasks(m, "stop", prev, "stop", OrderFlags { optional: true, ..Default::default() });
+                    self.order_tasks(m, "stop", prev, "stop", OrderFlags { optional: true, restart: true, ..Default::default() });
                 }
             }
             last = Some(m);
@@ -565,17 +565,26 @@ impl Scheduler<'_> {
             then_changed = true;
         }
         if e.flags.restart {
-            // A required start needs its stop; a resource that should
-            // restart but cannot start is still stopped.
+            // `handle_restart_ordering`: when then is required, or is an
+            // unrunnable action of the same managed resource (a resource
+            // that should restart but cannot start is still stopped).
+            let same = self.actions[f].rsc == self.actions[t].rsc;
             let managed = self.actions[t].rsc.is_some_and(|r| self.ws.rsc(r).flags.managed);
-            let then_unrunnable = !self.actions[t].runnable && managed;
-            if self.actions[f].optional && (!self.actions[t].optional || (then_unrunnable && self.actions[f].runnable)) {
-                self.actions[f].optional = false;
-                first_changed = true;
-            }
-            if !self.actions[f].optional && !self.actions[f].runnable && self.actions[t].runnable {
-                self.actions[t].runnable = false;
-                then_changed = true;
+            let applies = !self.actions[t].optional || (!self.actions[t].runnable && managed && same);
+            if applies {
+                if self.actions[f].optional && (!self.actions[t].optional || self.actions[f].runnable) {
+                    self.actions[f].optional = false;
+                    first_changed = true;
+                }
+                // An unmigratable then makes first unmigratable
+                // (crate::migration).
+                if !self.is_migrate_runnable(t) {
+                    first_changed |= self.clear_migrate_runnable(f, t);
+                }
+                if !self.actions[f].optional && !self.actions[f].runnable && self.actions[t].runnable {
+                    self.actions[t].runnable = false;
+                    then_changed = true;
+                }
             }
         }
         // Stopping something ordered before the stop of a resource the
@@ -602,7 +611,11 @@ impl Scheduler<'_> {
                 first_changed |= self.clear_migrate_runnable(f, t);
             }
         }
-        if e.flags.implies_first && !self.actions[t].optional && self.actions[f].optional {
+        // Pacemaker 2.1.5 makes first required only from the flags its
+        // resource summarises (`pcmk__update_ordered_actions`): a
+        // primitive's own action is never made required this way.
+        let first_primitive = self.actions[f].rsc.is_some_and(|r| self.ws.rsc(r).is_primitive());
+        if e.flags.implies_first && !first_primitive && !self.actions[t].optional && self.actions[f].optional {
             self.actions[f].optional = false;
             let why = self.because("required", t);
             self.set_reason_from(f, t, why);
