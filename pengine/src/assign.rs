@@ -25,6 +25,8 @@ impl Scheduler<'_> {
     /// Assigns every resource (`assign_resources`): remote connections
     /// first, then the rest, in priority order.
     pub(crate) fn assign_all(&mut self) {
+        // A placement strategy reorders them (`crate::utilization`).
+        self.sort_resources_for_placement();
         let tops = self.ws.top_level.clone();
         for r in &tops {
             if self.ws.rsc(*r).is_remote_node {
@@ -191,21 +193,17 @@ impl Scheduler<'_> {
     pub(crate) fn sorted_nodes(&self, r: RscId, preferred: Option<NodeId>) -> Vec<(NodeId, Score)> {
         let mut nodes: Vec<(NodeId, Score)> = self.ws.rsc(r).allowed_nodes.iter().map(|(n, s)| (*n, *s)).collect();
         let eff = |n: NodeId, s: Score| if self.node_available(n, None) { s } else { Score::MINUS_INFINITY };
-        nodes.sort_by(|(a, sa), (b, sb)| {
-            eff(*b, *sb)
-                .cmp(&eff(*a, *sa))
-                .then_with(|| self.num_resources[a.0].cmp(&self.num_resources[b.0]))
-                .then_with(|| match preferred {
-                    Some(p) if p == *a => std::cmp::Ordering::Less,
-                    Some(p) if p == *b => std::cmp::Ordering::Greater,
-                    _ => std::cmp::Ordering::Equal,
-                })
-                .then_with(|| self.ws.node(*a).uname.as_bytes().cmp(self.ws.node(*b).uname.as_bytes()))
-        });
+        // Equal scores: by the placement strategy (`crate::utilization`).
+        let free = self.capacities_for_sorting();
+        nodes.sort_by(|(a, sa), (b, sb)| eff(*b, *sb).cmp(&eff(*a, *sa)).then_with(|| self.cmp_equal_score_nodes(&free, *a, *b, preferred)));
         nodes
     }
 
     fn assign_best_node(&mut self, r: RscId, prefer: Option<NodeId>) -> bool {
+        // Nodes without room are banned; without room anywhere, the
+        // node with the most is preferred (`crate::utilization`).
+        let most_free = self.ban_insufficient_capacity(r);
+        let prefer = prefer.or(most_free);
         let current = self.current_node(r);
         let nodes = self.sorted_nodes(r, current);
         let best = nodes.first().copied();

@@ -103,6 +103,9 @@ pub struct Scheduler<'c> {
     pub promoted_locations: BTreeMap<RscId, Vec<(NodeId, Score)>>,
     /// Live migration flags of actions (`crate::migration`).
     pub migration: crate::migration::MigrationState,
+    /// Capacities, utilization and the placement strategy
+    /// (`crate::utilization`).
+    pub utilization: crate::utilization::UtilizationState,
 }
 
 /// What scheduling produced.
@@ -147,6 +150,7 @@ pub fn schedule_explained(cib: &Cib, ws: WorkingSet) -> Schedule {
 fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     let n_rsc = ws.resources.len();
     let n_nodes = ws.nodes.len();
+    let utilization = crate::utilization::UtilizationState::new(cib, &ws);
     let mut s = Scheduler {
         ws,
         cib,
@@ -163,6 +167,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
         explanations: Vec::new(),
         promoted_locations: BTreeMap::new(),
         migration: Default::default(),
+        utilization,
     };
     // Scores set while unpacking: bans of orphans and failed resources.
     s.note(|_| "status (failure handling while unpacking)".to_string());
@@ -181,6 +186,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     s.clear_orphan_failcounts();
     s.create_all_actions();
     s.schedule_fencing_and_shutdowns();
+    s.create_load_stopped_actions();
     s.create_orderings();
     s.order_migration_equivalents();
     s.resolve_orderings();
@@ -188,6 +194,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     s.order_probes();
     s.propagate();
     s.create_notifications();
+    s.add_load_orderings();
     let summary = s.summarize();
     Schedule {
         edges: s.edges,
