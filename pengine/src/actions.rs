@@ -170,6 +170,7 @@ impl Scheduler<'_> {
                 }
                 // Clones bracket their instances like groups do.
                 self.group_actions(r);
+                self.allow_dependent_migrations(r);
                 if self.ws.rsc(r).flags.promotable {
                     self.create_promotable_actions(r);
                 }

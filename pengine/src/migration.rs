@@ -100,6 +100,32 @@ impl Scheduler<'_> {
         true
     }
 
+    /// A clone's stop pseudo-action does not keep what depends on the
+    /// clone from migrating, unless an instance both stops and starts
+    /// (`allow_dependent_migrations` in `clone_create_pseudo_actions`):
+    /// the stop is flagged migrate-runnable, so a migrating resource's
+    /// stop ordered before it stays migrate-runnable.
+    pub(crate) fn allow_dependent_migrations(&mut self, clone: RscId) {
+        for inst in self.ws.rsc(clone).children.clone() {
+            let (mut stopping, mut starting) = (false, false);
+            for p in self.ws.subtree(inst) {
+                for a in self.actions.iter().filter(|a| a.rsc == Some(p) && a.interval_ms == 0 && !a.optional) {
+                    match a.task.as_str() {
+                        "stop" if a.runnable || a.pseudo => stopping = true,
+                        "start" if a.runnable => starting = true,
+                        _ => {}
+                    }
+                }
+            }
+            if stopping && starting {
+                return;
+            }
+        }
+        if let Some(stop) = self.find_action(clone, "stop", None) {
+            self.migration.migrate_runnable.insert(stop);
+        }
+    }
+
     /// Stops on the sources of dangling migrations
     /// (`pcmk__abort_dangling_migration`).
     pub(crate) fn abort_dangling_migrations(&mut self, r: RscId) {
