@@ -93,10 +93,15 @@ impl Scheduler<'_> {
             return None;
         };
         self.assign[g.0].allocating = true;
-        let this_with = std::mem::take(&mut self.assign[g.0].this_with);
-        self.assign[first.0].this_with.extend(this_with);
-        let with_this = std::mem::take(&mut self.assign[g.0].with_this);
-        self.assign[last.0].with_this.extend(with_this);
+        // "Group with R" becomes "first member with R", "R with group"
+        // becomes "R with last member", each kept in order
+        // (`expand_group_colocations`).
+        for c in std::mem::take(&mut self.assign[g.0].this_with) {
+            self.add_this_with(first, c);
+        }
+        for c in std::mem::take(&mut self.assign[g.0].with_this) {
+            self.add_with_this(last, c);
+        }
         self.show_scores("pcmk__group_assign", g);
         let mut group_node = None;
         for m in members {

@@ -302,7 +302,9 @@ impl Scheduler<'_> {
         let mut work = self.ws.rsc(dep).allowed_nodes.clone();
         for (node, score) in work.iter_mut() {
             if target.is_none() {
-                *score += Score::MINUS_INFINITY;
+                // The primary will not run: the dependent loses the
+                // colocation's score everywhere (`pcmk__apply_coloc_to_weights`).
+                *score += -col.score;
             } else if value.is_some() && self.ws.node(*node).attr(attr).map(str::to_string).as_deref().map(str::to_ascii_lowercase) == value.as_deref().map(str::to_ascii_lowercase) {
                 if !col.score.is_infinity() {
                     *score += col.score;
