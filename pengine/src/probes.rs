@@ -70,10 +70,12 @@ impl Scheduler<'_> {
                 // An anonymous clone is probed once per node, through the
                 // instance active there, else one active nowhere.
                 let kids = res.children.clone();
-                if kids.iter().any(|k| self.ws.subtree(*k).iter().any(|x| self.ws.rsc(*x).known_on.contains(&node))) {
-                    return;
-                }
-                let pick = kids.iter().copied().find(|k| self.assign[k.0].allocated_to == Some(node)).or_else(|| kids.iter().copied().find(|k| self.ws.locations(*k, false).is_empty())).or(kids.first().copied());
+                // An instance already probed there is probed again
+                // (`find_instance_on`): those of its members that are not
+                // known there yet (a cloned group's new member) get a probe.
+                let known = kids.iter().copied().find(|k| self.ws.subtree(*k).iter().any(|x| self.ws.rsc(*x).known_on.contains(&node)));
+                let pick = known
+                    .or_else(|| kids.iter().copied().find(|k| self.assign[k.0].allocated_to == Some(node))).or_else(|| kids.iter().copied().find(|k| self.ws.locations(*k, false).is_empty())).or(kids.first().copied());
                 if let Some(k) = pick {
                     self.probe_on_node(k, node);
                 }
