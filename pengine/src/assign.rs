@@ -191,7 +191,10 @@ impl Scheduler<'_> {
     }
 
     pub(crate) fn have_fencing_device(&self) -> bool {
-        self.ws.resources.iter().any(|r| r.primitive().is_some_and(|p| p.class == cib::model::AgentClass::Stonith))
+        // `have-watchdog=true` (SBD self-fencing) counts as a device, as
+        // Pacemaker's `unpack_config` sets `pe_flag_have_stonith_resource`.
+        let watchdog = crate::nvsets::is_true(self.ws.options.all.get("have-watchdog").map(String::as_str));
+        watchdog || self.ws.resources.iter().any(|r| r.primitive().is_some_and(|p| p.class == cib::model::AgentClass::Stonith))
     }
 
     /// Nodes sorted as `pcmk__sort_nodes` sorts them for a resource.

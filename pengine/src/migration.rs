@@ -153,11 +153,12 @@ impl Scheduler<'_> {
     }
 
     /// A stop on a node of a partially migrated resource: `None` to skip
-    /// it (the target, where the migration continues), else whether it
-    /// stays optional (a stop on another node is forced).
+    /// it (the target, when it is still the chosen node: the migration
+    /// continues there), else whether it stays optional (any other stop
+    /// is forced).
     pub(crate) fn partial_migration_stop(&self, r: RscId, node: NodeId, optional: bool) -> Option<bool> {
         match self.ws.rsc(r).partial_migration_target {
-            Some(t) if t == node => None,
+            Some(t) if t == node && self.assign[r.0].allocated_to == Some(node) => None,
             Some(_) => Some(false),
             None => Some(optional),
         }

@@ -142,6 +142,11 @@ impl Scheduler<'_> {
         let mut current = None;
         if !self.ws.rsc(r).running_on.is_empty() {
             current = self.current_node(r);
+            // A partial migration is "at" its source (`pe__find_active_on`).
+            let res = self.ws.rsc(r);
+            if let Some(src) = res.partial_migration_source.filter(|s| res.running_on.contains(s)) {
+                current = Some(src);
+            }
             if self.ws.rsc(r).role == Role::Stopped {
                 self.ws.resources[r.0].role = Role::Started;
             }

@@ -502,6 +502,13 @@ fn unpack_rsc_op<'h>(ws: &mut WorkingSet, cib: &Cib, rsc: RscId, node: NodeId, o
                 set_active(ws, rsc);
             } else if task == "promote" {
                 ws.resources[rsc.0].role = Role::Promoted;
+            } else if task == "migrate_to" && ws.node(node).unclean {
+                // A migrate_to in flight on an unclean source may have
+                // reached the target: stop it there (crate::migration).
+                if let Some(t) = op.migrate_target.as_deref().and_then(|t| ws.node_by_uname(t)) {
+                    ws.early_actions.push(crate::working_set::EarlyAction::Implied(ws.implied_actions.len()));
+                    ws.implied_actions.push(ImpliedAction { rsc, node: t, task: "stop" });
+                }
             }
             let r = &mut ws.resources[rsc.0];
             if r.pending_task.is_none() && (op.interval_ms != 0 || task != "monitor") {
