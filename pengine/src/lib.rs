@@ -35,6 +35,7 @@
 pub mod actions;
 pub mod assign;
 pub mod clone;
+pub mod clone_order;
 pub mod colocation;
 pub mod config_changes;
 pub mod dot;

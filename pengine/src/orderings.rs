@@ -52,6 +52,15 @@ pub struct OrderFlags {
     /// Live migration: orders only when first is not part of a
     /// migration (`pe_order_apply_first_non_migratable`).
     pub apply_first_non_migratable: bool,
+    /// A required first puts then into the graph without making it
+    /// required (`pe_order_implies_then_printed`): an instance's start
+    /// before a `clone-one-or-more` pseudo-action.
+    pub then_printed: bool,
+    /// A required then puts first into the graph
+    /// (`pe_order_implies_first_printed`): a clone's start or stop
+    /// before its instances'. The clone's summary already does that; the
+    /// flag keeps the ordering from reading as a plain optional one.
+    pub first_printed: bool,
 }
 
 /// One side of an ordering before resolution.
@@ -91,7 +100,7 @@ fn invert(task: &str) -> Option<&'static str> {
     })
 }
 
-const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false, derived: false, promoted_implies_first: false, implies_first_migratable: false, pseudo_left: false, apply_first_non_migratable: false };
+const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false, derived: false, promoted_implies_first: false, implies_first_migratable: false, pseudo_left: false, apply_first_non_migratable: false, then_printed: false, first_printed: false };
 
 impl Scheduler<'_> {
     pub(crate) fn order(&mut self, first: Side, then: Side, flags: OrderFlags) {
@@ -137,9 +146,9 @@ impl Scheduler<'_> {
                 }
                 for c in self.ws.rsc(r).children.clone() {
                     self.internal_orderings(c);
-                    self.order_tasks(r, "start", c, "start", opt);
+                    self.order_tasks(r, "start", c, "start", OrderFlags { runnable_left: true, first_printed: true, ..Default::default() });
                     self.order_tasks(c, "start", r, "running", OrderFlags { implies_then: true, ..Default::default() });
-                    self.order_tasks(r, "stop", c, "stop", opt);
+                    self.order_tasks(r, "stop", c, "stop", OrderFlags { first_printed: true, ..Default::default() });
                     self.order_tasks(c, "stop", r, "stopped", OrderFlags { implies_then: true, ..Default::default() });
                 }
                 if promotable {
@@ -324,7 +333,7 @@ impl Scheduler<'_> {
         let pseudo = self.pseudo_action(&format!("clone-one-or-more:{id}"));
         self.one_or_more_min.insert(pseudo, min);
         for c in self.ws.rsc(first).children.clone() {
-            self.order(Side::Task(c, fas.into()), Side::Action(pseudo), OrderFlags { one_or_more: true, implies_then: true, ..Default::default() });
+            self.order(Side::Task(c, fas.into()), Side::Action(pseudo), OrderFlags { one_or_more: true, then_printed: true, ..Default::default() });
         }
         let flags = flags_for_kind(kind, fas, if symmetrical { Symmetry::Symmetric } else { Symmetry::Asymmetric });
         self.order(Side::Action(pseudo), Side::Task(then, tas.into()), OrderFlags { runnable_left: true, ..flags });
@@ -400,11 +409,12 @@ impl Scheduler<'_> {
             if let Side::Task(fr, task) = &o.first {
                 let stopped = self.ws.current_role(*fr) <= cib::model::Role::Stopped;
                 let into_parent = then_rsc.is_some() && self.ws.rsc(*fr).parent == then_rsc;
-                let tr = &then_rsc.unwrap_or(*fr);
                 if then_rsc.is_none() && self.ws.rsc(*fr).parent.is_none() {
                     continue;
                 }
-                if fr != tr && !into_parent && !(stopped && task == "stop") && self.side_actions(&o.first).is_empty() {
+                // Into a pseudo-action of no resource (a clone instance
+                // before `clone-one-or-more`), the first is created too.
+                if then_rsc != Some(*fr) && !into_parent && !(stopped && task == "stop") && self.side_actions(&o.first).is_empty() {
                     self.custom_action(Some(*fr), task, 0, None, true);
                 }
             }
@@ -485,6 +495,7 @@ impl Scheduler<'_> {
                 changed |= self.update_action(a, &befores, &afters, 0);
             }
         }
+        self.print_implied_thens();
     }
 
     /// Applies the orderings into `then`; on a change, updates what
@@ -706,7 +717,10 @@ impl Scheduler<'_> {
                 // A group's promotion is blocked only by a member whose
                 // promote cannot run (members may have none).
                 let unrunnable = if !clone && mine == "promoted" { member_actions.iter().flatten().any(|m| !self.actions[*m].runnable) } else { unrunnable };
-                if (mine == "running" || mine == "promoted") && self.actions[a].runnable && unrunnable {
+                // A clone's own start cannot run either when no instance
+                // can start (`pcmk__collective_action_flags`).
+                let summarised = mine == "running" || mine == "promoted" || (clone && mine == "start");
+                if summarised && self.actions[a].runnable && unrunnable {
                     self.actions[a].runnable = false;
                     changed = true;
                 }

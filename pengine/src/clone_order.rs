@@ -1,0 +1,22 @@
+//! Orderings that involve clones beyond the clone's own brackets
+//! (Pacemaker 2.1.5's `pcmk__instance_update_ordered_actions`,
+//! `clone_min_ordering`): what only puts an action into the graph.
+
+use crate::schedule::Scheduler;
+
+impl Scheduler<'_> {
+    /// `pe_order_implies_then_printed`: once propagation is over, a
+    /// required first puts its then into the graph (a
+    /// `clone-one-or-more` pseudo-action an instance starts before)
+    /// without that then having made anything else required. Only a
+    /// first that can run counts: a placeholder start of an instance
+    /// going nowhere is required by its stop, yet prints nothing.
+    pub(crate) fn print_implied_thens(&mut self) {
+        for i in 0..self.edges.len() {
+            let e = self.edges[i];
+            if e.flags.then_printed && !self.actions[e.first].optional && self.actions[e.first].runnable && self.actions[e.then].optional {
+                self.actions[e.then].optional = false;
+            }
+        }
+    }
+}
