@@ -173,7 +173,9 @@ impl Scheduler<'_> {
             // Starts of resources that need fencing wait for it; so do
             // starts of resources needing quorum whose state on the
             // fenced node is unknown (it may be active there).
-            let starts: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && (a.task == "start" || a.task == "promote") && a.interval_ms == 0).map(|a| a.id).collect();
+            // A migration action needs what the start needs
+            // (crate::migration).
+            let starts: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && (a.task == "start" || a.task == "promote" || self.needs_like_start(a.id)) && a.interval_ms == 0).map(|a| a.id).collect();
             let needs_fencing = res.flags.needs_fencing;
             let unknown_there = res.flags.needs_quorum && res.allowed_nodes.contains_key(&target) && !res.known_on.contains(&target);
             for s in starts {

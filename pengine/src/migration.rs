@@ -126,6 +126,18 @@ impl Scheduler<'_> {
         }
     }
 
+    /// Whether an action is a migrate action that takes over its
+    /// start's requirements (fencing, quorum): the `migrate_to`, or the
+    /// `migrate_from` of a partial migration (`migrate_to->needs =
+    /// start->needs`).
+    pub(crate) fn needs_like_start(&self, a: usize) -> bool {
+        let act = &self.actions[a];
+        if !self.migration.endpoints.contains_key(&a) {
+            return false;
+        }
+        act.task == "migrate_to" || (act.task == "migrate_from" && act.rsc.is_some_and(|r| self.ws.rsc(r).partial_migration_target.is_some()))
+    }
+
     /// Stops on the sources of dangling migrations
     /// (`pcmk__abort_dangling_migration`).
     pub(crate) fn abort_dangling_migrations(&mut self, r: RscId) {
@@ -233,6 +245,9 @@ impl Scheduler<'_> {
         let mut new = Vec::new();
         for o in &self.orderings {
             let (Some((first, ftask)), Some((then, ttask))) = (self.side_rsc_task(&o.first), self.side_rsc_task(&o.then)) else { continue };
+            // An order after a collective waits for its completion
+            // (`running`...); Pacemaker doubles it before that mapping.
+            let ftask = if self.ws.rsc(first).is_primitive() { ftask } else { started_task(&ftask).to_string() };
             if first == then || self.is_ancestor(first, then) || self.is_ancestor(then, first) {
                 continue;
             }
@@ -269,6 +284,7 @@ impl Scheduler<'_> {
             }
         }
         for (f, ft, t, tt, flags) in new {
+            let ft = if self.ws.rsc(f).is_primitive() { ft } else { completed_task(ft) };
             let exists = |s: &Self, r: RscId, task: &str| s.actions.iter().any(|a| a.rsc == Some(r) && a.task == task && a.interval_ms == 0);
             if exists(self, f, ft) && exists(self, t, tt) {
                 self.order(Side::Task(f, ft.to_string()), Side::Task(t, tt.to_string()), flags);
@@ -358,6 +374,29 @@ impl Scheduler<'_> {
     }
 }
 
+/// The task a collective's completion pseudo-action completes
+/// (`running` -> `start`...).
+fn started_task(task: &str) -> &str {
+    match task {
+        "running" => "start",
+        "stopped" => "stop",
+        "promoted" => "promote",
+        "demoted" => "demote",
+        other => other,
+    }
+}
+
+/// The inverse of [`started_task`].
+fn completed_task(task: &'static str) -> &'static str {
+    match task {
+        "start" => "running",
+        "stop" => "stopped",
+        "promote" => "promoted",
+        "demote" => "demoted",
+        other => other,
+    }
+}
+
 impl Schedule {
     /// Orderings the graph leaves out because of migrations
     /// (`should_add_input_to_graph`): those that apply only when first
@@ -371,8 +410,11 @@ impl Schedule {
         if e.flags.apply_first_non_migratable && first_migrates {
             return true;
         }
+        // Our flags do not carry every Pacemaker ordering type: orderings
+        // into node-level pseudo-actions (load_stopped_NODE, do_shutdown)
+        // are never plain optional there, so they are not dropped here.
         let plain_optional = e.flags == OrderFlags { optional: true, ..Default::default() };
-        plain_optional && first_migrates && self.actions[e.first].task == "stop" && self.actions[e.first].interval_ms == 0
+        plain_optional && first_migrates && self.actions[e.then].rsc.is_some() && self.actions[e.first].task == "stop" && self.actions[e.first].interval_ms == 0
     }
 
     /// `CRM_meta_migrate_source`/`_target` on migrate actions, and
