@@ -3,6 +3,7 @@
 //! `clone_min_ordering`): what only puts an action into the graph.
 
 use crate::schedule::Scheduler;
+use crate::working_set::RscId;
 
 impl Scheduler<'_> {
     /// `pe_order_implies_then_printed`: once propagation is over, a
@@ -18,5 +19,19 @@ impl Scheduler<'_> {
                 self.actions[e.then].optional = false;
             }
         }
+    }
+
+    /// `can_interleave_actions`: whether an order from clone `first` into
+    /// action `then` (of another clone's instance, or that clone) goes
+    /// instance to instance. The clone whose action follows decides,
+    /// except for stops and demotions, where the first one does.
+    pub(crate) fn interleaved(&self, first: RscId, then: usize) -> bool {
+        let Some(tr) = self.actions[then].rsc else { return false };
+        let then_clone = self.ws.top(tr);
+        if then_clone == first || self.ws.rsc(then_clone).clone_info().is_none() || self.ws.rsc(first).clone_info().is_none() {
+            return false;
+        }
+        let decides = if matches!(self.actions[then].task.as_str(), "stop" | "demote") { first } else { then_clone };
+        crate::nvsets::is_true(self.ws.rsc(decides).meta("interleave"))
     }
 }

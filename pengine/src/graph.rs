@@ -63,7 +63,7 @@ impl Schedule {
         let res = self.ws.rsc(r);
         let name = res.clone_name.as_deref().filter(|c| *c != res.id && self.ws.rsc(self.ws.top(r)).clone_info().is_some())?;
         if let Some(k) = &act.notify_key {
-            return Some(format!("{name}_{k}_0"));
+            return Some(format!("{name}_{}_0", crate::notify::history_notify_key(k)));
         }
         let task = act.cancel_task.as_deref().unwrap_or(&act.task);
         Some(format!("{name}_{task}_{}", act.interval_ms))

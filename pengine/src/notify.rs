@@ -173,3 +173,19 @@ impl Scheduler<'_> {
         i
     }
 }
+
+/// The key of a notification as the history name of its instance
+/// carries it (`action2xml`: the notification's `notify_operation`,
+/// which for a post-notification is the clone's completion action):
+/// `post_notify_start` becomes `post_notify_running`.
+pub(crate) fn history_notify_key(key: &str) -> String {
+    let Some(task) = key.strip_prefix("post_notify_") else { return key.to_string() };
+    let done = match task {
+        "start" => "running",
+        "stop" => "stopped",
+        "promote" => "promoted",
+        "demote" => "demoted",
+        other => other,
+    };
+    format!("post_notify_{done}")
+}

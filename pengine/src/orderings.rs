@@ -402,7 +402,8 @@ impl Scheduler<'_> {
         // unrunnable (no node), so what depends on it cannot run either
         // (`rsc_order_first`). Stopping something already stopped is no
         // such case. Created before any ordering is resolved, so the
-        // resource's own orderings reach it too.
+        // resource's own orderings reach it too (but see below).
+        let mut placeholders = std::collections::BTreeSet::new();
         for i in 0..self.orderings.len() {
             let o = self.orderings[i].clone();
             let then_rsc = self.side_rsc(&o.then);
@@ -415,16 +416,41 @@ impl Scheduler<'_> {
                 // Into a pseudo-action of no resource (a clone instance
                 // before `clone-one-or-more`), the first is created too.
                 if then_rsc != Some(*fr) && !into_parent && !(stopped && task == "stop") && self.side_actions(&o.first).is_empty() {
-                    self.custom_action(Some(*fr), task, 0, None, true);
+                    let a = self.custom_action(Some(*fr), task, 0, None, true);
+                    placeholders.insert(a);
                 }
             }
         }
+        // Pacemaker creates a placeholder while applying the first
+        // ordering that needs it. Configured orderings are applied before
+        // the implicit ones, so the resource's own stop-then-start reaches
+        // a placeholder they need; one only a group's or clone's internal
+        // orderings need (a member before the next one or before its
+        // collective's completion) comes after the member's own orderings,
+        // which never reach it.
+        let internal_only: std::collections::BTreeSet<usize> = placeholders
+            .iter()
+            .copied()
+            .filter(|p| {
+                let (pr, ptask) = (self.actions[*p].rsc, self.actions[*p].task.clone());
+                !self.orderings.iter().any(|o| {
+                    let Side::Task(fr, task) = &o.first else { return false };
+                    let then_rsc = self.side_rsc(&o.then);
+                    let parent = self.ws.rsc(*fr).parent;
+                    let internal = then_rsc.is_some_and(|t| parent == Some(t) || (parent.is_some() && self.ws.rsc(t).parent == parent));
+                    Some(*fr) == pr && *task == ptask && then_rsc != pr && !internal
+                })
+            })
+            .collect();
         for i in 0..self.orderings.len() {
             let o = self.orderings[i].clone();
             let firsts = self.side_actions(&o.first);
             let thens = self.side_actions(&o.then);
             for f in &firsts {
                 for t in &thens {
+                    if o.flags.restart && internal_only.contains(t) {
+                        continue;
+                    }
                     if f != t {
                         edges.push(Edge { first: *f, then: *t, flags: o.flags });
                     }
@@ -535,7 +561,15 @@ impl Scheduler<'_> {
     fn apply_edge(&mut self, e: Edge) -> (bool, bool) {
         let (mut f, t) = (e.first, e.then);
         // Reasons name the ordering's own first action.
-        let cause = e.first;
+        let mut cause = e.first;
+        // An order into a clone reaches only those of its instances that
+        // can act (`update_noninterleaved_actions`).
+        // Only primitive instances so far: a cloned group's summary is
+        // not modelled closely enough for this.
+        let primitive_instance = self.actions[t].rsc.filter(|r| self.ws.rsc(*r).is_primitive()).and_then(|r| self.ws.rsc(r).parent).is_some_and(|p| self.ws.rsc(p).clone_info().is_some());
+        if e.flags.derived && !self.actions[t].runnable && primitive_instance {
+            return (false, false);
+        }
         // A clone's action counts, for an action on a node, as its
         // instance's action there (Pacemaker's node-specific clone flags).
         if let (Some(cr), Some(node)) = (self.actions[f].rsc, self.actions[t].node) {
@@ -553,6 +587,11 @@ impl Scheduler<'_> {
                 match inst {
                     Some(i) => f = i,
                     None => return (false, false),
+                }
+                // Interleaved clones order instance by instance: the
+                // instance's action is the cause.
+                if self.interleaved(cr, t) {
+                    cause = f;
                 }
             }
         }
