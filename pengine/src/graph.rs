@@ -155,7 +155,9 @@ impl Schedule {
                 // keep the attributes but name no resource.
                 ga.resource = (!act.pseudo).then(|| GraphResource {
                     element: "primitive".into(),
-                    id: if res.flags.unique || res.parent.is_none_or(|p| self.ws.rsc(p).clone_info().is_none()) { res.id.clone() } else { res.xml_id.clone() },
+                    // An anonymous clone's instance (a member of a cloned
+                    // group too) goes by its configured id.
+                    id: if res.flags.unique || res.parent.is_none_or(|p| self.ws.rsc(p).clone_info().is_none() && self.ws.rsc(p).parent.is_none_or(|g| self.ws.rsc(g).clone_info().is_none())) { res.id.clone() } else { res.xml_id.clone() },
                     long_id: (res.id != res.xml_id && !res.flags.unique).then(|| match &res.clone_name {
                         Some(c) if *c != res.xml_id => c.clone(),
                         _ => res.id.clone(),
