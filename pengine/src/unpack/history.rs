@@ -907,9 +907,8 @@ fn update_resource_state<'h>(ws: &mut WorkingSet, rsc: RscId, node: NodeId, op: 
         }
         ws.resources[rsc.0].role = Role::Unpromoted;
     } else if task == "migrate_to" {
-        // Simplified: the resource is active on the source until the
-        // migration's outcome is known (partial migrations are not yet
-        // reconstructed; see docs/PENGINE.md).
+        // Active on the source; what the migration left on the target is
+        // read by `unpack_migrate_to_success` after this.
         ws.resources[rsc.0].role = Role::Started;
     } else if ws.rsc(rsc).role < Role::Started {
         set_active(ws, rsc);
