@@ -135,7 +135,9 @@ fn build(ws: &mut WorkingSet, cib: &Cib, r: &CibResource, parent: Option<RscId>,
             let child_id = c.child.id().to_string();
             Variant::Clone(CloneInfo {
                 clone_max: int("clone-max", nodes),
-                clone_node_max: int("clone-node-max", 1),
+                // Anonymous clones run one instance per node at most
+                // (Pacemaker 2.1.5 ignores a higher clone-node-max).
+                clone_node_max: if is_true(meta.get("globally-unique").map(String::as_str)) { int("clone-node-max", 1) } else { int("clone-node-max", 1).min(1) },
                 promoted_max: int("promoted-max", 1),
                 promoted_node_max: int("promoted-node-max", 1),
                 total_clones: 0,
