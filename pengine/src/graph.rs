@@ -153,6 +153,10 @@ impl Schedule {
             if let Variant::Primitive(p) = &res.variant {
                 // Pseudo-actions of primitives (stops implied by fencing)
                 // keep the attributes but name no resource.
+                // An orphan instance known under a history name goes by
+                // that name, so the command reaches that very copy
+                // (`action2xml`).
+                let orphan_name = res.clone_name.clone().filter(|_| res.flags.orphan && !res.flags.unique && res.parent.is_some());
                 ga.resource = (!act.pseudo).then(|| GraphResource {
                     element: "primitive".into(),
                     // An anonymous clone's instance (a member of a cloned
@@ -166,6 +170,10 @@ impl Schedule {
                     provider: p.provider.clone(),
                     agent: Some(p.agent.clone()),
                 });
+                if let (Some(name), Some(g)) = (orphan_name, ga.resource.as_mut()) {
+                    g.id = name;
+                    g.long_id = Some(res.id.clone());
+                }
                 let op_name = act.cancel_task.as_deref().unwrap_or(&act.task);
                 if let Some((when, what)) = act.notify_key.as_deref().and_then(|k| k.split_once("_notify_")) {
                     // What the agent is told (`pre`/`post`, `start`/`stop`...).
