@@ -148,10 +148,9 @@ impl Scheduler<'_> {
         }
         if threshold.value() as i64 - count.value() as i64 <= 0 {
             // A failed anonymous clone instance bans the whole clone.
-            let failed = match res.parent {
-                Some(p) if self.ws.rsc(p).clone_info().is_some() && !res.flags.unique => self.ws.top(r),
-                _ => r,
-            };
+            // A member of a cloned group too (`uber_parent`).
+            let top = self.ws.top(r);
+            let failed = if top != r && self.ws.rsc(top).clone_info().is_some() && !res.flags.unique { top } else { r };
             self.resource_location(failed, Some(node), Score::MINUS_INFINITY);
             self.note(|s| format!("fail count {count} of {} reached migration-threshold {threshold}", s.ws.rsc(r).id));
         }
