@@ -573,9 +573,10 @@ impl Scheduler<'_> {
                 }
             }
         }
-        // Loops are looked for with every candidate in place, in the
-        // order of the migrate_to actions, as Pacemaker walks its actions.
-        migrations.sort_by_key(|(_, m)| *m);
+        // Loops are looked for with every candidate in place, newest
+        // migrate_to first, as Pacemaker walks its action list (which it
+        // builds by prepending): the first orderings found in a loop go.
+        migrations.sort_by_key(|(_, m)| std::cmp::Reverse(*m));
         let mut kept: Vec<bool> = vec![true; migrations.len()];
         for i in 0..migrations.len() {
             let (load, migrate) = migrations[i];
