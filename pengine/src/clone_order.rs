@@ -34,4 +34,18 @@ impl Scheduler<'_> {
         let decides = if matches!(self.actions[then].task.as_str(), "stop" | "demote") { first } else { then_clone };
         crate::nvsets::is_true(self.ws.rsc(decides).meta("interleave"))
     }
+
+    /// Whether the members' actions a collective's pseudo-action `a`
+    /// summarises make it required (`pcmk__collective_action_flags`,
+    /// `pcmk__group_action_flags`): any member's is.
+    pub(crate) fn summary_required(&self, r: RscId, a: usize) -> bool {
+        let task = match self.actions[a].task.as_str() {
+            "running" => "start",
+            "stopped" => "stop",
+            "promoted" => "promote",
+            "demoted" => "demote",
+            t => t,
+        };
+        self.ws.rsc(r).children.iter().any(|c| self.actions.iter().any(|x| x.rsc == Some(*c) && x.task == task && x.interval_ms == 0 && !x.optional))
+    }
 }

@@ -404,6 +404,10 @@ impl Scheduler<'_> {
         // such case. Created before any ordering is resolved, so the
         // resource's own orderings reach it too (but see below).
         let mut placeholders = std::collections::BTreeSet::new();
+        // Actions of each resource, kept up to date as placeholders are
+        // created: resolving a `Side::Task` looks there instead of
+        // scanning every action (quadratic; docs/SCALE.md).
+        let mut by_rsc = self.actions_by_rsc();
         for i in 0..self.orderings.len() {
             let o = self.orderings[i].clone();
             let then_rsc = self.side_rsc(&o.then);
@@ -415,8 +419,11 @@ impl Scheduler<'_> {
                 }
                 // Into a pseudo-action of no resource (a clone instance
                 // before `clone-one-or-more`), the first is created too.
-                if then_rsc != Some(*fr) && !into_parent && !(stopped && task == "stop") && self.side_actions(&o.first).is_empty() {
+                if then_rsc != Some(*fr) && !into_parent && !(stopped && task == "stop") && self.side_actions(&by_rsc, &o.first).is_empty() {
                     let a = self.custom_action(Some(*fr), task, 0, None, true);
+                    if !by_rsc[fr.0].contains(&a) {
+                        by_rsc[fr.0].push(a);
+                    }
                     placeholders.insert(a);
                 }
             }
@@ -444,8 +451,8 @@ impl Scheduler<'_> {
             .collect();
         for i in 0..self.orderings.len() {
             let o = self.orderings[i].clone();
-            let firsts = self.side_actions(&o.first);
-            let thens = self.side_actions(&o.then);
+            let firsts = self.side_actions(&by_rsc, &o.first);
+            let thens = self.side_actions(&by_rsc, &o.then);
             for f in &firsts {
                 for t in &thens {
                     if o.flags.restart && internal_only.contains(t) {
@@ -467,11 +474,25 @@ impl Scheduler<'_> {
         }
     }
 
-    fn side_actions(&self, side: &Side) -> Vec<usize> {
+    /// The actions of a side: one action, or a resource's actions of a
+    /// task (interval 0, in creation order) found through `by_rsc`
+    /// ([`Self::actions_by_rsc`]).
+    fn side_actions(&self, by_rsc: &[Vec<usize>], side: &Side) -> Vec<usize> {
         match side {
             Side::Action(a) => vec![*a],
-            Side::Task(r, task) => self.actions.iter().filter(|a| a.rsc == Some(*r) && a.task == *task && a.interval_ms == 0).map(|a| a.id).collect(),
+            Side::Task(r, task) => by_rsc[r.0].iter().copied().filter(|&a| self.actions[a].task == *task && self.actions[a].interval_ms == 0).collect(),
         }
+    }
+
+    /// Each resource's actions (indexed by [`RscId`]), in creation order.
+    pub(crate) fn actions_by_rsc(&self) -> Vec<Vec<usize>> {
+        let mut by_rsc = vec![Vec::new(); self.ws.resources.len()];
+        for a in &self.actions {
+            if let Some(r) = a.rsc {
+                by_rsc[r.0].push(a.id);
+            }
+        }
+        by_rsc
     }
 
     /// Propagates requiredness and runnability along the edges until
@@ -562,6 +583,14 @@ impl Scheduler<'_> {
         let (mut f, t) = (e.first, e.then);
         // Reasons name the ordering's own first action.
         let mut cause = e.first;
+        // Between two clones' own actions an interleaved order does
+        // nothing itself: its instances' orders do it all
+        // (`update_interleaved_actions`).
+        if let (Some(fr), Some(tr)) = (self.actions[f].rsc, self.actions[t].rsc) {
+            if fr != tr && self.ws.rsc(tr).clone_info().is_some() && self.interleaved(fr, t) {
+                return (false, false);
+            }
+        }
         // An order into a clone reaches only those of its instances that
         // can act (`update_noninterleaved_actions`).
         // Only primitive instances so far: a cloned group's summary is
@@ -598,6 +627,15 @@ impl Scheduler<'_> {
         let (mut then_changed, mut first_changed) = (false, false);
         // A one-way mandatory order blocks only what would happen
         // anyway; a resource staying where it is keeps running.
+        // A stop or start a migration carries out implies nothing.
+        // (Before runnable_left, as `update_action_for_ordering_flags`
+        // applies them: the first reason given stays.)
+        if e.flags.implies_then && !self.actions[f].optional && self.actions[t].optional && !self.is_migrate_runnable(f) {
+            self.actions[t].optional = false;
+            let why = self.because("required", cause);
+            self.set_reason_from(t, cause, why);
+            then_changed = true;
+        }
         let blocks = e.flags.runnable_left || (e.flags.asymmetrical && !self.actions[t].optional);
         if blocks && !self.actions[f].runnable && self.actions[t].runnable {
             self.actions[t].runnable = false;
@@ -605,13 +643,6 @@ impl Scheduler<'_> {
             self.set_reason_from(t, cause, why);
             // Nor can it be part of a migration (crate::migration).
             self.clear_migrate_runnable(t, cause);
-            then_changed = true;
-        }
-        // A stop or start a migration carries out implies nothing.
-        if e.flags.implies_then && !self.actions[f].optional && self.actions[t].optional && !self.is_migrate_runnable(f) {
-            self.actions[t].optional = false;
-            let why = self.because("required", cause);
-            self.set_reason_from(t, cause, why);
             then_changed = true;
         }
         if e.flags.restart {
@@ -664,8 +695,13 @@ impl Scheduler<'_> {
         // Pacemaker 2.1.5 makes first required only from the flags its
         // resource summarises (`pcmk__update_ordered_actions`): a
         // primitive's own action is never made required this way.
+        // A collective's own pseudo-action is required by then only when
+        // its summary already is (a member's action is required), which
+        // `update_group_pseudo_actions` gives it anyway: Pacemaker's test
+        // is on the summarised flags, not the action's.
         let first_primitive = self.actions[f].rsc.is_some_and(|r| self.ws.rsc(r).is_primitive());
-        if e.flags.implies_first && !first_primitive && !self.actions[t].optional && self.actions[f].optional {
+        let summary_required = self.actions[f].rsc.is_some_and(|r| self.summary_required(r, f));
+        if e.flags.implies_first && !first_primitive && summary_required && !self.actions[t].optional && self.actions[f].optional {
             self.actions[f].optional = false;
             let why = self.because("required", t);
             self.set_reason_from(f, t, why);
