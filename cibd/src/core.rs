@@ -108,6 +108,28 @@ struct Forwarded {
     sends: u32,
 }
 
+/// Where the answer to a write goes.
+#[derive(Debug, Clone, PartialEq)]
+enum ReplyTo {
+    /// A local client (its connection and call number).
+    Local { client: ClientId, call_id: u64 },
+    /// A replica that forwarded the write (its node and call number).
+    Peer { node: String, call: u64 },
+}
+
+/// A configuration write applied on the master whose answer waits until
+/// every peer that was up when it was applied confirmed it (`Applied`):
+/// only then is it on every node that could take over, so no later
+/// failover or merge can drop it.
+struct Pending {
+    /// The version the write produced.
+    version: Version,
+    to: ReplyTo,
+    answer: Answer,
+    /// The peers that have not confirmed yet.
+    waiting: BTreeSet<String>,
+}
+
 /// The reason a node that is not the master gives when refusing a
 /// forwarded write (the sender forwards it again to the master it knows).
 pub const NOT_MASTER: &str = "not the master:";
@@ -144,6 +166,21 @@ pub struct Core {
     /// Schema check for configuration changes (`tools::cibadmin::schema_valid`
     /// in the daemon; tests may pass a simpler one).
     valid: Box<dyn Fn(&Element) -> bool + Send>,
+    /// Configuration writes applied here as master, waiting for their
+    /// peers' confirmations before they are acknowledged.
+    pending: Vec<Pending>,
+    /// A DC stated `have-quorum` (wrote `dc-uuid`/`have-quorum`) since
+    /// this daemon started and since the last peer heartbeat declared
+    /// dead: until then this side of a possible partition does not know
+    /// whether it has quorum, and configuration writes are refused.
+    quorum_stated: bool,
+    /// `cib -s`: no cluster, no DC; the quorum rules do not apply.
+    stand_alone: bool,
+    /// Peers whose last announcement said they are an authority.
+    peer_authority: BTreeSet<String>,
+    /// Whether this node was an authority after the last input (a change
+    /// is announced).
+    last_authority: bool,
 }
 
 /// What cib.xml holds: the CIB without its status (status is rebuilt by
@@ -209,7 +246,39 @@ impl Core {
             subscribers: BTreeSet::new(),
             persisted,
             valid,
+            pending: Vec::new(),
+            quorum_stated: false,
+            stand_alone: false,
+            peer_authority: BTreeSet::new(),
+            last_authority: false,
         }
+    }
+
+    /// Runs without a cluster (`cib -s`): no DC will ever state quorum.
+    pub fn stand_alone(mut self) -> Core {
+        self.stand_alone = true;
+        self
+    }
+
+    /// This node is an **authority**: the master, named DC by its copy,
+    /// with `have-quorum="1"` stated since the last membership loss. Its
+    /// copy holds every acknowledged configuration write (each waited for
+    /// the confirmation of every peer up at the time, and the minority of
+    /// a partition acknowledges none), so at a merge or rejoin it wins
+    /// over a non-authority copy even when that one has a higher version
+    /// (writes a minority applied but never acknowledged).
+    pub fn authority(&self) -> bool {
+        !self.stand_alone
+            && self.quorum_stated
+            && self.dc_in_cib() == Some(self.me.as_str())
+            && self.cib.attr("have-quorum") == Some("1")
+    }
+
+    /// This node's master is an authority (this node itself, or a peer
+    /// that announced itself as one): the node takes copies from that
+    /// master only.
+    fn follows_authority(&self) -> bool {
+        self.authority() || self.peer_authority.contains(self.master())
     }
 
     pub fn cib(&self) -> &Element {
@@ -261,7 +330,16 @@ impl Core {
     }
 
     fn announce(&self, reply: bool) -> PeerMsg {
-        PeerMsg::Announce { version: Version::of(&self.cib), digest: on_disk_digest(&self.cib), reply }
+        PeerMsg::Announce {
+            version: Version::of(&self.cib),
+            digest: on_disk_digest(&self.cib),
+            reply,
+            authority: self.authority(),
+        }
+    }
+
+    fn full(&self, force: bool) -> PeerMsg {
+        PeerMsg::Full { cib: self.cib.clone(), force, authority: self.authority() }
     }
 
     pub fn handle(&mut self, input: Input, now: UnixSecs) -> Vec<Command> {
@@ -275,7 +353,11 @@ impl Core {
             // writes: every node tells every other its version again, and
             // whoever is behind pulls (see "Hand-over" above).
             out.push(Command::Send { dest: None, msg: self.announce(false) });
+        } else if self.authority() != self.last_authority {
+            // Peers learn that this copy now wins (or no longer does).
+            out.push(Command::Send { dest: None, msg: self.announce(false) });
         }
+        self.last_authority = self.authority();
         out
     }
 
@@ -304,7 +386,7 @@ impl Core {
                     out.push(Command::Send { dest: Some(node), msg: self.announce(false) });
                 }
             }
-            Input::NodeDown(node) => self.peer_gone(&node, "is dead", out),
+            Input::NodeDown(node) => self.peer_gone(&node, "is dead", true, out),
         }
     }
 
@@ -323,8 +405,8 @@ impl Core {
                 out.push(reply(answer));
             }
             _ if self.is_master() => {
-                let answer = self.apply(&call, &self.me.clone(), now, out);
-                out.push(reply(answer));
+                let me = self.me.clone();
+                self.apply(&call, &me, ReplyTo::Local { client, call_id }, now, out);
             }
             _ => {
                 let n = self.next_call;
@@ -342,8 +424,7 @@ impl Core {
     fn forward_again(&mut self, n: u64, mut f: Forwarded, now: UnixSecs, out: &mut Vec<Command>) {
         if self.is_master() {
             let me = self.me.clone();
-            let answer = self.apply(&f.call, &me, now, out);
-            out.push(Command::Reply { client: f.client, call_id: f.call_id, answer });
+            self.apply(&f.call, &me, ReplyTo::Local { client: f.client, call_id: f.call_id }, now, out);
             return;
         }
         if f.sends >= MAX_SENDS {
@@ -360,29 +441,31 @@ impl Core {
 
     fn peer(&mut self, from: String, msg: PeerMsg, now: UnixSecs, out: &mut Vec<Command>) {
         match msg {
-            PeerMsg::Announce { version, digest, reply } => {
+            PeerMsg::Announce { version, digest, reply, authority } => {
                 let new_peer = self.peers.insert(from.clone(), version).is_none();
                 if new_peer {
                     out.push(Command::Log(format!("cib daemon of {from} joined at version {version}")));
                 }
+                if authority {
+                    self.peer_authority.insert(from.clone());
+                } else {
+                    self.peer_authority.remove(&from);
+                }
                 if !reply {
                     out.push(Command::Send { dest: Some(from.clone()), msg: self.announce(true) });
                 }
-                let mine = Version::of(&self.cib);
-                let master_differs = version == mine && from == self.master() && digest != on_disk_digest(&self.cib);
-                if version > mine || master_differs {
-                    out.push(Command::Log(format!("{from} has version {version}, ours is {mine}: requesting its CIB")));
-                    out.push(Command::Send { dest: Some(from), msg: PeerMsg::SyncRequest });
-                }
+                self.compare_copies(from, version, &digest, authority, out);
             }
-            PeerMsg::Leave => self.peer_gone(&from, "stopped its cib daemon", out),
+            PeerMsg::Leave => self.peer_gone(&from, "stopped its cib daemon", false, out),
             PeerMsg::Request { call, call_data } => {
-                let answer = if self.is_master() {
-                    self.apply(&call_data, &from, now, out)
+                let to = ReplyTo::Peer { node: from.clone(), call };
+                if self.is_master() {
+                    self.apply(&call_data, &from, to, now, out);
                 } else {
-                    Answer::Unavailable(format!("{NOT_MASTER} {} is not the master ({} is)", self.me, self.master()))
-                };
-                out.push(Command::Send { dest: Some(from), msg: PeerMsg::Reply { call, answer } });
+                    let answer =
+                        Answer::Unavailable(format!("{NOT_MASTER} {} is not the master ({} is)", self.me, self.master()));
+                    self.answer(to, answer, out);
+                }
             }
             PeerMsg::Reply { call, answer } => {
                 if let Some(f) = self.forwarded.remove(&call) {
@@ -392,14 +475,31 @@ impl Core {
                     }
                 }
             }
-            PeerMsg::Diff { patch } => self.apply_diff(&from, &patch, out),
-            PeerMsg::SyncRequest => {
-                out.push(Command::Send { dest: Some(from), msg: PeerMsg::Full { cib: self.cib.clone(), force: false } });
+            PeerMsg::Diff { patch } => {
+                if self.follows_authority() && from != self.master() {
+                    // A node that still takes itself for master (a minority
+                    // rejoining): its changes are not part of our history.
+                    out.push(Command::Log(format!("ignoring a diff from {from}, which is not the master")));
+                } else {
+                    self.apply_diff(&from, &patch, out);
+                }
             }
-            PeerMsg::Full { cib, force } => {
+            PeerMsg::SyncRequest => {
+                out.push(Command::Send { dest: Some(from), msg: self.full(false) });
+            }
+            PeerMsg::Full { cib, force, authority } => {
                 let (theirs, mine) = (Version::of(&cib), Version::of(&self.cib));
                 let from_master = from == self.master();
-                if cib != self.cib && (theirs > mine || (from_master && (force || theirs == mine))) {
+                let take = if cib == self.cib {
+                    false
+                } else if authority && !self.authority() {
+                    true
+                } else if !authority && self.follows_authority() && !from_master {
+                    false
+                } else {
+                    theirs > mine || (from_master && (force || theirs == mine))
+                };
+                if take {
                     out.push(Command::Log(format!("replacing our CIB {mine} with {theirs} from {from}")));
                     self.install(cib, out);
                     if self.is_master() {
@@ -408,52 +508,167 @@ impl Core {
                     }
                 }
             }
+            PeerMsg::Applied { version } => self.confirmed(&from, version, out),
+        }
+    }
+
+    /// A peer told us its version (and digest): pull its copy, push ours,
+    /// or nothing. An authority's copy wins over a non-authority one
+    /// whatever the versions; a node that follows an authority master
+    /// takes copies from that master only; otherwise the highest version
+    /// wins (the master's copy at equal versions).
+    fn compare_copies(&mut self, from: String, version: Version, digest: &str, authority: bool, out: &mut Vec<Command>) {
+        let mine = Version::of(&self.cib);
+        let differs = version != mine || digest != on_disk_digest(&self.cib);
+        if authority && !self.authority() {
+            if differs {
+                out.push(Command::Log(format!("{from} holds the authoritative copy ({version}, ours {mine}): requesting it")));
+                out.push(Command::Send { dest: Some(from), msg: PeerMsg::SyncRequest });
+            }
+        } else if self.authority() && !authority {
+            // A peer ahead of us or beside us (a former minority's
+            // unacknowledged writes) gets our copy; one behind pulls it
+            // itself on our announcement.
+            if differs && version >= mine {
+                out.push(Command::Log(format!("{from} has a copy ({version}) outside our history ({mine}): sending ours")));
+                out.push(Command::Send { dest: Some(from), msg: self.full(false) });
+            }
+        } else if self.follows_authority() && from != self.master() {
+            // Our master decides what that peer takes.
+        } else {
+            let master_differs = version == mine && from == self.master() && differs;
+            if version > mine || master_differs {
+                out.push(Command::Log(format!("{from} has version {version}, ours is {mine}: requesting its CIB")));
+                out.push(Command::Send { dest: Some(from), msg: PeerMsg::SyncRequest });
+            }
+        }
+    }
+
+    /// A peer confirmed it holds `version`: configuration writes that
+    /// waited for it (and no one else) are acknowledged now.
+    fn confirmed(&mut self, from: &str, version: Version, out: &mut Vec<Command>) {
+        for p in &mut self.pending {
+            if p.version <= version {
+                p.waiting.remove(from);
+            }
+        }
+        self.release(out);
+    }
+
+    /// Answers the pending writes every peer has confirmed, in order.
+    fn release(&mut self, out: &mut Vec<Command>) {
+        let (done, waiting): (Vec<Pending>, Vec<Pending>) =
+            std::mem::take(&mut self.pending).into_iter().partition(|p| p.waiting.is_empty());
+        self.pending = waiting;
+        for p in done {
+            self.answer(p.to, p.answer, out);
+        }
+    }
+
+    fn answer(&self, to: ReplyTo, answer: Answer, out: &mut Vec<Command>) {
+        match to {
+            ReplyTo::Local { client, call_id } => out.push(Command::Reply { client, call_id, answer }),
+            ReplyTo::Peer { node, call } => {
+                out.push(Command::Send { dest: Some(node), msg: PeerMsg::Reply { call, answer } })
+            }
         }
     }
 
     /// A peer's cib daemon is gone: it is no longer a master candidate,
-    /// and writes we forwarded to it will never be answered.
-    fn peer_gone(&mut self, node: &str, why: &str, out: &mut Vec<Command>) {
+    /// and writes we forwarded to it will never be answered. `lost`: heartbeat
+    /// declared the node dead (it may be on the other side of a partition)
+    /// rather than its daemon saying goodbye.
+    fn peer_gone(&mut self, node: &str, why: &str, lost: bool, out: &mut Vec<Command>) {
+        self.peer_authority.remove(node);
         if self.peers.remove(node).is_some() {
             out.push(Command::Log(format!("{node} {why}; master is now {}", self.master())));
+            if lost && !self.stand_alone {
+                // Which side of a partition has quorum is the DC's call,
+                // after the membership changed.
+                self.quorum_stated = false;
+            }
         }
-        let lost: Vec<u64> = self.forwarded.iter().filter(|(_, f)| f.master == node).map(|(n, _)| *n).collect();
-        for n in lost {
+        let lost_fw: Vec<u64> = self.forwarded.iter().filter(|(_, f)| f.master == node).map(|(n, _)| *n).collect();
+        for n in lost_fw {
             let f = self.forwarded.remove(&n).expect("listed above");
             // It may have been applied (and its diff sent) before the
             // master died: not sent again, so never applied twice.
             let answer = Answer::Unavailable(format!("the master ({node}) left before answering"));
             out.push(Command::Reply { client: f.client, call_id: f.call_id, answer });
         }
+        // Writes waiting for the node's confirmation: a daemon that said
+        // goodbye is simply not waited for; a node declared dead may sit in
+        // another partition, so the write may not survive a merge and is
+        // not acknowledged.
+        let mut failed = Vec::new();
+        for p in std::mem::take(&mut self.pending) {
+            if lost && p.waiting.contains(node) {
+                failed.push(p);
+            } else {
+                self.pending.push(p);
+            }
+        }
+        for p in &mut self.pending {
+            p.waiting.remove(node);
+        }
+        for p in failed {
+            let answer = Answer::Unavailable(format!(
+                "{node} was lost before it confirmed the change: it may or may not be kept"
+            ));
+            self.answer(p.to, answer, out);
+        }
+        self.release(out);
     }
 
-    /// Performs a write on the master copy.
-    fn apply(&mut self, call: &Call, origin: &str, now: UnixSecs, out: &mut Vec<Command>) -> Answer {
-        if call.op == Op::Sync {
-            out.push(Command::Send { dest: None, msg: PeerMsg::Full { cib: self.cib.clone(), force: true } });
-            return Answer::Ok(None);
+    /// Performs a write on the master copy and answers it to `to`: at
+    /// once, or, for a configuration change while peers run, once every
+    /// peer confirmed it ([`Pending`]).
+    fn apply(&mut self, call: &Call, origin: &str, to: ReplyTo, now: UnixSecs, out: &mut Vec<Command>) {
+        let answer = self.perform(call, origin, now, out);
+        let config_change = |v: Version| (v.admin_epoch, v.epoch);
+        match answer {
+            Ok((answer, Some(before))) if config_change(before) != config_change(Version::of(&self.cib)) && !self.peers.is_empty() => {
+                let waiting = self.peers.keys().cloned().collect();
+                self.pending.push(Pending { version: Version::of(&self.cib), to, answer, waiting });
+            }
+            Ok((answer, _)) | Err(answer) => self.answer(to, answer, out),
         }
-        let done = match ops::perform(&self.cib, &call.request, &*self.valid) {
-            Ok(s) => s,
-            Err(f) => return Answer::Failed(f),
-        };
-        let Some(mut new) = done.cib else { return Answer::Ok(done.output) };
+    }
+
+    /// The write itself: `Ok((answer, Some(version before)))` when the
+    /// copy changed, `Ok((answer, None))` when it did not, `Err` when
+    /// refused.
+    fn perform(&mut self, call: &Call, origin: &str, now: UnixSecs, out: &mut Vec<Command>) -> Result<(Answer, Option<Version>), Answer> {
+        if call.op == Op::Sync {
+            out.push(Command::Send { dest: None, msg: self.full(true) });
+            return Ok((Answer::Ok(None), None));
+        }
+        let done = ops::perform(&self.cib, &call.request, &*self.valid).map_err(Answer::Failed)?;
+        if states_quorum(call) {
+            // The DC's `dc-uuid`/`have-quorum` write, even one that changes
+            // nothing: it has seen the membership since the last loss.
+            self.quorum_stated = true;
+        }
+        let Some(mut new) = done.cib else { return Ok((Answer::Ok(done.output), None)) };
         if new == self.cib {
-            return Answer::Ok(done.output);
+            return Ok((Answer::Ok(done.output), None));
         }
         let old_version = Version::of(&self.cib);
         let config_change = (Version::of(&new).admin_epoch, Version::of(&new).epoch) != (old_version.admin_epoch, old_version.epoch);
         if config_change && self.cib.attr("have-quorum") == Some("0") {
-            return Answer::Unavailable("the cluster partition has no quorum: configuration changes are refused".into());
+            return Err(Answer::Unavailable("the cluster partition has no quorum: configuration changes are refused".into()));
         }
         if config_change {
             if let Some(dc) = self.dc_gone() {
-                return Answer::Unavailable(format!(
+                return Err(Answer::Unavailable(format!(
                     "the DC ({dc}) is gone and no new DC has taken over yet: configuration changes are refused"
+                )));
+            }
+            if !self.stand_alone && !self.quorum_stated && self.dc_in_cib().is_some() {
+                return Err(Answer::Unavailable(
+                    "the membership changed and the DC has not stated quorum since: configuration changes are refused".into(),
                 ));
             }
-        }
-        if Version::of(&new).epoch != old_version.epoch || Version::of(&new).admin_epoch != old_version.admin_epoch {
             // A configuration change: Pacemaker's live CIB records when and
             // by whom (file mode does not: cib_no_mtime).
             new.set_attr("cib-last-written", ctime(now));
@@ -465,15 +680,19 @@ impl Core {
         let msg = match &patch {
             Ok(p) => PeerMsg::Diff { patch: p.clone() },
             // Roots that cannot be diffed (a replace with another root) go whole.
-            Err(_) => PeerMsg::Full { cib: new.clone(), force: true },
+            Err(_) => PeerMsg::Full { cib: new.clone(), force: true, authority: false },
+        };
+        self.cib = new;
+        let msg = match msg {
+            PeerMsg::Full { cib, force, .. } => PeerMsg::Full { cib, force, authority: self.authority() },
+            m => m,
         };
         out.push(Command::Send { dest: None, msg });
-        self.cib = new;
         self.persist_if_changed(out);
         if let Ok(p) = patch {
             self.notify(p, out);
         }
-        Answer::Ok(done.output)
+        Ok((Answer::Ok(done.output), Some(old_version)))
     }
 
     fn apply_diff(&mut self, from: &str, patch: &Element, out: &mut Vec<Command>) {
@@ -481,9 +700,18 @@ impl Core {
         match patchset::apply(&mut next, patch) {
             Ok(()) => {
                 strip_blank_text(&mut next);
+                let before = Version::of(&self.cib);
+                if diff_states_quorum(patch) {
+                    self.quorum_stated = true;
+                }
                 self.cib = next;
                 self.persist_if_changed(out);
                 self.notify(patch.clone(), out);
+                let after = Version::of(&self.cib);
+                if (after.admin_epoch, after.epoch) != (before.admin_epoch, before.epoch) {
+                    // The master acknowledges the write once we all hold it.
+                    out.push(Command::Send { dest: Some(from.to_string()), msg: PeerMsg::Applied { version: after } });
+                }
             }
             Err(e) if e.class() == FailureClass::OldData => {
                 out.push(Command::Log(format!("ignoring a stale diff from {from}: {e}")));
@@ -498,11 +726,18 @@ impl Core {
     /// Takes a whole CIB from a peer.
     fn install(&mut self, cib: Element, out: &mut Vec<Command>) {
         let patch = patchset::try_diff(&self.cib, &cib).ok();
+        let dc_attrs = |e: &Element| (e.attr("dc-uuid").map(str::to_string), e.attr("have-quorum").map(str::to_string));
+        if dc_attrs(&cib) != dc_attrs(&self.cib) {
+            // A DC's statement newer than what we had.
+            self.quorum_stated = true;
+        }
         self.cib = cib;
         self.persist_if_changed(out);
         if let Some(p) = patch {
             self.notify(p, out);
         }
+        // Whoever waits for our confirmation (the master) gets it.
+        out.push(Command::Send { dest: None, msg: PeerMsg::Applied { version: Version::of(&self.cib) } });
     }
 
     fn persist_if_changed(&mut self, out: &mut Vec<Command>) {
@@ -525,6 +760,20 @@ impl Core {
         let f = self.forwarded.remove(&call)?;
         Some(Command::Reply { client: f.client, call_id: f.call_id, answer: Answer::Unavailable(why.to_string()) })
     }
+}
+
+/// A write of `dc-uuid`/`have-quorum` on `<cib>` (crmd's DC statement).
+fn states_quorum(call: &Call) -> bool {
+    call.request.input.as_ref().is_some_and(|e| e.name == "cib" && e.attr("have-quorum").is_some())
+}
+
+/// A patchset that sets `dc-uuid` or `have-quorum` on `/cib`.
+fn diff_states_quorum(patch: &Element) -> bool {
+    patch.children_named("change").filter(|c| c.attr("path") == Some("/cib")).any(|c| {
+        c.descendants().any(|a| {
+            a.name == "change-attr" && matches!(a.attr("name"), Some("dc-uuid" | "have-quorum")) && a.attr("operation") == Some("set")
+        })
+    })
 }
 
 /// Patchsets carry no indentation, but a created subtree may bring text
@@ -565,7 +814,7 @@ mod tests {
     }
 
     fn announce(v: Version, digest: &str, reply: bool) -> PeerMsg {
-        PeerMsg::Announce { version: v, digest: digest.into(), reply }
+        PeerMsg::Announce { version: v, digest: digest.into(), reply, authority: false }
     }
 
     /// A core that has heard `peers` announce themselves at its own version.
@@ -622,9 +871,13 @@ mod tests {
             vec![
                 Command::Send { dest: None, msg: PeerMsg::Diff { patch: patchset::diff(&before, &after) } },
                 Command::Persist(after.clone()),
-                Command::Reply { client: 5, call_id: 1, answer: Answer::Ok(None) },
             ]
         );
+        // The answer waits for n2's confirmation of that version.
+        let out = c.handle(Input::Peer { from: "n2".into(), msg: PeerMsg::Applied { version: Version::new(0, 0, 5) } }, 0);
+        assert!(out.is_empty(), "{out:?}");
+        let out = c.handle(Input::Peer { from: "n2".into(), msg: PeerMsg::Applied { version: Version::new(0, 1, 0) } }, 0);
+        assert_eq!(out, vec![Command::Reply { client: 5, call_id: 1, answer: Answer::Ok(None) }]);
         // The same create again is refused, changes nothing, sends nothing.
         let out = c.handle(Input::Client { client: 5, call_id: 2, call: create_r1() }, 0);
         assert!(matches!(&out[..], [Command::Reply { answer: Answer::Failed(f), .. }] if f.error == ops::CibError::Exists));
@@ -750,7 +1003,7 @@ mod tests {
         let mut newer = c.cib().clone();
         newer.set_attr("dc-uuid", "n2");
         newer.set_attr("num_updates", "5");
-        c.handle(Input::Peer { from: "n1".into(), msg: PeerMsg::Full { cib: newer, force: false } }, 0);
+        c.handle(Input::Peer { from: "n1".into(), msg: PeerMsg::Full { cib: newer, force: false, authority: false } }, 0);
         assert_eq!(c.master(), "n2");
         let refused = Answer::Unavailable(format!("{NOT_MASTER} n1 is not the master (n2 is)"));
         let out = c.handle(Input::Peer { from: "n1".into(), msg: PeerMsg::Reply { call: 1, answer: refused } }, 0);
@@ -829,10 +1082,10 @@ mod tests {
         // An older copy offered without force is not taken, even by a non-master.
         let old = parse_element(r#"<cib epoch="0" num_updates="0" admin_epoch="0"><configuration/><status/></cib>"#).unwrap();
         let mine = c.cib().clone();
-        c.handle(Input::Peer { from: "n3".into(), msg: PeerMsg::Full { cib: old, force: false } }, 0);
+        c.handle(Input::Peer { from: "n3".into(), msg: PeerMsg::Full { cib: old, force: false, authority: false } }, 0);
         assert_eq!(c.cib(), &mine);
         let new = parse_element(r#"<cib epoch="5" num_updates="0" admin_epoch="0"><configuration><resources/></configuration><status/></cib>"#).unwrap();
-        let out = c.handle(Input::Peer { from: "n3".into(), msg: PeerMsg::Full { cib: new.clone(), force: false } }, 0);
+        let out = c.handle(Input::Peer { from: "n3".into(), msg: PeerMsg::Full { cib: new.clone(), force: false, authority: false } }, 0);
         assert_eq!(c.cib(), &new);
         assert!(out.contains(&Command::Persist(new)));
         // As master it tells everyone that a newer copy exists.
@@ -862,6 +1115,129 @@ mod tests {
         c.handle(Input::ClientGone(9), 0);
         let out = c.handle(Input::Client { client: 2, call_id: 2, call: write(CibCommand::Delete, "resources", r#"<primitive id="r1"/>"#) }, 0);
         assert!(!out.iter().any(|c| matches!(c, Command::Notify { .. })));
+    }
+
+    fn prop(id: &str) -> Box<Call> {
+        write(CibCommand::Create, "crm_config", &format!(r#"<cluster_property_set id="{id}"/>"#))
+    }
+
+    fn has(c: &Core, id: &str) -> bool {
+        c.cib().descendants().any(|e| e.id() == Some(id))
+    }
+
+    /// Sends a local client's write on `nodes[i]` and delivers everything.
+    fn write_on(nodes: &mut [Core], names: &[&str], i: usize, call: Box<Call>) -> Vec<(usize, Answer)> {
+        let q = nodes[i].handle(Input::Client { client: 1, call_id: 1, call }, 0);
+        deliver(nodes, names, q.into_iter().map(|c| (i, c)).collect())
+    }
+
+    #[test]
+    fn a_peer_lost_before_confirming_fails_the_write() {
+        let mut c = with_peers("n1", &["n2", "n3"]);
+        c.handle(Input::Client { client: 1, call_id: 1, call: dc_write("n1", true) }, 0);
+        let out = c.handle(Input::Client { client: 2, call_id: 7, call: create_r1() }, 0);
+        assert!(!out.iter().any(|c| matches!(c, Command::Reply { .. })), "{out:?}");
+        let v = Version::of(c.cib());
+        assert!(c.handle(Input::Peer { from: "n2".into(), msg: PeerMsg::Applied { version: v } }, 0).is_empty());
+        // n3 may be on the other side of a partition: not acknowledged.
+        let out = c.handle(Input::NodeDown("n3".into()), 0);
+        assert!(
+            out.iter().any(|c| matches!(c, Command::Reply { client: 2, call_id: 7, answer: Answer::Unavailable(w) } if w.contains("n3 was lost"))),
+            "{out:?}"
+        );
+        // A daemon that said goodbye is just not waited for.
+        let mut c = with_peers("n1", &["n2"]);
+        c.handle(Input::Client { client: 2, call_id: 8, call: create_r1() }, 0);
+        let out = c.handle(Input::Peer { from: "n2".into(), msg: PeerMsg::Leave }, 0);
+        assert!(out.iter().any(|c| matches!(c, Command::Reply { call_id: 8, answer: Answer::Ok(_), .. })), "{out:?}");
+    }
+
+    #[test]
+    fn after_a_loss_configuration_writes_wait_for_the_dc_to_state_quorum() {
+        let names = ["n1", "n2", "n3"];
+        let mut nodes = started(&names);
+        assert!(matches!(&write_on(&mut nodes, &names, 0, dc_write("n1", true))[..], [(0, Answer::Ok(_))]));
+        assert!(matches!(&write_on(&mut nodes, &names, 1, prop("p1"))[..], [(1, Answer::Ok(_))]));
+        // n3 is declared dead: n1 (DC, master) cannot know yet whether
+        // its side has quorum.
+        nodes[0].handle(Input::NodeDown("n3".into()), 0);
+        nodes[1].handle(Input::NodeDown("n3".into()), 0);
+        nodes.truncate(2);
+        let names = ["n1", "n2"];
+        let r = write_on(&mut nodes, &names, 1, prop("p2"));
+        assert!(matches!(&r[..], [(1, Answer::Unavailable(w))] if w.contains("not stated quorum")), "{r:?}");
+        // crmd restates it after the membership change (nothing changes).
+        assert!(matches!(&write_on(&mut nodes, &names, 0, dc_write("n1", true))[..], [(0, Answer::Ok(_))]));
+        assert!(matches!(&write_on(&mut nodes, &names, 1, prop("p2"))[..], [(1, Answer::Ok(_))]));
+        assert!(nodes.iter().all(|n| has(n, "p2")));
+    }
+
+    #[test]
+    fn a_node_starting_with_a_copy_that_names_it_dc_takes_no_configuration_write_alone() {
+        let mut cib = ops::empty_cib(0);
+        cib.set_attr("dc-uuid", "n1");
+        cib.set_attr("have-quorum", "1");
+        let mut c = Core::new("n1", cib, true, Box::new(|_| true));
+        c.handle(Input::Start, 0);
+        let out = c.handle(Input::Client { client: 1, call_id: 1, call: create_r1() }, 0);
+        assert!(matches!(&out[..], [Command::Reply { answer: Answer::Unavailable(w), .. }] if w.contains("not stated quorum")), "{out:?}");
+        // Stand-alone (`cib -s`) there is no DC to wait for.
+        let mut cib = ops::empty_cib(0);
+        cib.set_attr("dc-uuid", "n1");
+        let mut c = Core::new("n1", cib, true, Box::new(|_| true)).stand_alone();
+        let out = c.handle(Input::Client { client: 1, call_id: 1, call: create_r1() }, 0);
+        assert!(matches!(out.last(), Some(Command::Reply { answer: Answer::Ok(_), .. })), "{out:?}");
+    }
+
+    /// The chaos run's lost writes, reduced: a partition {n1} | {n2, n3}
+    /// with n1 the DC. n1 applies writes until heartbeat declares the
+    /// others dead (never acknowledged: nobody confirmed them), the
+    /// majority elects n2 and acknowledges fewer writes. When the
+    /// partition heals, n1's copy has the higher version, but the
+    /// majority's authority copy wins: every acknowledged write survives.
+    #[test]
+    fn at_a_merge_the_quorate_copy_wins_over_a_minority_with_a_higher_version() {
+        let names = ["n1", "n2", "n3"];
+        let mut nodes = started(&names);
+        assert!(matches!(&write_on(&mut nodes, &names, 0, dc_write("n1", true))[..], [(0, Answer::Ok(_))]));
+        assert!(matches!(&write_on(&mut nodes, &names, 2, prop("before"))[..], [(2, Answer::Ok(_))]));
+        let mut acked = vec!["before"];
+        // The link cut: n1 alone.
+        let mut n1 = vec![nodes.remove(0)];
+        let mut maj = nodes;
+        let (one, two) = (["n1"], ["n2", "n3"]);
+        for id in ["lost-1", "lost-2", "lost-3"] {
+            let r = write_on(&mut n1, &one, 0, prop(id));
+            assert!(r.is_empty(), "not answered before n2 and n3 confirm: {r:?}");
+        }
+        let out = n1[0].handle(Input::NodeDown("n2".into()), 0);
+        assert!(out.iter().all(|c| !matches!(c, Command::Reply { answer: Answer::Ok(_), .. })), "{out:?}");
+        n1[0].handle(Input::NodeDown("n3".into()), 0);
+        let r = write_on(&mut n1, &one, 0, prop("lost-4"));
+        assert!(matches!(&r[..], [(0, Answer::Unavailable(_))]), "alone, before its DC states quorum: {r:?}");
+        for n in &mut maj {
+            n.handle(Input::NodeDown("n1".into()), 0);
+        }
+        assert!(matches!(&write_on(&mut maj, &two, 1, dc_write("n2", true))[..], [(1, Answer::Ok(_))]));
+        assert!(matches!(&write_on(&mut maj, &two, 1, prop("majority"))[..], [(1, Answer::Ok(_))]));
+        acked.push("majority");
+        assert!(Version::of(n1[0].cib()) > Version::of(maj[0].cib()), "the minority's copy is ahead");
+        // The heal: heartbeat reports the nodes up again on both sides.
+        let mut nodes = vec![n1.remove(0), maj.remove(0), maj.remove(0)];
+        let mut queue = Vec::new();
+        for (i, peers) in [(0usize, vec!["n2", "n3"]), (1, vec!["n1"]), (2, vec!["n1"])] {
+            for p in peers {
+                queue.extend(nodes[i].handle(Input::NodeUp(p.into()), 0).into_iter().map(|c| (i, c)));
+            }
+        }
+        deliver(&mut nodes, &names, queue);
+        for n in &nodes {
+            for id in &acked {
+                assert!(has(n, id), "{id} missing on {}", n.me);
+            }
+            assert_eq!(n.cib(), nodes[1].cib(), "{} differs", n.me);
+            assert_eq!(n.master(), "n2");
+        }
     }
 
     #[test]

@@ -19,8 +19,11 @@ pub const T_CIB: &str = "cib";
 pub enum PeerMsg {
     /// "My cib daemon runs, and this is my version": sent to all on start,
     /// and answered (`reply`) directly by each peer, so every node learns
-    /// every peer's version and pulls from whoever is ahead.
-    Announce { version: Version, digest: String, reply: bool },
+    /// every peer's version and pulls from whoever is ahead. `authority`:
+    /// the sender is the master of a partition its DC declared quorate
+    /// since the last membership loss (its copy wins over any other
+    /// non-authority copy, whatever the versions; see `core`).
+    Announce { version: Version, digest: String, reply: bool, authority: bool },
     /// The daemon is stopping.
     Leave,
     /// A write forwarded to the master; `call` is the forwarder's number.
@@ -33,8 +36,14 @@ pub enum PeerMsg {
     SyncRequest,
     /// A whole CIB. `force`: the master's `sync` (take it, whatever its
     /// version); otherwise taken only if newer (or the master's at equal
-    /// version).
-    Full { cib: Element, force: bool },
+    /// version). `authority`: as in `Announce`; a non-authority node takes
+    /// it whatever the versions.
+    Full { cib: Element, force: bool, authority: bool },
+    /// "I have applied everything up to this version": a replica's
+    /// confirmation of a configuration diff (or of a whole copy it took),
+    /// which the master waits for before acknowledging a configuration
+    /// write.
+    Applied { version: Version },
 }
 
 /// Why a message from a peer could not be understood.
@@ -55,6 +64,16 @@ fn num(m: &Message, name: &str) -> Result<u64, String> {
     m.get_str(name).and_then(|v| v.parse().ok()).ok_or_else(|| format!("no {name}"))
 }
 
+fn push_version(m: &mut Message, v: &Version) {
+    m.push("admin_epoch", Value::Str(v.admin_epoch.to_string()));
+    m.push("epoch", Value::Str(v.epoch.to_string()));
+    m.push("num_updates", Value::Str(v.num_updates.to_string()));
+}
+
+fn version(m: &Message) -> Result<Version, String> {
+    Ok(Version::new(num(m, "admin_epoch")?, num(m, "epoch")?, num(m, "num_updates")?))
+}
+
 impl PeerMsg {
     pub fn op_name(&self) -> &'static str {
         match self {
@@ -65,6 +84,7 @@ impl PeerMsg {
             PeerMsg::Diff { .. } => "diff",
             PeerMsg::SyncRequest => "sync_request",
             PeerMsg::Full { .. } => "full",
+            PeerMsg::Applied { .. } => "applied",
         }
     }
 
@@ -73,13 +93,13 @@ impl PeerMsg {
         let mut m = Message::new().with_str("t", T_CIB).with_str("cib_op", self.op_name());
         let xml = |e: &Element| Value::Binary(e.to_xml_compact().into_bytes());
         match self {
-            PeerMsg::Announce { version, digest, reply } => {
-                m.push("admin_epoch", Value::Str(version.admin_epoch.to_string()));
-                m.push("epoch", Value::Str(version.epoch.to_string()));
-                m.push("num_updates", Value::Str(version.num_updates.to_string()));
+            PeerMsg::Announce { version, digest, reply, authority } => {
+                push_version(&mut m, version);
                 m.push("digest", Value::Str(digest.clone()));
                 m.push("reply", Value::Str(reply.to_string()));
+                m.push("authority", Value::Str(authority.to_string()));
             }
+            PeerMsg::Applied { version } => push_version(&mut m, version),
             PeerMsg::Leave | PeerMsg::SyncRequest => {}
             PeerMsg::Request { call, call_data } => {
                 m.push("call", Value::Str(call.to_string()));
@@ -90,8 +110,9 @@ impl PeerMsg {
                 m.push("data", xml(&answer.to_xml(*call)));
             }
             PeerMsg::Diff { patch } => m.push("data", xml(patch)),
-            PeerMsg::Full { cib, force } => {
+            PeerMsg::Full { cib, force, authority } => {
                 m.push("force", Value::Str(force.to_string()));
+                m.push("authority", Value::Str(authority.to_string()));
                 m.push("data", xml(cib));
             }
         }
@@ -108,14 +129,12 @@ impl PeerMsg {
         let bad = |why: String| BadPeerMsg { from: from.clone(), why };
         let msg = match m.get_str("cib_op").unwrap_or_default() {
             "announce" => PeerMsg::Announce {
-                version: Version::new(
-                    num(m, "admin_epoch").map_err(bad)?,
-                    num(m, "epoch").map_err(bad)?,
-                    num(m, "num_updates").map_err(bad)?,
-                ),
+                version: version(m).map_err(bad)?,
                 digest: m.get_str("digest").unwrap_or_default().to_string(),
                 reply: m.get_str("reply") == Some("true"),
+                authority: m.get_str("authority") == Some("true"),
             },
+            "applied" => PeerMsg::Applied { version: version(m).map_err(bad)? },
             "leave" => PeerMsg::Leave,
             "sync_request" => PeerMsg::SyncRequest,
             "request" => {
@@ -127,7 +146,11 @@ impl PeerMsg {
                 PeerMsg::Reply { call, answer }
             }
             "diff" => PeerMsg::Diff { patch: data(m).map_err(bad)? },
-            "full" => PeerMsg::Full { cib: data(m).map_err(bad)?, force: m.get_str("force") == Some("true") },
+            "full" => PeerMsg::Full {
+                cib: data(m).map_err(bad)?,
+                force: m.get_str("force") == Some("true"),
+                authority: m.get_str("authority") == Some("true"),
+            },
             other => return Err(bad(format!("unknown cib_op {other:?}"))),
         };
         Ok(Some((from, msg)))
@@ -151,11 +174,14 @@ mod tests {
     #[test]
     fn every_message_round_trips() {
         let cib = parse_element(r#"<cib epoch="3"><configuration description="two&#10;lines"/><status/></cib>"#).unwrap();
-        round_trip(PeerMsg::Announce { version: Version::new(1, 2, 3), digest: "abc".into(), reply: true });
+        round_trip(PeerMsg::Announce { version: Version::new(1, 2, 3), digest: "abc".into(), reply: true, authority: false });
+        round_trip(PeerMsg::Announce { version: Version::new(1, 2, 3), digest: "abc".into(), reply: false, authority: true });
+        round_trip(PeerMsg::Applied { version: Version::new(0, 7, 2) });
         round_trip(PeerMsg::Leave);
         round_trip(PeerMsg::SyncRequest);
         round_trip(PeerMsg::Diff { patch: parse_element(r#"<diff format="2"><version/></diff>"#).unwrap() });
-        round_trip(PeerMsg::Full { cib: cib.clone(), force: true });
+        round_trip(PeerMsg::Full { cib: cib.clone(), force: true, authority: false });
+        round_trip(PeerMsg::Full { cib: cib.clone(), force: false, authority: true });
         round_trip(PeerMsg::Reply { call: 9, answer: Answer::Ok(Some(cib.clone())) });
         let call = Call {
             op: tools::cib_live::Op::Cib(Command::Modify),

@@ -87,6 +87,9 @@ pub async fn run(env: HaEnv, opts: Options, shutdown: impl Future<Output = ()>) 
     let (cib, changed) = crate::haresources_mode::at_start(&env, cib)?;
     let persisted = persisted && !changed;
     let mut core = Core::new(&env.nodename, cib, persisted, Box::new(schema_valid));
+    if opts.stand_alone {
+        core = core.stand_alone();
+    }
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     let hb = if opts.stand_alone {

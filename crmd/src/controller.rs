@@ -362,7 +362,10 @@ impl Controller {
                 self.join.set(node, Phase::None);
                 self.out.push(Command::WriteStatus(StatusUpdate::Left { node: node.clone() }));
             }
-            if quorum_changed {
+            if quorum_changed || !left.is_empty() {
+                // Stated again even when unchanged: after a member is lost
+                // the cib daemons refuse configuration writes until the DC
+                // says whether this side has quorum (docs/CIB_DAEMON.md).
                 let quorum = self.view.as_ref().is_some_and(|v| v.quorum);
                 self.out.push(Command::WriteStatus(StatusUpdate::Dc { node: self.config.name.clone(), quorum }));
             }

@@ -146,11 +146,13 @@ fn the_dc_joins_a_new_node_and_syncs_from_the_higher_cib() {
             C::ComputeTransition { id: 2 },
         ]
     );
-    // n2 leaves: its status is written and a transition computed.
+    // n2 leaves: its status is written, quorum stated again (the cib
+    // daemons wait for it after a loss) and a transition computed.
     assert_eq!(
         c.handle(Event::Membership(view(3, &["n1"])), secs(20)),
         vec![
             C::WriteStatus(StatusUpdate::Left { node: "n2".into() }),
+            C::WriteStatus(StatusUpdate::Dc { node: "n1".into(), quorum: true }),
             C::ComputeTransition { id: 3 },
         ]
     );
