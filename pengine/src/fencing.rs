@@ -187,15 +187,22 @@ impl Scheduler<'_> {
             }
             // A stop on the fenced node will never complete: fencing
             // implies it.
-            // So does a demote there.
-            let demotes: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && a.task == "demote" && a.node == Some(target)).map(|a| a.id).collect();
-            for d in demotes {
-                self.actions[d].pseudo = true;
-                self.actions[d].runnable = true;
-            }
-            let stops: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && a.task == "stop" && a.node == Some(target)).map(|a| a.id).collect();
+            // So does a demote there, when the node is down or unclean or
+            // the resource failed; it then waits for the fencing too, as
+            // an implied stop does (`native_stop_constraints`).
             let order_implicit = self.ws.rsc(rsc).flags.needs_fencing || self.ws.node(target).kind == NodeKind::Guest;
             let top = self.ws.top(rsc);
+            let implied_demote = !self.ws.node(target).online || self.ws.node(target).unclean || self.ws.rsc(rsc).flags.failed;
+            let bundled = matches!(self.ws.rsc(top).variant, crate::working_set::Variant::Bundle);
+            let demotes: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && a.task == "demote" && a.node == Some(target)).map(|a| a.id).collect();
+            for d in demotes.into_iter().filter(|_| implied_demote) {
+                self.actions[d].pseudo = true;
+                self.actions[d].runnable = true;
+                if order_implicit && !bundled {
+                    self.order(Side::Action(fence), Side::Action(d), OrderFlags { optional: true, ..Default::default() });
+                }
+            }
+            let stops: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && a.task == "stop" && a.node == Some(target)).map(|a| a.id).collect();
             for s in stops {
                 self.actions[s].pseudo = true;
                 self.actions[s].runnable = true;
