@@ -2,8 +2,9 @@
 //! (Pacemaker 2.1.5's `pcmk__instance_update_ordered_actions`,
 //! `clone_min_ordering`): what only puts an action into the graph.
 
+use crate::orderings::{Edge, OrderFlags};
 use crate::schedule::Scheduler;
-use crate::working_set::RscId;
+use crate::working_set::{NodeId, RscId};
 
 impl Scheduler<'_> {
     /// `pe_order_implies_then_printed`: once propagation is over, a
@@ -47,5 +48,66 @@ impl Scheduler<'_> {
             t => t,
         };
         self.ws.rsc(r).children.iter().any(|c| self.actions.iter().any(|x| x.rsc == Some(*c) && x.task == task && x.interval_ms == 0 && !x.optional))
+    }
+
+    /// `update_interleaved_actions`: an order between two interleaved
+    /// clones also orders each instance of the second after the instance
+    /// of the first on the same node (where they will run; where they
+    /// run now when the first's action is a stop or demotion). These
+    /// edges show in the graph; what they imply is already applied
+    /// node by node through the clone's own order (`apply_edge`).
+    pub(crate) fn interleave_instance_edges(&mut self) {
+        let mut added = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for e in &self.edges {
+            if e.flags.none || e.flags.derived {
+                continue;
+            }
+            let (Some(fr), Some(tr)) = (self.actions[e.first].rsc, self.actions[e.then].rsc) else { continue };
+            if fr == tr || self.ws.rsc(tr).clone_info().is_none() || self.ws.rsc(fr).clone_info().is_none() || !self.interleaved(fr, e.then) {
+                continue;
+            }
+            let ftask = self.actions[e.first].task.clone();
+            let current = ftask == "stopped" || ftask == "demoted";
+            let primitive_instances = self.ws.rsc(fr).children.first().is_some_and(|c| self.ws.rsc(*c).is_primitive());
+            let orig = match ftask.as_str() {
+                "running" if primitive_instances => "start",
+                "stopped" if primitive_instances => "stop",
+                "promoted" if primitive_instances => "promote",
+                "demoted" if primitive_instances => "demote",
+                t => t,
+            }
+            .to_string();
+            let ttask = self.actions[e.then].task.clone();
+            for then_inst in self.ws.rsc(tr).children.clone() {
+                let Some(first_inst) = self.compatible_instance(then_inst, fr, current) else { continue };
+                let Some(fa) = self.actions.iter().position(|a| a.rsc == Some(first_inst) && a.task == orig && a.interval_ms == 0) else { continue };
+                let Some(ta) = self.actions.iter().position(|a| a.rsc == Some(then_inst) && a.task == ttask && a.interval_ms == 0) else { continue };
+                if seen.insert((fa, ta)) {
+                    added.push(Edge { first: fa, then: ta, flags: OrderFlags { optional: true, ..Default::default() } });
+                }
+            }
+        }
+        self.edges.extend(added);
+    }
+
+    /// `pcmk__find_compatible_instance`: the instance of `clone` on the
+    /// node of `inst` (its current node when `current`, else where it is
+    /// assigned; without one, its allowed nodes best first).
+    fn compatible_instance(&self, inst: RscId, clone: RscId, current: bool) -> Option<RscId> {
+        let node_of = |r: RscId| -> Option<NodeId> {
+            if current {
+                self.ws.locations(r, false).first().copied()
+            } else {
+                self.assign[r.0].allocated_to.or_else(|| self.ws.subtree(r).iter().find_map(|x| self.assign[x.0].allocated_to))
+            }
+        };
+        let on = |n: NodeId| self.ws.rsc(clone).children.iter().copied().find(|c| !self.ws.subtree(*c).iter().any(|x| self.ws.rsc(*x).flags.blocked) && node_of(*c) == Some(n));
+        if let Some(n) = node_of(inst) {
+            return on(n);
+        }
+        let mut nodes: Vec<(NodeId, cib::model::Score)> = self.ws.rsc(inst).allowed_nodes.iter().map(|(n, s)| (*n, *s)).collect();
+        nodes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| crate::natural::compare(&self.ws.node(a.0).uname, &self.ws.node(b.0).uname)));
+        nodes.into_iter().find_map(|(n, _)| on(n))
     }
 }

@@ -144,12 +144,23 @@ impl Scheduler<'_> {
                     self.order_tasks(r, "demoted", r, "stop", opt);
                     self.order_tasks(r, "running", r, "promote", OrderFlags { runnable_left: true, ..Default::default() });
                 }
+                // An ordered clone's instances start one after another
+                // and stop in reverse.
+                let ordered = crate::nvsets::is_true(self.ws.rsc(r).meta("ordered"));
+                let mut last: Option<RscId> = None;
                 for c in self.ws.rsc(r).children.clone() {
                     self.internal_orderings(c);
                     self.order_tasks(r, "start", c, "start", OrderFlags { runnable_left: true, first_printed: true, ..Default::default() });
                     self.order_tasks(c, "start", r, "running", OrderFlags { implies_then: true, ..Default::default() });
+                    if let (true, Some(l)) = (ordered, last) {
+                        self.order_tasks(l, "start", c, "start", opt);
+                    }
                     self.order_tasks(r, "stop", c, "stop", OrderFlags { first_printed: true, ..Default::default() });
                     self.order_tasks(c, "stop", r, "stopped", OrderFlags { implies_then: true, ..Default::default() });
+                    if let (true, Some(l)) = (ordered, last) {
+                        self.order_tasks(c, "stop", l, "stop", opt);
+                    }
+                    last = Some(c);
                 }
                 if promotable {
                     self.promotable_orderings(r);
@@ -465,6 +476,7 @@ impl Scheduler<'_> {
             }
         }
         self.edges = edges;
+        self.interleave_instance_edges();
     }
 
     fn side_rsc(&self, side: &Side) -> Option<RscId> {
@@ -627,15 +639,6 @@ impl Scheduler<'_> {
         let (mut then_changed, mut first_changed) = (false, false);
         // A one-way mandatory order blocks only what would happen
         // anyway; a resource staying where it is keeps running.
-        // A stop or start a migration carries out implies nothing.
-        // (Before runnable_left, as `update_action_for_ordering_flags`
-        // applies them: the first reason given stays.)
-        if e.flags.implies_then && !self.actions[f].optional && self.actions[t].optional && !self.is_migrate_runnable(f) {
-            self.actions[t].optional = false;
-            let why = self.because("required", cause);
-            self.set_reason_from(t, cause, why);
-            then_changed = true;
-        }
         let blocks = e.flags.runnable_left || (e.flags.asymmetrical && !self.actions[t].optional);
         if blocks && !self.actions[f].runnable && self.actions[t].runnable {
             self.actions[t].runnable = false;
@@ -643,6 +646,13 @@ impl Scheduler<'_> {
             self.set_reason_from(t, cause, why);
             // Nor can it be part of a migration (crate::migration).
             self.clear_migrate_runnable(t, cause);
+            then_changed = true;
+        }
+        // A stop or start a migration carries out implies nothing.
+        if e.flags.implies_then && !self.actions[f].optional && self.actions[t].optional && !self.is_migrate_runnable(f) {
+            self.actions[t].optional = false;
+            let why = self.because("required", cause);
+            self.set_reason_from(t, cause, why);
             then_changed = true;
         }
         if e.flags.restart {
