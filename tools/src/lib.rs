@@ -17,6 +17,7 @@ pub mod haresources2cib;
 pub mod hb_switch;
 pub mod monitor;
 pub mod node;
+pub mod output;
 pub mod resource_edit;
 pub mod simulate;
 pub mod status;

@@ -130,3 +130,56 @@ fn quiet_prints_nothing_but_keeps_the_exit_code() {
     let (out, err, code) = run(ours(), &["-q", "-x", f.to_str().unwrap()], None);
     assert_eq!((out.as_str(), err.as_str(), code), ("", "", 78));
 }
+
+/// `--output-as xml` (and `--output-to`): the `<pacemaker-result>` on
+/// stdout, messages on stderr, exit code, side by side with 2.1.5 on
+/// every 10th suite CIB whose text form agrees (crm_verify.pass: the
+/// XML adds nothing to the findings) and the error forms. Both run as
+/// `crm_verify` (argv[0]), which the document echoes in `request`.
+#[test]
+fn xml_output_agrees_with_pacemaker() {
+    use std::os::unix::process::CommandExt;
+    common::require_tool(PCMK);
+    let run0 = |bin: &str, args: &[&str]| -> Run {
+        let o = Command::new(bin).arg0("crm_verify").args(args).env_remove("CIB_file").env_remove("CIB_shadow").output().unwrap();
+        (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned(), o.status.code().unwrap_or(-1))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let spaced = dir.path().join("a b's.xml");
+    std::fs::copy(common::suite_dir().join("1360.xml"), &spaced).unwrap();
+    let listed = std::fs::read_to_string(pass_list()).unwrap();
+    let mut cases: Vec<Vec<String>> = common::suite_files()
+        .iter()
+        .step_by(10)
+        .filter(|f| listed.lines().any(|l| f.file_name().is_some_and(|n| n == l)))
+        .map(|f| vec!["--output-as".into(), "xml".into(), "-x".into(), f.to_str().unwrap().into()])
+        .collect();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    cases.push(s(&["--output-as=xml", "-x", common::suite_dir().join("intervals.xml").to_str().unwrap()]));
+    cases.push(s(&["--output-as", "xml", "-x", spaced.to_str().unwrap()]));
+    cases.push(s(&["--output-as", "xml", "-x", "/nonexistent/cib.xml"]));
+    cases.push(s(&["--output-as", "xml", "-X", "garbage"]));
+    cases.push(s(&["--output-as", "xml", "-L"]));
+    cases.push(s(&["--output-as", "xml"]));
+    cases.push(s(&["--output-as", "json", "-L"]));
+    cases.push(s(&["--output-as", "xml", "--output-to", "/nonexistent/out.xml", "-L"]));
+    let mut differ = Vec::new();
+    for args in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (theirs, mine) = (run0(PCMK, &args), run0(ours(), &args));
+        if theirs != mine {
+            differ.push(format!("{args:?}:\n pacemaker {theirs:?}\n ours      {mine:?}"));
+        }
+    }
+    assert!(differ.is_empty(), "{} of {} differ:\n{}", differ.len(), cases.len(), differ.join("\n"));
+    // --output-to writes the document into the file.
+    let out = dir.path().join("out.xml");
+    let f = common::suite_dir().join("1360.xml");
+    let args = ["--output-as", "xml", "--output-to", out.to_str().unwrap(), "-x", f.to_str().unwrap()];
+    let mine = run0(ours(), &args);
+    let mine_file = std::fs::read_to_string(&out).unwrap();
+    let theirs = run0(PCMK, &args);
+    assert_eq!(mine, theirs);
+    assert_eq!(mine_file, std::fs::read_to_string(&out).unwrap());
+    assert!(mine_file.contains("<status code=\"0\" message=\"OK\"/>"), "{mine_file}");
+}

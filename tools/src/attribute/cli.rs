@@ -6,6 +6,7 @@ use clap::Parser;
 
 use super::{delete, find, multiple_listing, node_id, update, AttrError, Scope, Target};
 use crate::cib_file::{rejected_listing, Context, Outcome, WriteError};
+use crate::output::{Destination, Errors, Format};
 use crate::ExitCode;
 
 #[derive(Parser, Debug, Default)]
@@ -50,6 +51,12 @@ pub struct Args {
     /// Increase debug output
     #[arg(short = 'V', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Specify output format as one of: text (default), xml
+    #[arg(long = "output-as", value_name = "FORMAT")]
+    pub output_as: Option<String>,
+    /// Specify file name for output (or "-" for stdout)
+    #[arg(long = "output-to", value_name = "DEST")]
+    pub output_to: Option<String>,
 }
 
 /// Which command, when several are given: delete, then update, then query.
@@ -60,11 +67,31 @@ enum Command {
 }
 
 /// Runs crm_attribute with `argv` (program name first).
+///
+/// `--output-as xml`: each value found is an `<attribute name value
+/// scope [id]>` (`-q` changes nothing), each reported line an `<error>`;
+/// the text's information lines ("Deleted ...", the list of ambiguous
+/// matches) are not part of 2.1.5's XML.
 pub fn run(argv: &[String], ctx: &Context) -> Outcome {
-    match Args::try_parse_from(argv) {
-        Ok(a) => execute(&a, ctx),
-        Err(e) => usage(e),
-    }
+    let a = match Args::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => return usage(e),
+    };
+    let format = match Format::parse("crm_attribute", a.output_as.as_deref(), false) {
+        Ok(f) => f,
+        Err(o) => return o,
+    };
+    let dest = match Destination::open("crm_attribute", format, a.output_to.as_deref(), false) {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
+    let mut found = Vec::new();
+    let text = execute_collecting(&a, ctx, &mut found);
+    let o = match format {
+        Format::Text => text,
+        Format::Xml => crate::output::to_xml(text, &crate::output::request(argv), found, Errors::PerLine),
+    };
+    dest.deliver(o)
 }
 
 /// A command-line error, reported as clap formats it, with Pacemaker's
@@ -86,6 +113,12 @@ pub(crate) fn usage(e: clap::Error) -> Outcome {
 
 /// Runs the parsed command.
 pub fn execute(a: &Args, ctx: &Context) -> Outcome {
+    execute_collecting(a, ctx, &mut Vec::new())
+}
+
+/// Runs the parsed command, adding each value a query prints to `found`
+/// as the XML output's `<attribute>`.
+fn execute_collecting(a: &Args, ctx: &Context, found_xml: &mut Vec<cib::Element>) -> Outcome {
     let tool = "crm_attribute";
     let mut o = Outcome::default();
     let cib = match ctx.cib().and_then(|f| f.load().map(|c| (f, c))) {
@@ -164,7 +197,7 @@ pub fn execute(a: &Args, ctx: &Context) -> Outcome {
             let found = find(&current, &target);
             if found.is_empty() {
                 match &a.default {
-                    Some(d) => print_value(&mut o, a, scope, a.name.as_deref().unwrap_or("(null)"), d),
+                    Some(d) => print_value(&mut o, found_xml, a, scope, a.name.as_deref().unwrap_or("(null)"), d),
                     None => {
                         o.err(&format!("{tool}: Error performing operation: No such device or address\n"));
                         return o.exit(ExitCode::NoSuch);
@@ -172,7 +205,7 @@ pub fn execute(a: &Args, ctx: &Context) -> Outcome {
                 }
             }
             for f in &found {
-                print_value(&mut o, a, scope, &f.name, &f.value);
+                print_value(&mut o, found_xml, a, scope, &f.name, &f.value);
             }
             o.exit(ExitCode::Ok)
         }
@@ -292,7 +325,12 @@ fn via_attrd(sock: &std::path::Path, node: Option<String>, name: &str, command: 
     Some(o.exit(ExitCode::Ok))
 }
 
-fn print_value(o: &mut Outcome, a: &Args, scope: Scope, name: &str, value: &str) {
+fn print_value(o: &mut Outcome, xml: &mut Vec<cib::Element>, a: &Args, scope: Scope, name: &str, value: &str) {
+    let mut e = cib::Element::new("attribute").with_attr("name", name).with_attr("value", value).with_attr("scope", scope.name());
+    if let Some(id) = &a.id {
+        e.set_attr("id", id.as_str());
+    }
+    xml.push(e);
     if a.quiet {
         o.out(&format!("{value}\n"));
     } else {

@@ -161,7 +161,13 @@ fn nodes(snap: &Snapshot, opts: &Options) -> Element {
 }
 
 fn resources(snap: &Snapshot) -> Element {
-    let ws = &snap.ws;
+    resources_of(&snap.ws)
+}
+
+/// The `<resources>` list of a working set: every configured resource,
+/// inactive ones included, orphans only while active (also crm_resource
+/// `-L`'s XML).
+pub fn resources_of(ws: &WorkingSet) -> Element {
     let mut list = Element::new("resources");
     for &r in &ws.top_level {
         if ws.rsc(r).flags.orphan && !ws.is_active(r, true) {

@@ -90,6 +90,16 @@ fn command(args: &Args) -> Option<Command> {
 pub fn run_argv(argv: &[String], ctx: &Context) -> Outcome {
     match Args::try_parse_from(argv) {
         Ok(a) => run(&a, ctx),
+        Err(e) if e.kind() == clap::error::ErrorKind::UnknownArgument => {
+            // glib's words, the argument as written (`--output-as=xml`):
+            // 2.1.5's crm_node has no formatted output, so `--output-as`
+            // lands here too.
+            let invalid = e.get(clap::error::ContextKind::InvalidArg).map(|v| v.to_string()).unwrap_or_default();
+            let written = argv.iter().skip(1).find(|a| **a == invalid || a.starts_with(&format!("{invalid}="))).cloned().unwrap_or(invalid);
+            let mut out = Outcome::default();
+            out.err(&format!("crm_node: Unknown option {written}\n"));
+            out.exit(ExitCode::Usage)
+        }
         Err(e) => crate::attribute::cli::usage(e),
     }
 }

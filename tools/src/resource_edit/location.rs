@@ -118,10 +118,25 @@ pub fn move_or_ban(file: &CibFile, current: &Element, rsc: &str, a: &Args) -> Ou
     if ban && !a.quiet {
         o.out(&warning(rsc, &node));
     }
-    let result = file.edit(|cib| -> Result<(), ()> {
-        if !ban {
-            remove_id(cib, &ban_id(rsc, &node));
+    if !ban {
+        // As 2.1.5's `cli_resource_move`: clear the old preference and
+        // the ban on the target, each its own CIB operation (each moves
+        // the epoch when it removes something), then add the preference
+        // anew, at the end of the constraints.
+        for id in [prefer_id(rsc), ban_id(rsc, &node)] {
+            let exists = current.child("configuration").and_then(|c| c.child("constraints")).is_some_and(|c| c.children_named("rsc_location").any(|e| e.id() == Some(&id)));
+            if exists {
+                let result = file.edit(|cib| -> Result<(), ()> {
+                    remove_id(cib, &id);
+                    Ok(())
+                });
+                if result.is_err() {
+                    return finish(o, result);
+                }
+            }
         }
+    }
+    let result = file.edit(|cib| -> Result<(), ()> {
         put(cib, constraint(rsc, &node, ban, until.as_deref()));
         Ok(())
     });

@@ -19,11 +19,13 @@ pub mod location;
 pub mod operations;
 pub mod params;
 pub mod status;
+pub mod xml;
 
 use clap::Parser;
 
 use crate::attribute::cli::usage;
 use crate::cib_file::{rejected_listing, Context, Outcome, WriteError};
+use crate::output::{Destination, Format};
 use crate::ExitCode;
 use lrmd::agent::AgentDirs;
 use lrmd::local::ForceAction;
@@ -137,6 +139,12 @@ pub struct Args {
     /// Print the meta-data of CLASS[:PROVIDER]:TYPE
     #[arg(long = "show-metadata")]
     pub show_metadata: Option<String>,
+    /// Specify output format as one of: text (default), xml
+    #[arg(long = "output-as", value_name = "FORMAT")]
+    pub output_as: Option<String>,
+    /// Specify file name for output (or "-" for stdout)
+    #[arg(long = "output-to", value_name = "DEST")]
+    pub output_to: Option<String>,
 }
 
 impl Args {
@@ -172,23 +180,39 @@ fn from_local(l: lrmd::local::Outcome) -> Outcome {
     Outcome { stdout: l.stdout, stderr: l.stderr, code: l.exit }
 }
 
-/// Runs crm_resource with `argv` (program name first).
+/// Runs crm_resource with `argv` (program name first). With `--output-as
+/// xml` the text outcome is turned into 2.1.5's document ([`xml`]).
 pub fn run(argv: &[String], ctx: &Context) -> Outcome {
-    match Args::try_parse_from(argv) {
-        Ok(a) => {
-            let mut out = execute(&a, ctx);
-            // Every command that reads the CIB unpacks it first, and
-            // Pacemaker warns then about a CIB without validation.
-            let local_only = a.list_standards || a.list_ocf_providers || a.list_agents.is_some() || a.show_metadata.is_some();
-            if !local_only {
-                if let Ok(cib) = ctx.cib().and_then(|f| f.load()) {
-                    out.stderr = format!("{}{}", schema_warning(&cib), out.stderr);
-                }
-            }
-            out
+    let a = match Args::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => return usage(e),
+    };
+    let format = match Format::parse("crm_resource", a.output_as.as_deref(), true) {
+        Ok(f) => f,
+        Err(o) => return o,
+    };
+    let dest = match Destination::open("crm_resource", format, a.output_to.as_deref(), true) {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
+    // What the command read before it ran (for the XML of `-q`, which
+    // shows the resource as configured).
+    let before = ctx.cib().and_then(|f| f.load()).ok();
+    let mut ops = Vec::new();
+    let mut out = execute_collecting(&a, ctx, &mut ops);
+    // Every command that reads the CIB unpacks it first, and
+    // Pacemaker warns then about a CIB without validation.
+    let local_only = a.list_standards || a.list_ocf_providers || a.list_agents.is_some() || a.show_metadata.is_some();
+    if !local_only {
+        if let Some(cib) = &before {
+            out.stderr = format!("{}{}", schema_warning(cib), out.stderr);
         }
-        Err(e) => usage(e),
     }
+    let out = match format {
+        Format::Text => out,
+        Format::Xml => xml::render(&a, before.as_ref(), out, ops, &crate::output::request(argv)),
+    };
+    dest.deliver(out)
 }
 
 /// Pacemaker's closing line for a failed command.
@@ -209,6 +233,11 @@ fn describe(code: ExitCode) -> &'static str {
 }
 
 pub fn execute(a: &Args, ctx: &Context) -> Outcome {
+    execute_collecting(a, ctx, &mut Vec::new())
+}
+
+/// Runs the command; `-O`/`-o` also add their `<operation>`s to `ops`.
+fn execute_collecting(a: &Args, ctx: &Context, ops: &mut Vec<Element>) -> Outcome {
     let o = Outcome::default();
     if a.list_standards {
         return from_local(lrmd::local::list_standards());
@@ -223,7 +252,7 @@ pub fn execute(a: &Args, ctx: &Context) -> Outcome {
         return from_local(lrmd::local::show_metadata(spec, &agent_dirs()));
     }
     if a.list_operations || a.list_all_operations {
-        return operations_command(a, ctx);
+        return operations_command(a, ctx, ops);
     }
     if a.list || a.cleanup || a.refresh || a.reprobe || (a.locate && a.resource.is_some()) {
         return status_command(a, ctx);
@@ -333,7 +362,7 @@ fn status_command(a: &Args, ctx: &Context) -> Outcome {
 }
 
 /// `-O` / `-o`: the operation history ([`operations`]).
-fn operations_command(a: &Args, ctx: &Context) -> Outcome {
+fn operations_command(a: &Args, ctx: &Context, xml: &mut Vec<Element>) -> Outcome {
     let o = Outcome::default();
     let current = match ctx.cib().and_then(|f| f.load()) {
         Ok(c) => c,
@@ -351,7 +380,7 @@ fn operations_command(a: &Args, ctx: &Context) -> Outcome {
         Err(e) => return fail(o, &format!("crm_resource: {e}\n"), ExitCode::Config),
     };
     let which = if a.list_operations { operations::Which::Active } else { operations::Which::All };
-    operations::list(&current, &model, &ws, a.resource.as_deref(), a.node.as_deref(), which)
+    operations::list(&current, &model, &ws, a.resource.as_deref(), a.node.as_deref(), which, xml)
 }
 
 /// What Pacemaker says on stderr whenever it unpacks a CIB that turned

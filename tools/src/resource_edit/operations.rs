@@ -41,7 +41,10 @@ pub enum Which {
 /// (`call`, `rc`, `last-rc-change`, `exec-time`), which the model
 /// normalises (it also reads Heartbeat's `last_rc_change`, which
 /// Pacemaker's listing ignores).
-pub fn list(raw: &Element, model: &Cib, ws: &WorkingSet, rsc: Option<&str>, node: Option<&str>, which: Which) -> Outcome {
+///
+/// Each listed operation is also added to `xml` as the `<operation>`
+/// element of `--output-as xml`.
+pub fn list(raw: &Element, model: &Cib, ws: &WorkingSet, rsc: Option<&str>, node: Option<&str>, which: Which, xml: &mut Vec<Element>) -> Outcome {
     let mut o = Outcome::default();
     if let Some(n) = node {
         if ws.node_by_uname(n).is_none() {
@@ -67,7 +70,9 @@ pub fn list(raw: &Element, model: &Cib, ws: &WorkingSet, rsc: Option<&str>, node
         }
         for (lrm_id, ops) in entries(state, rsc, which) {
             for op in ops {
-                o.out(&line(ws, raw_op(raw, &state.id, lrm_id, &op.id), uname, lrm_id, op));
+                let raw_op = raw_op(raw, &state.id, lrm_id, &op.id);
+                o.out(&line(ws, raw_op, uname, lrm_id, op));
+                xml.push(element(ws, raw_op, uname, lrm_id, op));
             }
         }
     }
@@ -167,6 +172,38 @@ fn line(ws: &WorkingSet, raw: Option<&Element>, uname: &str, lrm_id: &str, op: &
         attr("rc-code"),
         crate::monitor::snapshot::exec_status_text(status)
     )
+}
+
+/// One listed operation in XML (2.1.5's `node-and-op` message): the
+/// attributes as recorded (absent ones left out), the resource's
+/// printable id and agent when the history names a known resource, the
+/// change time and duration when recorded.
+fn element(ws: &WorkingSet, raw: Option<&Element>, uname: &str, lrm_id: &str, op: &LrmRscOp) -> Element {
+    let key = op.operation_key.as_deref().unwrap_or(&op.id);
+    let attr = |name: &str| raw.and_then(|e| e.attr(name));
+    let status = attr("op-status").and_then(|v| v.trim().parse::<i32>().ok()).unwrap_or(-2).max(-2);
+    let mut e = Element::new("operation").with_attr("op", key).with_attr("node", uname);
+    for (name, from) in [("call", "call-id"), ("rc", "rc-code")] {
+        if let Some(v) = attr(from) {
+            e.set_attr(name, v);
+        }
+    }
+    e.set_attr("status", crate::monitor::snapshot::exec_status_text(status));
+    if let Some(r) = super::status::find(ws, lrm_id) {
+        e.set_attr("rsc", ws.printable_id(r));
+        if let pengine::Variant::Primitive(p) = &ws.rsc(r).variant {
+            // class:provider:type, the provider empty for classes without one.
+            let provider = if p.class == cib::model::AgentClass::Ocf { p.provider.as_deref().unwrap_or_default() } else { "" };
+            e.set_attr("agent", format!("{}:{provider}:{}", p.class.as_str(), p.agent));
+        }
+    }
+    if let Some(t) = attr("last-rc-change").and_then(|v| v.trim().parse::<i64>().ok()) {
+        e.set_attr("last-rc-change", ctime(t));
+        if let Some(x) = attr("exec-time") {
+            e.set_attr("exec-time", x);
+        }
+    }
+    e
 }
 
 #[cfg(test)]

@@ -111,9 +111,22 @@ fn collect(e: &Element, name: &str, path: &mut Vec<usize>, out: &mut Vec<Found>)
 
 pub fn get(cib: &Element, rsc: &str, name: &str, meta: bool) -> Outcome {
     let mut o = Outcome::default();
+    // Pacemaker names the resource its lookup found (an anonymous clone's
+    // primitive is its first instance, `dlm:0`), and evaluates the value
+    // for the node it runs on, or without a node, saying so, when it runs
+    // on several.
+    let mut shown = rsc.to_string();
+    if let Ok(ws) = super::status::working_set(cib) {
+        if let Some(r) = super::status::find(&ws, rsc) {
+            shown = ws.rsc(r).id.clone();
+        }
+        if super::status::active_nodes(cib, rsc).len() > 1 {
+            o.err(&format!("{shown} is active on more than one node, returning the default value for {name}\n"));
+        }
+    }
     let found = matches(cib, rsc, name, Some(set_type(meta)));
     if found.is_empty() {
-        o.err(&format!("Attribute '{name}' not found for '{rsc}'\n"));
+        o.err(&format!("Attribute '{name}' not found for '{shown}'\n"));
     }
     for f in found {
         o.out(&format!("{}\n", f.value));

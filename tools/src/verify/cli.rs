@@ -11,6 +11,7 @@ use clap::Parser;
 
 use super::{verify, Verdict};
 use crate::cib_file::{Context, Outcome};
+use crate::output::{Destination, Format};
 use crate::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -37,14 +38,37 @@ pub struct Args {
     /// Print nothing; only the exit code tells (not in Pacemaker 2.1.5)
     #[arg(short = 'q', long = "quiet")]
     pub quiet: bool,
+    /// Specify output format as one of: text (default), xml
+    #[arg(long = "output-as", value_name = "FORMAT")]
+    pub output_as: Option<String>,
+    /// Specify file name for output (or "-" for stdout)
+    #[arg(long = "output-to", value_name = "DEST")]
+    pub output_to: Option<String>,
 }
 
 /// Runs crm_verify with `argv` (program name first); `stdin` feeds `-p`.
+///
+/// With `--output-as xml` every message stays on stderr, as 2.1.5 prints
+/// them, and stdout carries only the `<pacemaker-result>` with the exit
+/// status (crm_verify registers no XML messages of its own in 2.1.5).
 pub fn run_argv(argv: &[String], ctx: &Context, stdin: &mut dyn Read, now: i64) -> Outcome {
-    match Args::try_parse_from(argv) {
-        Ok(a) => run(&a, ctx, stdin, now),
-        Err(e) => crate::attribute::cli::usage(e),
+    let a = match Args::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => return crate::attribute::cli::usage(e),
+    };
+    let format = match Format::parse("crm_verify", a.output_as.as_deref(), false) {
+        Ok(f) => f,
+        Err(o) => return o,
+    };
+    let dest = match Destination::open("crm_verify", format, a.output_to.as_deref(), false) {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
+    let mut o = run(&a, ctx, stdin, now);
+    if format == Format::Xml {
+        o.stdout = crate::output::document(&crate::output::request(argv), &[], o.code, &[]);
     }
+    dest.deliver(o)
 }
 
 pub fn run(args: &Args, ctx: &Context, stdin: &mut dyn Read, now: i64) -> Outcome {
