@@ -106,20 +106,24 @@ impl Scheduler<'_> {
     /// the stop is flagged migrate-runnable, so a migrating resource's
     /// stop ordered before it stays migrate-runnable.
     pub(crate) fn allow_dependent_migrations(&mut self, clone: RscId) {
-        for inst in self.ws.rsc(clone).children.clone() {
-            let (mut stopping, mut starting) = (false, false);
-            for p in self.ws.subtree(inst) {
-                for a in self.actions.iter().filter(|a| a.rsc == Some(p) && a.interval_ms == 0 && !a.optional) {
-                    match a.task.as_str() {
-                        "stop" if a.runnable || a.pseudo => stopping = true,
-                        "start" if a.runnable => starting = true,
-                        _ => {}
-                    }
-                }
+        // One pass over the actions (clones may have many instances).
+        let mut instance_of: BTreeMap<RscId, usize> = BTreeMap::new();
+        for (i, inst) in self.ws.rsc(clone).children.iter().enumerate() {
+            for p in self.ws.subtree(*inst) {
+                instance_of.insert(p, i);
             }
-            if stopping && starting {
-                return;
+        }
+        let mut seen = vec![(false, false); self.ws.rsc(clone).children.len()];
+        for a in self.actions.iter().filter(|a| a.interval_ms == 0 && !a.optional) {
+            let Some(i) = a.rsc.and_then(|r| instance_of.get(&r).copied()) else { continue };
+            match a.task.as_str() {
+                "stop" if a.runnable || a.pseudo => seen[i].0 = true,
+                "start" if a.runnable => seen[i].1 = true,
+                _ => {}
             }
+        }
+        if seen.iter().any(|(stopping, starting)| *stopping && *starting) {
+            return;
         }
         if let Some(stop) = self.find_action(clone, "stop", None) {
             self.migration.migrate_runnable.insert(stop);
@@ -241,6 +245,9 @@ impl Scheduler<'_> {
     /// are added: Pacemaker's orderings from an action that was never
     /// scheduled are optional here and change nothing.
     pub(crate) fn order_migration_equivalents(&mut self) {
+        if !(0..self.ws.resources.len()).any(|r| self.migratable(RscId(r))) {
+            return;
+        }
         let opt = OrderFlags { optional: true, ..Default::default() };
         let mut new = Vec::new();
         for o in &self.orderings {
@@ -283,12 +290,14 @@ impl Scheduler<'_> {
                 _ => {}
             }
         }
+        let existing: BTreeSet<(RscId, &str)> = self.actions.iter().filter(|a| a.interval_ms == 0).filter_map(|a| a.rsc.map(|r| (r, a.task.as_str()))).collect();
+        let new: Vec<_> = new
+            .into_iter()
+            .map(|(f, ft, t, tt, flags)| (f, if self.ws.rsc(f).is_primitive() { ft } else { completed_task(ft) }, t, tt, flags))
+            .filter(|(f, ft, t, tt, _)| existing.contains(&(*f, *ft)) && existing.contains(&(*t, *tt)))
+            .collect();
         for (f, ft, t, tt, flags) in new {
-            let ft = if self.ws.rsc(f).is_primitive() { ft } else { completed_task(ft) };
-            let exists = |s: &Self, r: RscId, task: &str| s.actions.iter().any(|a| a.rsc == Some(r) && a.task == task && a.interval_ms == 0);
-            if exists(self, f, ft) && exists(self, t, tt) {
-                self.order(Side::Task(f, ft.to_string()), Side::Task(t, tt.to_string()), flags);
-            }
+            self.order(Side::Task(f, ft.to_string()), Side::Task(t, tt.to_string()), flags);
         }
     }
 
