@@ -79,9 +79,12 @@ fn our_actions(s: &Schedule) -> BTreeSet<String> {
         .collect()
 }
 
-/// Per action key: its migration meta-attributes and the keys of its
-/// inputs, for comparing graphs whose action ids differ.
-fn graph_shape(g: &TransitionGraph) -> BTreeMap<String, (Vec<(String, String)>, BTreeSet<String>)> {
+/// An action's migration meta-attributes and the keys of its inputs.
+type Shape = (Vec<(String, String)>, BTreeSet<String>);
+
+/// Per action key, its [`Shape`], for comparing graphs whose action ids
+/// differ.
+fn graph_shape(g: &TransitionGraph) -> BTreeMap<String, Shape> {
     let mut keyed = BTreeMap::new();
     for syn in &g.synapses {
         for a in &syn.actions {
