@@ -496,8 +496,29 @@ impl Controller {
                 }
             }
             Message::JoinConfirm { join_id } => {
-                if self.state == State::FinalizeJoin && join_id == self.join.id {
-                    self.raise(Input::JoinResult, Data::Answer { from, join_id });
+                if join_id != self.join.id {
+                    return;
+                }
+                match self.state {
+                    State::FinalizeJoin => self.raise(Input::JoinResult, Data::Answer { from, join_id }),
+                    // A node acked in this round confirms after another
+                    // node's arrival sent the round back to integration
+                    // (a node booting while the round finishes): counted,
+                    // or the round would wait for it until the join timer
+                    // dropped it, and with fencing the scheduler would
+                    // fence a healthy node whose join never completed.
+                    State::Integration if self.join.confirm(&from) => {
+                        self.out.push(Command::WriteStatus(StatusUpdate::Join { node: from, phase: Phase::Confirmed }));
+                    }
+                    _ => {}
+                }
+            }
+            Message::OtherDc { dc } => {
+                // Another DC detected: an election among the members
+                // decides which of us keeps the role, now, rather than
+                // when the join rounds happen to cross.
+                if self.state.is_dc() && dc != me {
+                    self.raise(Input::Election, Data::None);
                 }
             }
         }

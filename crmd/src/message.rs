@@ -23,6 +23,11 @@ pub enum Message {
     JoinAck { join_id: u64 },
     /// Node to DC: I have the DC's CIB and report my resource state.
     JoinConfirm { join_id: u64 },
+    /// Node to a DC it does not follow (it refused that DC's action):
+    /// "my DC is `dc`". Two DCs in one membership: the receiver holds an
+    /// election at once (Pacemaker's "Another DC detected"), so one of
+    /// them steps down instead of both acting.
+    OtherDc { dc: String },
 }
 
 /// Where a message goes.

@@ -9,6 +9,7 @@
 //! | `join_request` | `join_id`, `cib_version` (`admin:epoch:updates`), `was_dc` (`0`/`1`) | [`Message::JoinRequest`] |
 //! | `join_ack` | `join_id` | [`Message::JoinAck`] |
 //! | `join_confirm` | `join_id` | [`Message::JoinConfirm`] |
+//! | `other_dc` | `dc` | [`Message::OtherDc`]: node to a DC whose action it refused |
 //! | `lrm_op` | `transition`, `action_id`, `transition_key`, binary `data` = a one-synapse `<transition_graph>` | DC to node: run this action |
 //! | `lrm_result` | `transition`, `action_id`, `rc`, `op_status` | node to DC: the result of an action that leaves no `lrm_rsc_op` (cancel) or whose record could not be written |
 //! | `shutdown` | | DC to node: your resources are stopped, exit (`do_shutdown`) |
@@ -79,6 +80,7 @@ pub fn encode(w: &Wire) -> HbMessage {
             Message::JoinConfirm { join_id } => {
                 m.with_str("crmd_op", "join_confirm").with_str("join_id", &join_id.to_string())
             }
+            Message::OtherDc { dc } => m.with_str("crmd_op", "other_dc").with_str("dc", dc),
         },
         Wire::LrmOp { transition, action_id, key, graph_xml } => m
             .with_str("crmd_op", "lrm_op")
@@ -122,6 +124,7 @@ pub fn decode(m: &HbMessage) -> Option<Wire> {
         },
         "join_ack" => Message::JoinAck { join_id: num(m, "join_id")? },
         "join_confirm" => Message::JoinConfirm { join_id: num(m, "join_id")? },
+        "other_dc" => Message::OtherDc { dc: m.get_str("dc")?.to_string() },
         "lrm_op" => {
             let data = m.get_binary("data").or_else(|| m.get_str("data").map(str::as_bytes))?;
             return Some(Wire::LrmOp {
@@ -161,6 +164,7 @@ mod tests {
             Wire::Controller(Message::JoinRequest { join_id: 2, cib_version: Version::new(0, 7, 42), was_dc: true }),
             Wire::Controller(Message::JoinAck { join_id: 2 }),
             Wire::Controller(Message::JoinConfirm { join_id: 2 }),
+            Wire::Controller(Message::OtherDc { dc: "n3".into() }),
             Wire::LrmOp { transition: 4, action_id: 9, key: "9:4:0:u".into(), graph_xml: "<transition_graph/>".into() },
             Wire::LrmResult { transition: 4, action_id: 9, rc: 7, op_status: 0 },
             Wire::Shutdown,

@@ -439,3 +439,51 @@ fn a_dc_whose_status_was_lost_offers_everyone_a_new_join() {
     let mut f = Controller::new(Config::new("n3"), T0);
     assert_eq!(f.handle(Event::StatusLost, T0), vec![]);
 }
+
+#[test]
+fn a_dc_told_of_another_dc_holds_an_election_at_once() {
+    let mut c = dc_with_n2();
+    // n2 refused our action: it follows n3.
+    let cmds = c.handle(msg("n2", Message::OtherDc { dc: "n3".into() }), secs(20));
+    assert_eq!(
+        cmds,
+        vec![
+            sc(S::Idle, S::Election, I::Election),
+            C::Send { to: Destination::All, msg: Message::Vote { election_id: 2, age_ms: 20_000 } },
+            set(Timer::Election, 2),
+        ]
+    );
+    assert_eq!(c.dc(), None);
+    // Further refusals during the election change nothing.
+    assert_eq!(c.handle(msg("n2", Message::OtherDc { dc: "n3".into() }), secs(20)), vec![]);
+    // A node that names us is no news.
+    let mut c = dc_with_n2();
+    assert_eq!(c.handle(msg("n2", Message::OtherDc { dc: "n1".into() }), secs(20)), vec![]);
+}
+
+/// The failover bench's wrongly fenced rejoiner: a node boots while the
+/// DC's round is finishing, which sends the round back to integration;
+/// the confirmation of the node already acked in that round must count.
+#[test]
+fn a_confirmation_crossing_a_nodes_arrival_completes_the_round() {
+    let mut c = lone_dc();
+    c.handle(Event::TransitionComputed { id: 1 }, secs(1));
+    c.handle(Event::TransitionFinished { id: 1, complete: true }, secs(1));
+    c.handle(Event::Membership(view(2, &["n1", "n2"])), secs(10));
+    let cmds = c.handle(msg("n2", Message::JoinRequest { join_id: 1, cib_version: Version::default(), was_dc: false }), secs(10));
+    assert!(cmds.contains(&to("n2", Message::JoinAck { join_id: 1 })), "{cmds:?}");
+    assert_eq!(c.state(), S::FinalizeJoin);
+    // n3 boots: offered the same round, which goes back to integration.
+    let cmds = c.handle(Event::Membership(view(3, &["n1", "n2", "n3"])), secs(10));
+    assert!(cmds.contains(&to("n3", Message::JoinOffer { join_id: 1, age_ms: 10_000 })), "{cmds:?}");
+    assert_eq!(c.state(), S::Integration);
+    // n2's confirmation (sent for the ack above) arrives now.
+    assert_eq!(
+        c.handle(msg("n2", Message::JoinConfirm { join_id: 1 }), secs(10)),
+        vec![C::WriteStatus(StatusUpdate::Join { node: "n2".into(), phase: Phase::Confirmed })]
+    );
+    c.handle(msg("n3", Message::JoinRequest { join_id: 1, cib_version: Version::default(), was_dc: false }), secs(11));
+    let cmds = c.handle(msg("n3", Message::JoinConfirm { join_id: 1 }), secs(11));
+    assert!(cmds.contains(&C::ComputeTransition { id: 2 }), "the round is complete: {cmds:?}");
+    assert_eq!((c.join_phase("n2"), c.join_phase("n3")), (Phase::Confirmed, Phase::Confirmed));
+}

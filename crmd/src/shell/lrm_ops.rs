@@ -47,6 +47,10 @@ impl Shell {
             // Two DCs for a moment (a partition healing): only ours may
             // act on our resources.
             tracing::warn!("crmd: refusing action {action_id} from {dc}, which is not our DC ({:?})", self.ctl.dc());
+            if let Some(ours) = self.ctl.dc().map(str::to_string) {
+                // Tell it: it holds an election at once (Another DC detected).
+                self.send_wire(Some(dc), &Wire::Controller(crate::Message::OtherDc { dc: ours })).await?;
+            }
             return self.report(dc, transition, action_id, 1, OpStatus::Error.code()).await;
         }
         let action = match TransitionGraph::from_xml(graph_xml) {
