@@ -11,12 +11,13 @@ impl Scheduler<'_> {
     /// required first puts its then into the graph (a
     /// `clone-one-or-more` pseudo-action an instance starts before)
     /// without that then having made anything else required. Only a
-    /// first that can run counts: a placeholder start of an instance
-    /// going nowhere is required by its stop, yet prints nothing.
+    /// first that can run counts (a placeholder start of an instance
+    /// going nowhere is required by its stop, yet prints nothing), and
+    /// an unrunnable then stays out of the graph.
     pub(crate) fn print_implied_thens(&mut self) {
         for i in 0..self.edges.len() {
             let e = self.edges[i];
-            if e.flags.then_printed && !self.actions[e.first].optional && self.actions[e.first].runnable && self.actions[e.then].optional {
+            if e.flags.then_printed && !self.actions[e.first].optional && self.actions[e.first].runnable && self.actions[e.then].runnable && self.actions[e.then].optional {
                 self.actions[e.then].optional = false;
             }
         }

@@ -58,6 +58,7 @@ pub mod rules;
 pub mod schedule;
 pub mod summary;
 pub mod tickets;
+pub mod unfencing;
 pub mod unpack;
 pub mod utilization;
 pub mod working_set;

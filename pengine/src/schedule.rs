@@ -185,6 +185,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     s.schedule_probes();
     s.clear_orphan_failcounts();
     s.create_all_actions();
+    s.schedule_unfencing();
     s.schedule_fencing_and_shutdowns();
     s.create_load_stopped_actions();
     s.create_orderings();
