@@ -40,6 +40,17 @@
 //! reaches the forwarding replica before the answer does, so the client
 //! that made a change reads it back from its own node at once.
 //!
+//! **Acknowledged configuration writes are never lost.** Three rules
+//! (docs/CIB_DAEMON.md, "Replication rules"): the master answers a
+//! configuration write only once every peer up at the time confirmed it
+//! ([`PeerMsg::Applied`]; a peer declared dead first makes it
+//! `unavailable`); after a peer is declared dead, configuration writes are
+//! refused until a DC states quorum again (`dc-uuid`/`have-quorum`), so a
+//! partition's minority acknowledges nothing; and an **authority** (the
+//! master whose copy names it DC with quorum stated since the last loss)
+//! wins over any non-authority copy, even one with a higher version (a
+//! minority's unacknowledged writes), at merges and rejoins.
+//!
 //! **Queries** are answered from the local copy.
 //!
 //! **Replicas** apply each diff with the version check on. A diff whose
