@@ -494,7 +494,8 @@ impl Shell {
                 self.timers.remove(&t);
             }
             Command::SyncCib { from } => {
-                // The cib daemons already converge on the highest version
+                // The cib daemons already converge on the highest version,
+                // or on the quorate master's copy when there is one
                 // (docs/CIB_DAEMON.md, "Joining"); nothing to pull by hand.
                 tracing::info!("crmd: {from} has the newest CIB; the cib daemons sync from it");
             }
