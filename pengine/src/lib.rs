@@ -52,6 +52,7 @@ pub mod notify;
 pub mod nvsets;
 pub mod options;
 pub mod orderings;
+pub mod param_failcounts;
 pub mod probes;
 pub mod promotable;
 pub mod rules;

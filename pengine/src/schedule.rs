@@ -181,6 +181,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     s.create_group_internal_colocations();
     s.assign_all();
     s.create_early_actions();
+    s.clear_failcounts_for_param_changes();
     s.handle_config_changes();
     s.schedule_probes();
     s.clear_orphan_failcounts();
