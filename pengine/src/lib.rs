@@ -36,6 +36,7 @@ pub mod actions;
 pub mod assign;
 pub mod clone;
 pub mod clone_order;
+pub mod collective_order;
 pub mod colocation;
 pub mod config_changes;
 pub mod dot;

@@ -233,8 +233,8 @@ impl Scheduler<'_> {
             // A cloned group in a promotable clone: its promote/demote
             // bracket the members'; members promote in order and demote
             // in reverse.
-            self.order_tasks(g, "demote", g, "demoted", OrderFlags { runnable_left: true, ..Default::default() });
-            self.order_tasks(g, "promote", g, "promoted", OrderFlags { runnable_left: true, ..Default::default() });
+            // (No demote → demoted or promote → promoted of the group's
+            // own: its members bracket both, `member_internal_constraints`.)
             let mut prev: Option<RscId> = None;
             for m in members {
                 self.order_tasks(g, "demote", m, "demote", opt);

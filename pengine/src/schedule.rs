@@ -192,10 +192,12 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     s.create_orderings();
     s.order_migration_equivalents();
     s.resolve_orderings();
+    s.remap_collective_firsts();
     s.relax_dangling_edges();
     s.order_probes();
     s.propagate();
     s.create_notifications();
+    s.order_after_notifications();
     s.add_load_orderings();
     let summary = s.summarize();
     Schedule {
