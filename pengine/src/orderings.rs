@@ -615,7 +615,12 @@ impl Scheduler<'_> {
         // instance's action there (Pacemaker's node-specific clone flags).
         if let (Some(cr), Some(node)) = (self.actions[f].rsc, self.actions[t].node) {
             let primitive_instances = self.ws.rsc(cr).children.first().is_some_and(|c| self.ws.rsc(*c).is_primitive());
-            if self.ws.rsc(cr).clone_info().is_some() && primitive_instances && self.actions[t].rsc != Some(cr) {
+            // An order into another clone that is not interleaved reaches
+            // each of its instances with the whole first clone's flags
+            // (`update_noninterleaved_actions`: no node).
+            let into_instance = self.actions[t].rsc.and_then(|r| self.ws.rsc(r).parent).is_some_and(|p| p != cr && self.ws.rsc(p).clone_info().is_some());
+            let whole_clone = e.flags.derived && into_instance && !self.interleaved(cr, t);
+            if self.ws.rsc(cr).clone_info().is_some() && primitive_instances && self.actions[t].rsc != Some(cr) && !whole_clone {
                 let task = match self.actions[f].task.as_str() {
                     "running" => "start",
                     "stopped" => "stop",
