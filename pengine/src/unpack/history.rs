@@ -191,13 +191,15 @@ fn unpack_lrm_resource(ws: &mut WorkingSet, cib: &Cib, node: NodeId, lrm: &LrmRe
     let mut ops: Vec<&LrmRscOp> = lrm.ops.iter().collect();
     glib_sort(&mut ops, &compare_ops);
 
-    let mut state = HistoryState { on_fail: OnFailAction::Ignore, last_failure: None };
+    let mut state = HistoryState { on_fail: OnFailAction::Ignore, last_failure: None, rescheduled: Vec::new() };
     for op in &ops {
         unpack_rsc_op(ws, cib, rsc, node, op, &mut state);
     }
     // Pacemaker creates the active recurring operations before the
-    // actions the resource's state implies.
-    record_active_recurring(ws, rsc, node, &ops);
+    // actions the resource's state implies. A recurring operation whose
+    // failure expired is scheduled again: it does not count as active.
+    let active: Vec<&LrmRscOp> = ops.iter().copied().filter(|o| !state.rescheduled.iter().any(|r| std::ptr::eq(*r, *o))).collect();
+    record_active_recurring(ws, rsc, node, &active);
     process_rsc_state(ws, rsc, node, state.on_fail);
 
     if let Some(req) = target_role(ws, rsc) {
@@ -230,6 +232,9 @@ struct HistoryState<'h> {
     on_fail: OnFailAction,
     /// The last failed operation seen.
     last_failure: Option<&'h LrmRscOp>,
+    /// Recurring operations whose failure expired: rescheduled
+    /// (`pe_action_reschedule`).
+    rescheduled: Vec<&'h LrmRscOp>,
 }
 
 /// Finds the resource a history entry belongs to (`unpack_find_resource`);
@@ -484,6 +489,9 @@ fn unpack_rsc_op<'h>(ws: &mut WorkingSet, cib: &Cib, rsc: RscId, node: NodeId, o
     } else if expired && rc != target {
         // An expired failure is ignored (a recurring one is rescheduled).
         let n = ws.node(node);
+        if op.interval_ms > 0 && n.online && !n.unclean {
+            st.rescheduled.push(op);
+        }
         if op.interval_ms == 0 || (n.online && !n.unclean) {
             return;
         }
