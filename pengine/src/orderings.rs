@@ -476,6 +476,7 @@ impl Scheduler<'_> {
             }
         }
         self.edges = edges;
+        self.inhibit_uninterleaved_instances();
         self.interleave_instance_edges();
     }
 
