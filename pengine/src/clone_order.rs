@@ -111,4 +111,62 @@ impl Scheduler<'_> {
         nodes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| crate::natural::compare(&self.ws.node(a.0).uname, &self.ws.node(b.0).uname)));
         nodes.into_iter().find_map(|(n, _)| on(n))
     }
+
+    /// `unassign_if_mandatory`: an instance of an interleaved clone that
+    /// must start after another clone, with no instance of that clone
+    /// on its node, cannot be active: it is unassigned, its starts and
+    /// active-role monitors cannot run, its stops are required
+    /// (`pcmk__assign_resource` with no node). Repeated until nothing
+    /// changes, since that may leave a later clone's instances without
+    /// a partner too.
+    pub(crate) fn inhibit_uninterleaved_instances(&mut self) {
+        let mut changed = true;
+        let mut rounds = 0;
+        while changed && rounds < 20 {
+            changed = false;
+            rounds += 1;
+            for i in 0..self.edges.len() {
+                let e = self.edges[i];
+                if e.flags.none || e.flags.derived || !(e.flags.runnable_left || e.flags.implies_then) {
+                    continue;
+                }
+                let (Some(fr), Some(tr)) = (self.actions[e.first].rsc, self.actions[e.then].rsc) else { continue };
+                if fr == tr || self.ws.rsc(tr).clone_info().is_none() || self.ws.rsc(fr).clone_info().is_none() || !self.interleaved(fr, e.then) {
+                    continue;
+                }
+                // Stops and demotions may go ahead without a partner.
+                if matches!(self.actions[e.first].task.as_str(), "stopped" | "demoted") {
+                    continue;
+                }
+                for inst in self.ws.rsc(tr).children.clone() {
+                    let assigned = self.ws.subtree(inst).iter().any(|x| self.assign[x.0].allocated_to.is_some());
+                    if !assigned || self.compatible_instance(inst, fr, false).is_some() {
+                        continue;
+                    }
+                    self.inhibit(inst);
+                    changed = true;
+                }
+            }
+        }
+    }
+
+    fn inhibit(&mut self, inst: RscId) {
+        let members = self.ws.subtree(inst);
+        self.unassign(inst);
+        for m in &members {
+            self.assign[m.0].provisional = false;
+        }
+        for a in 0..self.actions.len() {
+            let act = &self.actions[a];
+            if !act.rsc.is_some_and(|r| members.contains(&r)) {
+                continue;
+            }
+            match act.task.as_str() {
+                "stop" => self.actions[a].optional = false,
+                "start" => self.actions[a].runnable = false,
+                _ if act.interval_ms > 0 && !act.stopped_monitor => self.actions[a].runnable = false,
+                _ => {}
+            }
+        }
+    }
 }
