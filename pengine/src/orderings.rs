@@ -609,8 +609,21 @@ impl Scheduler<'_> {
         // Only primitive instances so far: a cloned group's summary is
         // not modelled closely enough for this.
         let primitive_instance = self.actions[t].rsc.filter(|r| self.ws.rsc(*r).is_primitive()).and_then(|r| self.ws.rsc(r).parent).is_some_and(|p| self.ws.rsc(p).clone_info().is_some());
-        if e.flags.derived && !self.actions[t].runnable && primitive_instance {
+        let interleaved_into = self.actions[f].rsc.is_some_and(|fr| self.ws.rsc(fr).clone_info().is_some() && self.interleaved(fr, t));
+        if e.flags.derived && !self.actions[t].runnable && primitive_instance && !interleaved_into {
             return (false, false);
+        }
+        // An interleaved order reaches an instance through its partner
+        // instance's action, found by node (`update_interleaved_actions`);
+        // the partner's action is the cause.
+        if e.flags.derived && primitive_instance && interleaved_into {
+            match self.interleaved_partner_action(f, t) {
+                Some(p) => {
+                    f = p;
+                    cause = p;
+                }
+                None => return (false, false),
+            }
         }
         // A clone's action counts, for an action on a node, as its
         // instance's action there (Pacemaker's node-specific clone flags).
@@ -621,6 +634,7 @@ impl Scheduler<'_> {
             // (`update_noninterleaved_actions`: no node).
             let into_instance = self.actions[t].rsc.and_then(|r| self.ws.rsc(r).parent).is_some_and(|p| p != cr && self.ws.rsc(p).clone_info().is_some());
             let whole_clone = e.flags.derived && into_instance && !self.interleaved(cr, t);
+            let whole_clone = whole_clone || (e.flags.derived && interleaved_into && primitive_instance);
             if self.ws.rsc(cr).clone_info().is_some() && primitive_instances && self.actions[t].rsc != Some(cr) && !whole_clone {
                 let task = match self.actions[f].task.as_str() {
                     "running" => "start",
