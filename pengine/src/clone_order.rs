@@ -169,4 +169,24 @@ impl Scheduler<'_> {
             }
         }
     }
+
+    /// The action of the instance of `first`'s clone that an interleaved
+    /// order pairs with the instance action `then`: the partner on its
+    /// node (`pcmk__find_compatible_instance`), with the clone action's
+    /// task (`running` is its instances' `start`...).
+    pub(crate) fn interleaved_partner_action(&self, first: usize, then: usize) -> Option<usize> {
+        let fr = self.actions[first].rsc?;
+        let inst = self.actions[then].rsc?;
+        let ftask = self.actions[first].task.as_str();
+        let current = ftask == "stopped" || ftask == "demoted";
+        let task = match ftask {
+            "running" => "start",
+            "stopped" => "stop",
+            "promoted" => "promote",
+            "demoted" => "demote",
+            t => t,
+        };
+        let partner = self.compatible_instance(inst, fr, current)?;
+        self.actions.iter().position(|a| a.rsc == Some(partner) && a.task == task && a.interval_ms == 0)
+    }
 }
