@@ -22,7 +22,8 @@
 //! - [`digest`]: the `op-digest` family on each record (`cib::op_digest`).
 //! - [`agent`]: pure translation of a request into an invocation per
 //!   class, and of a process outcome back into an `OpResult`.
-//! - [`runner`]: the tokio code that runs one invocation.
+//! - [`runner`]: the tokio code that runs one invocation; [`spawn`]:
+//!   posix_spawn with prepared argv/environment, pidfd exit watch.
 //! - [`protocol`]: the wire messages of the socket (docs/LRMD.md).
 //! - [`server`]: the daemon loop; [`client`]: a blocking client library.
 //! - [`local`]: agents run directly, for crm_resource's local commands.
@@ -43,6 +44,7 @@ pub mod protocol;
 pub mod resource;
 pub mod runner;
 pub mod server;
+pub mod spawn;
 pub mod witness;
 
 pub use error::LrmdError;

@@ -15,18 +15,20 @@
 //!   that was cancelled is not waited for.
 
 use std::future::Future;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
 use std::pin::Pin;
-use std::os::unix::process::ExitStatusExt;
-use std::process::Stdio;
 use std::time::Duration;
 
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{unix::AsyncFd, AsyncRead, AsyncReadExt, AsyncWriteExt, Interest};
+use tokio::net::unix::pipe;
 
-use crate::agent::{self, AgentDirs, Invocation, Outcome, Plan};
+use crate::agent::{self, AgentDirs, ExitMapping, Invocation, Outcome, Plan};
 use crate::op::{OpRequest, OpResult};
 use crate::resource::ResourceSpec;
+use crate::spawn::{self, Exit, Prepared};
 
 /// Pacemaker's default operation timeout, used when a request gives none.
 pub const DEFAULT_TIMEOUT_MS: u64 = 20_000;
@@ -72,12 +74,47 @@ pub async fn execute_killable(
     req: &OpRequest,
     kill: impl Future<Output = ()>,
 ) -> OpResult {
-    match agent::plan(&cfg.dirs, &cfg.base_env, spec, req) {
-        Plan::Immediate(r) => r,
-        Plan::Run(inv) => {
-            let timeout_ms = if req.timeout_ms == 0 { DEFAULT_TIMEOUT_MS } else { req.timeout_ms };
-            run_killable(cfg, inv, timeout_ms, kill).await
+    match prepare(cfg, spec, req) {
+        Ok(ready) => run_ready(cfg, &ready, kill).await,
+        Err(immediate) => immediate,
+    }
+}
+
+/// A planned request, ready to be spawned (as often as wanted: the server
+/// keeps one per recurring operation).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Ready {
+    prepared: Prepared,
+    stdin: Option<String>,
+    mapping: ExitMapping,
+    program: PathBuf,
+    timeout_ms: u64,
+}
+
+impl Ready {
+    fn new(inv: Invocation, timeout_ms: u64) -> Result<Ready, OpResult> {
+        let timeout_ms = if timeout_ms == 0 { DEFAULT_TIMEOUT_MS } else { timeout_ms };
+        match Prepared::new(&inv) {
+            Some(prepared) => {
+                Ok(Ready { prepared, stdin: inv.stdin, mapping: inv.mapping, program: inv.program, timeout_ms })
+            }
+            None => {
+                let outcome = Outcome::SpawnFailed {
+                    errno: Some(nix::libc::EINVAL),
+                    message: "a parameter holds a NUL byte".into(),
+                };
+                Err(agent::map_outcome(inv.mapping, &inv.program, outcome, String::new(), String::new()))
+            }
         }
+    }
+}
+
+/// Plans a request: what to spawn, or its result when nothing is to be
+/// run (an unknown agent class, a stonith `stop`...).
+pub fn prepare(cfg: &RunnerConfig, spec: &ResourceSpec, req: &OpRequest) -> Result<Ready, OpResult> {
+    match agent::plan(&cfg.dirs, &cfg.base_env, spec, req) {
+        Plan::Immediate(r) => Err(r),
+        Plan::Run(inv) => Ready::new(inv, req.timeout_ms),
     }
 }
 
@@ -88,41 +125,73 @@ pub async fn run(cfg: &RunnerConfig, inv: Invocation, timeout_ms: u64) -> OpResu
 
 /// Runs one invocation to completion, timeout, or `kill`.
 pub async fn run_killable(cfg: &RunnerConfig, inv: Invocation, timeout_ms: u64, kill: impl Future<Output = ()>) -> OpResult {
-    let mut cmd = tokio::process::Command::new(&inv.program);
-    cmd.args(&inv.args)
-        .env_clear()
-        .envs(inv.env.iter().map(|(k, v)| (k, v)))
-        .current_dir("/")
-        .process_group(0)
-        .stdin(if inv.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // std spawns with posix_spawn (vfork, no pre_exec closure: the
-    // process group is a spawn attribute), so this thread waits only for
-    // the child's exec. Spawning from tokio's blocking pool instead was
-    // tried: it overlaps spawns in a burst, but the thread hand-offs cost
-    // more CPU than the waits they save (docs/LRMD.md, Benchmark).
-    let mut child = match cmd.spawn() {
+    match Ready::new(inv, timeout_ms) {
+        Ok(ready) => run_ready(cfg, &ready, kill).await,
+        Err(failed) => failed,
+    }
+}
+
+/// Waits for `pid` to exit (its pidfd turns readable) and reaps it. Where
+/// the kernel gives no pidfd, polls every 20 ms.
+async fn exited(pid: Pid) -> std::io::Result<Exit> {
+    if let Some(fd) = spawn::pidfd(pid) {
+        // SAFETY: the OwnedFd moves into the AsyncFd, which neither
+        // replaces nor closes it while registered.
+        let fd = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE)? };
+        loop {
+            let mut ready = fd.readable().await?;
+            match spawn::try_reap(pid)? {
+                Some(exit) => return Ok(exit),
+                None => ready.clear_ready(),
+            }
+        }
+    }
+    loop {
+        if let Some(exit) = spawn::try_reap(pid)? {
+            return Ok(exit);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A pipe end of ours, for tokio (already non-blocking).
+fn receiver(fd: OwnedFd) -> Option<pipe::Receiver> {
+    pipe::Receiver::from_owned_fd_unchecked(fd).ok()
+}
+
+/// Runs a prepared invocation to completion, timeout, or `kill`.
+pub async fn run_ready(cfg: &RunnerConfig, ready: &Ready, kill: impl Future<Output = ()>) -> OpResult {
+    let timeout_ms = ready.timeout_ms;
+    // posix_spawn (vfork: this thread waits only for the child's exec).
+    // Spawning from tokio's blocking pool instead was tried: it overlaps
+    // spawns in a burst, but the thread hand-offs cost more CPU than the
+    // waits they save (docs/LRMD.md, Benchmark).
+    let child = match dev_null().and_then(|null| spawn::spawn(&ready.prepared, ready.stdin.is_some(), null)) {
         Ok(c) => c,
         Err(e) => {
             let outcome = Outcome::SpawnFailed { errno: e.raw_os_error(), message: e.to_string() };
-            return agent::map_outcome(inv.mapping, &inv.program, outcome, String::new(), String::new());
+            return agent::map_outcome(ready.mapping, &ready.program, outcome, String::new(), String::new());
         }
     };
-    let pgid = child.id().map(|id| Pid::from_raw(id as i32));
+    let pid = child.pid;
+    let exit = exited(pid);
+    tokio::pin!(exit);
 
-    if let (Some(text), Some(mut stdin)) = (inv.stdin, child.stdin.take()) {
+    if let (Some(text), Some(fd)) = (ready.stdin.clone(), child.stdin) {
         // An agent that does not read its stdin must not block us: write
         // from a task and ignore EPIPE.
-        tokio::spawn(async move {
-            let _ = stdin.write_all(text.as_bytes()).await;
-        });
+        let _ = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
+        if let Ok(mut stdin) = pipe::Sender::from_owned_fd_unchecked(fd) {
+            tokio::spawn(async move {
+                let _ = stdin.write_all(text.as_bytes()).await;
+            });
+        }
     }
     // The pipes are read in this same future, alongside the wait: no task
     // per pipe, and what was read stays here when the reading is given up.
     let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
     let outcome = {
-        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        let (stdout, stderr) = (receiver(child.stdout), receiver(child.stderr));
         let cap = cfg.output_cap;
         let reads = async {
             tokio::join!(read_capped(stdout, cap, &mut out_buf), read_capped(stderr, cap, &mut err_buf));
@@ -131,24 +200,21 @@ pub async fn run_killable(cfg: &RunnerConfig, inv: Invocation, timeout_ms: u64, 
         let mut reads_done = false;
 
         enum Ended {
-            Exited(std::io::Result<std::process::ExitStatus>),
+            Exited(std::io::Result<Exit>),
             TimedOut,
             Killed,
         }
         let ended = draining(reads.as_mut(), &mut reads_done, async {
             tokio::select! {
-                status = child.wait() => Ended::Exited(status),
+                status = &mut exit => Ended::Exited(status),
                 _ = tokio::time::sleep(Duration::from_millis(timeout_ms)) => Ended::TimedOut,
                 _ = kill => Ended::Killed,
             }
         })
         .await;
         let outcome = match ended {
-            Ended::Exited(Ok(status)) => match (status.code(), status.signal()) {
-                (Some(code), _) => Outcome::Exited(code),
-                (None, Some(sig)) => Outcome::Signaled(sig),
-                (None, None) => Outcome::Exited(1),
-            },
+            Ended::Exited(Ok(Exit::Code(code))) => Outcome::Exited(code),
+            Ended::Exited(Ok(Exit::Signal(sig))) => Outcome::Signaled(sig),
             Ended::Exited(Err(e)) => Outcome::SpawnFailed { errno: e.raw_os_error(), message: e.to_string() },
             Ended::TimedOut | Ended::Killed => {
                 // SIGTERM to the group, the grace for the agent to exit,
@@ -156,12 +222,13 @@ pub async fn run_killable(cfg: &RunnerConfig, inv: Invocation, timeout_ms: u64, 
                 // obeyed, its children may not have). The pipes are still
                 // read meanwhile, so an agent blocked on a full pipe can
                 // obey SIGTERM.
-                if let Some(pgid) = pgid {
-                    let _ = killpg(pgid, Signal::SIGTERM);
-                    let _ = draining(reads.as_mut(), &mut reads_done, tokio::time::timeout(cfg.kill_grace, child.wait())).await;
-                    let _ = killpg(pgid, Signal::SIGKILL);
+                {
+                    // The agent leads its own group: its pid is the group's id.
+                    let _ = killpg(pid, Signal::SIGTERM);
+                    let _ = draining(reads.as_mut(), &mut reads_done, tokio::time::timeout(cfg.kill_grace, &mut exit)).await;
+                    let _ = killpg(pid, Signal::SIGKILL);
                 }
-                let _ = draining(reads.as_mut(), &mut reads_done, child.wait()).await;
+                let _ = draining(reads.as_mut(), &mut reads_done, &mut exit).await;
                 if matches!(ended, Ended::TimedOut) {
                     Outcome::TimedOut(timeout_ms)
                 } else {
@@ -176,7 +243,17 @@ pub async fn run_killable(cfg: &RunnerConfig, inv: Invocation, timeout_ms: u64, 
     };
     let stdout = String::from_utf8_lossy(&out_buf).into_owned();
     let stderr = String::from_utf8_lossy(&err_buf).into_owned();
-    agent::map_outcome(inv.mapping, &inv.program, outcome, stdout, stderr)
+    agent::map_outcome(ready.mapping, &ready.program, outcome, stdout, stderr)
+}
+
+/// An agent's stdin when it gets none: one `/dev/null` opened once (and
+/// kept), rather than a path walk per agent run.
+fn dev_null() -> std::io::Result<&'static OwnedFd> {
+    static DEV_NULL: std::sync::OnceLock<Option<OwnedFd>> = std::sync::OnceLock::new();
+    DEV_NULL
+        .get_or_init(|| std::fs::File::open("/dev/null").ok().map(OwnedFd::from))
+        .as_ref()
+        .ok_or_else(|| std::io::Error::other("cannot open /dev/null"))
 }
 
 /// Runs `fut` to completion while also driving the pipe reads (until they

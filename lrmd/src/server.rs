@@ -7,7 +7,7 @@
 //! out here: `Run` spawns an agent task, `Kill` tells that task to kill
 //! its agent, `Notify` goes to subscribers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -20,9 +20,10 @@ use cib::op_digest::AgentInfo;
 
 use crate::core::{Command, Core, Now};
 use crate::digest::{agent_key, AgentKey};
-use crate::op::OpResult;
+use crate::op::{OpRequest, OpResult, OpStatus};
+use crate::resource::ResourceSpec;
 use crate::protocol::{ClientMessage, Reply, Request, ServerMessage, MAX_LINE};
-use crate::runner::{self, RunnerConfig};
+use crate::runner::{self, Ready, RunnerConfig};
 
 type Outbox = mpsc::UnboundedSender<ServerMessage>;
 
@@ -31,6 +32,13 @@ enum Event {
     Finished { call_id: u32, result: OpResult, agent_info: Option<(AgentKey, AgentInfo)> },
     Gone { client: u64 },
 }
+
+/// Recurring runs due within this much of a timer wake-up start with it
+/// (`Core::tick_within`): with 1,000 monitors spread over 10 s, one
+/// wake-up then starts two or three runs instead of one, and their exits
+/// tend to be seen in one wake-up too. Starting a monitor 25 ms early is
+/// nothing against intervals of seconds (docs/LRMD.md, Benchmark).
+const TIMER_SLACK_MS: u64 = 25;
 
 /// Whether a peer may use lrmd: root, or the user lrmd runs as.
 pub fn peer_allowed(peer_uid: u32, own_uid: u32) -> bool {
@@ -51,6 +59,11 @@ pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Futur
     let mut subscribers: BTreeMap<u64, Outbox> = BTreeMap::new();
     // One kill switch per agent run under way, by call id.
     let mut kill_switches: BTreeMap<u32, oneshot::Sender<()>> = BTreeMap::new();
+    // Recurring operations run the same invocation every time: planned
+    // and turned into C strings once, by call id (checked against the
+    // spec and request, which a re-registration may change; dropped when
+    // the operation is reported cancelled).
+    let mut prepared: HashMap<u32, (ResourceSpec, OpRequest, Arc<Ready>)> = HashMap::new();
     let mut next_client = 0u64;
     tokio::pin!(shutdown);
 
@@ -94,7 +107,7 @@ pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Futur
                     Vec::new()
                 }
             },
-            _ = tokio::time::sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)), if wake.is_some() => core.tick(now()),
+            _ = tokio::time::sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)), if wake.is_some() => core.tick_within(now(), TIMER_SLACK_MS),
         };
         for cmd in cmds {
             match cmd {
@@ -105,6 +118,13 @@ pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Futur
                         tracing::debug!(call_id, key = %request.key(), "running {}", spec.standard_name());
                     } else {
                         tracing::info!(call_id, key = %request.key(), "running {}", spec.standard_name());
+                    }
+                    let ready = match prepared.get(&call_id) {
+                        Some((s, r, ready)) if *s == spec && *r == request => Ok(ready.clone()),
+                        _ => runner::prepare(&cfg, &spec, &request).map(Arc::new),
+                    };
+                    if let (Ok(r), true) = (&ready, request.interval_ms > 0) {
+                        prepared.insert(call_id, (spec.clone(), request.clone(), r.clone()));
                     }
                     let (cfg, tx) = (cfg.clone(), tx.clone());
                     let fetch_meta = core.wants_agent_info(&spec, &request);
@@ -118,7 +138,10 @@ pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Futur
                                 std::future::pending::<()>().await
                             }
                         };
-                        let result = runner::execute_killable(&cfg, &spec, &request, kill).await;
+                        let result = match ready {
+                            Ok(ready) => runner::run_ready(&cfg, &ready, kill).await,
+                            Err(immediate) => immediate,
+                        };
                         // As Pacemaker's controller does, read the agent's
                         // meta-data once, after the first *successful*
                         // operation whose record needs it (the restart/
@@ -138,6 +161,9 @@ pub async fn run(listener: UnixListener, cfg: RunnerConfig, shutdown: impl Futur
                     }
                 }
                 Command::Notify(record) => {
+                    if record.status == OpStatus::Cancelled {
+                        prepared.remove(&record.call_id);
+                    }
                     tracing::info!(call_id = record.call_id, key = %record.key, rc = record.rc, status = %record.status, "operation result");
                     subscribers.retain(|_, out| out.send(ServerMessage::Event(Box::new(record.clone()))).is_ok());
                 }

@@ -316,6 +316,30 @@ fn only_due_timers_fire() {
 }
 
 #[test]
+fn tick_within_starts_what_falls_due_in_the_slack_window_only() {
+    let mut c = core();
+    c.register(ResourceSpec::new("e", AgentClass::Ocf, Some("heartbeat"), "Dummy"));
+    let a = OpRequest::new("d", "monitor", 1_000, 20_000);
+    let b = OpRequest::new("e", "monitor", 1_000, 20_000);
+    c.exec(a.clone(), at(0)).unwrap();
+    c.exec(b.clone(), at(0)).unwrap();
+    c.finished(1, ok(), at(10));
+    c.finished(2, ok(), at(25));
+    // d is due at 1_010, e at 1_025: a 20 ms window at d's time takes both.
+    assert_eq!(c.tick_within(at(1_004), 5), vec![], "nothing due by 1_009");
+    let spec_e = ResourceSpec::new("e", AgentClass::Ocf, Some("heartbeat"), "Dummy");
+    assert_eq!(
+        c.tick_within(at(1_010), 20),
+        vec![run(1, &a), Command::Run { call_id: 2, spec: spec_e, request: b.clone() }]
+    );
+    assert_eq!(c.next_wakeup(), None);
+    // The early run's record carries the real time it ran at.
+    let cmds = c.finished(2, ok(), at(1_012));
+    assert!(matches!(&cmds[..], [] ), "unchanged result is not reported again: {cmds:?}");
+    assert_eq!(c.next_wakeup(), Some(2_012));
+}
+
+#[test]
 fn a_fence_device_is_running_only_where_it_was_started() {
     let mut c = Core::new();
     let dev = ResourceSpec::new("fence1", AgentClass::Stonith, None, "fence_lab");
