@@ -69,7 +69,9 @@ impl Scheduler<'_> {
                 continue;
             }
             let ftask = self.actions[e.first].task.clone();
-            let current = ftask == "stopped" || ftask == "demoted";
+            // (Firsts are not yet remapped to completions here:
+            // `crate::collective_order`.)
+            let current = matches!(ftask.as_str(), "stopped" | "demoted" | "stop" | "demote");
             let primitive_instances = self.ws.rsc(fr).children.first().is_some_and(|c| self.ws.rsc(*c).is_primitive());
             let orig = match ftask.as_str() {
                 "running" if primitive_instances => "start",
@@ -135,7 +137,7 @@ impl Scheduler<'_> {
                     continue;
                 }
                 // Stops and demotions may go ahead without a partner.
-                if matches!(self.actions[e.first].task.as_str(), "stopped" | "demoted") {
+                if matches!(self.actions[e.first].task.as_str(), "stopped" | "demoted" | "stop" | "demote") {
                     continue;
                 }
                 for inst in self.ws.rsc(tr).children.clone() {

@@ -57,7 +57,7 @@ impl Scheduler<'_> {
     /// The collective whose action `e.first` is, when the ordering leaves
     /// it for another resource, with the task to wait for.
     fn remappable_first(&self, e: &Edge) -> Option<(RscId, &'static str)> {
-        if e.flags.none || e.flags.derived {
+        if e.flags.none {
             return None;
         }
         let first = &self.actions[e.first];

@@ -137,8 +137,8 @@ impl Scheduler<'_> {
                 // ordering between instances: tier T3 is not done).
                 let opt = OrderFlags { optional: true, ..Default::default() };
                 self.order_tasks(r, "stopped", r, "start", opt);
-                self.order_tasks(r, "stop", r, "stopped", MANDATORY_RUNNABLE);
-                self.order_tasks(r, "start", r, "running", MANDATORY_RUNNABLE);
+                self.order_tasks(r, "stop", r, "stopped", OrderFlags { runnable_left: true, ..Default::default() });
+                self.order_tasks(r, "start", r, "running", OrderFlags { runnable_left: true, ..Default::default() });
                 let promotable = self.ws.rsc(r).flags.promotable;
                 if promotable {
                     self.order_tasks(r, "demoted", r, "stop", opt);
@@ -353,35 +353,19 @@ impl Scheduler<'_> {
         }
         let (Some(fi), Some(ti)) = (invert(fas), invert(tas)) else { return };
         let flags = flags_for_kind(kind, fi, Symmetry::Inverse);
-        self.order_tasks(then, self.completion_task(then, ti), first, fi, flags);
+        self.order_tasks(then, ti, first, fi, flags);
     }
 
     fn simple_order(&mut self, first: RscId, fa: RscAction, then: RscId, ta: RscAction, kind: OrderKind, symmetrical: bool) {
         let (fa, ta) = (fa.as_str(), ta.as_str());
         let flags = flags_for_kind(kind, fa, if symmetrical { Symmetry::Symmetric } else { Symmetry::Asymmetric });
-        self.order_tasks(first, self.completion_task(first, fa), then, ta, flags);
+        self.order_tasks(first, fa, then, ta, flags);
         if !symmetrical {
             return;
         }
         let (Some(fi), Some(ti)) = (invert(fa), invert(ta)) else { return };
         let flags = flags_for_kind(kind, fi, Symmetry::Inverse);
-        self.order_tasks(then, self.completion_task(then, ti), first, fi, flags);
-    }
-
-    /// A configured order after a group or clone waits for the whole of
-    /// it: its `running` rather than its `start` (`stopped`, `promoted`,
-    /// `demoted` likewise; `action_uuid_for_ordering`).
-    fn completion_task(&self, rsc: RscId, task: &'static str) -> &'static str {
-        if self.ws.rsc(rsc).is_primitive() {
-            return task;
-        }
-        match task {
-            "start" => "running",
-            "stop" => "stopped",
-            "promote" => "promoted",
-            "demote" => "demoted",
-            other => other,
-        }
+        self.order_tasks(then, ti, first, fi, flags);
     }
 
     /// Turns orderings into edges between existing actions.
@@ -657,10 +641,24 @@ impl Scheduler<'_> {
             }
         }
         let (mut then_changed, mut first_changed) = (false, false);
-        // A one-way mandatory order blocks only what would happen
-        // anyway; a resource staying where it is keeps running.
-        let blocks = e.flags.runnable_left || (e.flags.asymmetrical && !self.actions[t].optional);
-        if blocks && !self.actions[f].runnable && self.actions[t].runnable {
+        // A one-way mandatory order (`native_update_actions`'s
+        // `pe_order_asymmetrical`): an unrunnable first makes then
+        // required and unrunnable, except a stop of what is stopped and
+        // an optional start where the resource already runs (it stays).
+        if e.flags.asymmetrical && !self.actions[f].runnable && self.asymmetrical_blocks(t) {
+            if self.actions[t].optional {
+                self.actions[t].optional = false;
+                then_changed = true;
+            }
+            if self.actions[t].runnable {
+                self.actions[t].runnable = false;
+                let why = self.because("unrunnable", cause);
+                self.set_reason_from(t, cause, why);
+                self.clear_migrate_runnable(t, cause);
+                then_changed = true;
+            }
+        }
+        if e.flags.runnable_left && !self.actions[f].runnable && self.actions[t].runnable {
             self.actions[t].runnable = false;
             let why = self.because("unrunnable", cause);
             self.set_reason_from(t, cause, why);
@@ -749,6 +747,21 @@ impl Scheduler<'_> {
             self.block_colocation_dependents(t);
         }
         (then_changed, first_changed)
+    }
+
+    /// Whether an unrunnable first of a one-way order stops `then`
+    /// (`native_update_actions`): not a stop of a stopped resource, nor an
+    /// optional start on the one node where the resource runs.
+    fn asymmetrical_blocks(&self, then: usize) -> bool {
+        let t = &self.actions[then];
+        let Some(r) = t.rsc else { return false };
+        let role = self.ws.current_role(r);
+        if role <= Role::Stopped && t.task == "stop" {
+            return false;
+        }
+        let running = &self.ws.rsc(r).running_on;
+        let stays = role >= Role::Started && t.task == "start" && t.optional && t.node.is_some() && running.len() == 1 && t.node == running.first().copied();
+        !stays
     }
 
     /// `pcmk__block_colocation_dependents`: once no instance of a

@@ -192,9 +192,11 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     s.create_orderings();
     s.order_migration_equivalents();
     s.resolve_orderings();
-    s.remap_collective_firsts();
     s.relax_dangling_edges();
     s.order_probes();
+    // After the probes walked the orderings as configured (Pacemaker
+    // remaps while propagating).
+    s.remap_collective_firsts();
     s.propagate();
     s.create_notifications();
     s.order_after_notifications();
