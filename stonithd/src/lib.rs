@@ -18,6 +18,7 @@
 //! - [`device`]: devices and their host rules (pure).
 //! - [`delay`]: priority-fencing-delay, pcmk_delay_base/max (pure).
 //! - [`history`]: the history and its text forms (pure).
+//! - [`topology`]: fencing-topology levels and their device runs (pure).
 //! - [`protocol`]: local requests/replies and peer messages.
 //! - [`cib_watch`]: keeps the CIB current (blocking thread).
 //! - [`heartbeat`]: the heartbeat link.
@@ -36,6 +37,7 @@ pub mod heartbeat;
 pub mod history;
 pub mod protocol;
 pub mod server;
+pub mod topology;
 
 pub use error::Error;
 

@@ -392,6 +392,8 @@ pub enum Peer {
         target: String,
         action: String,
         origin: String,
+        /// A topology step: can the peer run this very device?
+        device: Option<String>,
     },
     QueryReply {
         st_id: String,
@@ -405,8 +407,24 @@ pub enum Peer {
         client: String,
         timeout_ms: u64,
         delay_ms: i64,
+        /// A topology step: run only this device and answer the origin
+        /// alone with [`Peer::StepResult`] (one device of a level is not
+        /// the operation's result).
+        device: Option<String>,
     },
     Result(Event),
+    /// The outcome of one topology step, to the origin only; never
+    /// recorded in a history.
+    StepResult(Event),
+}
+
+/// A topology step's device, as `st_device` (absent otherwise, so the
+/// messages of a stonithd without topology are unchanged).
+fn with_device(m: Message, device: &Option<String>) -> Message {
+    match device {
+        Some(d) => m.with_str("st_device", d),
+        None => m,
+    }
 }
 
 impl Peer {
@@ -418,12 +436,15 @@ impl Peer {
                 target,
                 action,
                 origin,
-            } => m
-                .with_str("st_op", "query")
-                .with_str("st_id", st_id)
-                .with_str("target", target)
-                .with_str("action", action)
-                .with_str("origin", origin),
+                device,
+            } => with_device(
+                m.with_str("st_op", "query")
+                    .with_str("st_id", st_id)
+                    .with_str("target", target)
+                    .with_str("action", action)
+                    .with_str("origin", origin),
+                device,
+            ),
             Peer::QueryReply { st_id, can } => m
                 .with_str("st_op", "query_reply")
                 .with_str("st_id", st_id)
@@ -436,19 +457,26 @@ impl Peer {
                 client,
                 timeout_ms,
                 delay_ms,
-            } => m
-                .with_str("st_op", "exec")
-                .with_str("st_id", st_id)
-                .with_str("target", target)
-                .with_str("action", action)
-                .with_str("origin", origin)
-                .with_str("client", client)
-                .with_str("timeout_ms", &timeout_ms.to_string())
-                .with_str("delay_ms", &delay_ms.to_string()),
+                device,
+            } => with_device(
+                m.with_str("st_op", "exec")
+                    .with_str("st_id", st_id)
+                    .with_str("target", target)
+                    .with_str("action", action)
+                    .with_str("origin", origin)
+                    .with_str("client", client)
+                    .with_str("timeout_ms", &timeout_ms.to_string())
+                    .with_str("delay_ms", &delay_ms.to_string()),
+                device,
+            ),
             Peer::Result(ev) => ev
                 .fields()
                 .into_iter()
                 .fold(m.with_str("st_op", "result"), |m, (k, v)| m.with_str(k, &v)),
+            Peer::StepResult(ev) => ev
+                .fields()
+                .into_iter()
+                .fold(m.with_str("st_op", "step_result"), |m, (k, v)| m.with_str(k, &v)),
         }
     }
 
@@ -463,6 +491,7 @@ impl Peer {
                 target: s("target")?,
                 action: s("action")?,
                 origin: s("origin")?,
+                device: s("st_device"),
             },
             "query_reply" => Peer::QueryReply {
                 st_id: s("st_id")?,
@@ -476,17 +505,16 @@ impl Peer {
                 client: s("client").unwrap_or_default(),
                 timeout_ms: s("timeout_ms")?.parse().ok()?,
                 delay_ms: s("delay_ms")?.parse().ok()?,
+                device: s("st_device"),
             },
-            "result" => Peer::Result(
-                Event::from_fields(|n| {
-                    if EVENT_FIELDS.contains(&n) {
-                        s(n)
-                    } else {
-                        None
-                    }
-                })
-                .ok()?,
-            ),
+            "result" | "step_result" => {
+                let ev = Event::from_fields(|n| if EVENT_FIELDS.contains(&n) { s(n) } else { None }).ok()?;
+                if m.get_str("st_op")? == "result" {
+                    Peer::Result(ev)
+                } else {
+                    Peer::StepResult(ev)
+                }
+            }
             _ => return None,
         })
     }
@@ -587,6 +615,14 @@ mod tests {
                 target: "n2".into(),
                 action: "reboot".into(),
                 origin: "n1".into(),
+                device: None,
+            },
+            Peer::Query {
+                st_id: "i".into(),
+                target: "n2".into(),
+                action: "off".into(),
+                origin: "n1".into(),
+                device: Some("pdu-a".into()),
             },
             Peer::QueryReply {
                 st_id: "i".into(),
@@ -604,8 +640,20 @@ mod tests {
                 client: "c".into(),
                 timeout_ms: 9,
                 delay_ms: -1,
+                device: None,
+            },
+            Peer::Exec {
+                st_id: "i.2".into(),
+                target: "n2".into(),
+                action: "on".into(),
+                origin: "n1".into(),
+                client: "c".into(),
+                timeout_ms: 9,
+                delay_ms: 0,
+                device: Some("pdu-b".into()),
             },
             Peer::Result(event()),
+            Peer::StepResult(event()),
         ];
         for m in msgs {
             assert_eq!(Peer::from_message(&m.to_message()), Some(m));

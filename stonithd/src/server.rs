@@ -35,6 +35,7 @@ use crate::device::{self, Capable, Device};
 use crate::heartbeat::{self, Incoming, Link};
 use crate::history::History;
 use crate::protocol::{Event, FenceStatus, OpState, Peer, Reply, Request};
+use crate::topology::{self, Level, Step, Topology};
 
 /// How long a dynamic list stays fresh (Pacemaker caches it 60 s).
 const LIST_FRESH: Duration = Duration::from_secs(60);
@@ -83,6 +84,8 @@ struct State {
     hacf_devices: Vec<Device>,
     /// The CIB's working set, for priority-fencing-delay.
     ws: Option<pengine::WorkingSet>,
+    /// The CIB's fencing-topology.
+    topology: Topology,
     /// The largest device delay any configured device may add (for the
     /// wait announced to clients).
     max_device_delay_ms: u64,
@@ -150,6 +153,7 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> anyhow::R
             devices: hacf_devices.clone(),
             hacf_devices,
             ws: None,
+            topology: Topology::default(),
             max_device_delay_ms: 0,
             history: History::default(),
             lists: HashMap::new(),
@@ -264,6 +268,7 @@ fn update_cib(ctx: &Ctx, root: &cib::Element) {
     st.lists.retain(|id, _| unchanged.contains(id));
     st.devices = devices;
     st.ws = Some(ws);
+    st.topology = Topology::from_cib(&cib);
     st.max_device_delay_ms = max_delay;
 }
 
@@ -338,10 +343,18 @@ fn handle_local(ctx: &Arc<Ctx>, req: Request, answer: mpsc::UnboundedSender<Repl
                         .as_ref()
                         .map_or(0, |ws| delay::priority_delay_ms(ws, &target) as i64)
                 });
-                let wait = timeout_ms
+                // With a topology every device run may take the whole
+                // timeout (and a query of the peers).
+                let runs = st
+                    .topology
+                    .levels_for(&target)
+                    .iter()
+                    .map(|l| topology::steps(l, &action).len() as u64)
+                    .sum::<u64>()
+                    .max(1);
+                let wait = runs * (timeout_ms + ctx.query_wait.as_millis() as u64)
                     + requested.max(0) as u64
-                    + st.max_device_delay_ms
-                    + ctx.query_wait.as_millis() as u64;
+                    + st.max_device_delay_ms;
                 (id, requested, wait)
             };
             let ev = Event {
@@ -439,6 +452,10 @@ fn finished(
 /// The origin's side of one request: a device here if we are not the
 /// target, else (or when ours failed) the first peer that says it can.
 async fn fence_as_origin(ctx: &Arc<Ctx>, ev: Event, timeout_ms: u64, requested: i64) -> Event {
+    let levels = ctx.lock().topology.levels_for(&ev.target);
+    if !levels.is_empty() {
+        return fence_by_levels(ctx, ev, &levels, timeout_ms, requested).await;
+    }
     let mut local_failure = None;
     if !ev.target.eq_ignore_ascii_case(&ctx.me) {
         let devs = capable(ctx, &ev.target, timeout_ms).await;
@@ -470,33 +487,9 @@ async fn fence_as_origin(ctx: &Arc<Ctx>, ev: Event, timeout_ms: u64, requested: 
     };
 
     // Ask every peer; the first that can, runs it.
-    let (qtx, mut qrx) = mpsc::unbounded_channel();
     let (rtx, rrx) = oneshot::channel();
-    {
-        let mut st = ctx.lock();
-        st.queries.insert(ev.id.clone(), qtx);
-        st.results.insert(ev.id.clone(), rtx);
-    }
-    hb.broadcast(&Peer::Query {
-        st_id: ev.id.clone(),
-        target: ev.target.clone(),
-        action: ev.action.clone(),
-        origin: ctx.me.clone(),
-    });
-    let chosen = tokio::time::timeout(ctx.query_wait, async {
-        while let Some((from, can)) = qrx.recv().await {
-            if can && !from.eq_ignore_ascii_case(&ctx.me) && !from.eq_ignore_ascii_case(&ev.target)
-            {
-                return Some(from);
-            }
-        }
-        None
-    })
-    .await
-    .ok()
-    .flatten();
-    ctx.lock().queries.remove(&ev.id);
-    let Some(peer) = chosen else {
+    ctx.lock().results.insert(ev.id.clone(), rtx);
+    let Some(peer) = ask_peers(ctx, &hb, &ev.id, &ev.target, &ev.action, None).await else {
         ctx.lock().results.remove(&ev.id);
         return give_up(local_failure);
     };
@@ -515,6 +508,7 @@ async fn fence_as_origin(ctx: &Arc<Ctx>, ev: Event, timeout_ms: u64, requested: 
             client: ev.client.clone(),
             timeout_ms,
             delay_ms: requested,
+            device: None,
         },
     );
     // The caller's deadline bounds this wait.
@@ -528,12 +522,162 @@ async fn fence_as_origin(ctx: &Arc<Ctx>, ev: Event, timeout_ms: u64, requested: 
     })
 }
 
+/// Broadcasts a query for `st_id` and returns the first peer (neither
+/// us nor the target) that answers it can fence `target` — with `device`
+/// when given — within the query wait.
+async fn ask_peers(
+    ctx: &Arc<Ctx>,
+    hb: &Link,
+    st_id: &str,
+    target: &str,
+    action: &str,
+    device: Option<&str>,
+) -> Option<String> {
+    let (qtx, mut qrx) = mpsc::unbounded_channel();
+    ctx.lock().queries.insert(st_id.to_string(), qtx);
+    hb.broadcast(&Peer::Query {
+        st_id: st_id.to_string(),
+        target: target.to_string(),
+        action: action.to_string(),
+        origin: ctx.me.clone(),
+        device: device.map(str::to_string),
+    });
+    let chosen = tokio::time::timeout(ctx.query_wait, async {
+        while let Some((from, can)) = qrx.recv().await {
+            if can && !from.eq_ignore_ascii_case(&ctx.me) && !from.eq_ignore_ascii_case(target) {
+                return Some(from);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten();
+    ctx.lock().queries.remove(st_id);
+    chosen
+}
+
+/// Fencing through the target's topology levels: each level in turn,
+/// every device of it (each run wherever that device can run: here, or
+/// the first peer that has it), until a level succeeds. The delays are
+/// waited once, before the first device run.
+async fn fence_by_levels(ctx: &Arc<Ctx>, ev: Event, levels: &[Level], timeout_ms: u64, requested: i64) -> Event {
+    let mut delay = requested;
+    let mut last_failure = None;
+    let mut run = 0;
+    'levels: for level in levels {
+        tracing::info!(
+            "stonithd: trying fencing level {} ({}) for '{}' targeting {}",
+            level.index,
+            level.devices.join(","),
+            ev.action,
+            ev.target
+        );
+        let mut delegate = None;
+        for step in topology::steps(level, &ev.action) {
+            run += 1;
+            let (who, status, reason) = run_step(ctx, &ev, &step, run, timeout_ms, delay).await;
+            delay = -1;
+            if status == FenceStatus::Done {
+                delegate = who;
+            } else if step.required {
+                tracing::warn!(
+                    "stonithd: fencing level {} for {} failed at {}: {}",
+                    level.index,
+                    ev.target,
+                    step.device,
+                    reason.as_deref().unwrap_or("?")
+                );
+                last_failure = Some((status, reason));
+                continue 'levels;
+            } else {
+                tracing::warn!(
+                    "stonithd: '{}' of {} through {} failed ({}); {} is off, which is what fencing needs",
+                    step.action,
+                    ev.target,
+                    step.device,
+                    reason.as_deref().unwrap_or("?"),
+                    ev.target
+                );
+            }
+        }
+        let done = finished(&ev, delegate.as_deref(), FenceStatus::Done, None);
+        ctx.broadcast(&Peer::Result(done.clone()));
+        return done;
+    }
+    let (status, reason) = last_failure.unwrap_or((FenceStatus::NoDevice, None));
+    let done = finished(&ev, None, status, reason);
+    ctx.broadcast(&Peer::Result(done.clone()));
+    done
+}
+
+/// One device run of a topology level: here when this node has the device
+/// and is not the target, else on the first peer that has it. Returns
+/// who ran it, the status and, on failure, why.
+async fn run_step(
+    ctx: &Arc<Ctx>,
+    ev: &Event,
+    step: &Step,
+    run: usize,
+    timeout_ms: u64,
+    delay: i64,
+) -> (Option<String>, FenceStatus, Option<String>) {
+    if !ev.target.eq_ignore_ascii_case(&ctx.me) {
+        let here = capable(ctx, &ev.target, timeout_ms).await.into_iter().find(|d| d.id == step.device);
+        if let Some(d) = here {
+            let (status, reason) = execute(ctx, &[d], &ev.target, &step.action, timeout_ms, delay).await;
+            return (Some(ctx.me.clone()), status, reason);
+        }
+    }
+    let nobody = || {
+        (None, FenceStatus::NoDevice, Some(format!("no node can fence {} with {}", ev.target, step.device)))
+    };
+    let Some(hb) = ctx.hb.clone() else { return nobody() };
+    let st_id = format!("{}.{run}", ev.id);
+    let (rtx, rrx) = oneshot::channel();
+    ctx.lock().results.insert(st_id.clone(), rtx);
+    let Some(peer) = ask_peers(ctx, &hb, &st_id, &ev.target, &step.action, Some(&step.device)).await else {
+        ctx.lock().results.remove(&st_id);
+        return nobody();
+    };
+    tracing::info!(
+        "stonithd: requesting that {peer} perform '{}' action targeting {} with {}",
+        step.action,
+        ev.target,
+        step.device
+    );
+    hb.send_to(
+        &peer,
+        &Peer::Exec {
+            st_id: st_id.clone(),
+            target: ev.target.clone(),
+            action: step.action.clone(),
+            origin: ev.origin.clone(),
+            client: ev.client.clone(),
+            timeout_ms,
+            delay_ms: delay,
+            device: Some(step.device.clone()),
+        },
+    );
+    // The run's own timeout plus its delays, with room for the messages.
+    let patience = Duration::from_millis(timeout_ms + delay.max(0) as u64 + ctx.lock().max_device_delay_ms)
+        + ctx.query_wait * 2;
+    match tokio::time::timeout(patience, rrx).await {
+        Ok(Ok(r)) => (r.delegate.clone().or(Some(peer)), r.status, r.reason),
+        _ => {
+            ctx.lock().results.remove(&st_id);
+            (Some(peer.clone()), FenceStatus::Timeout, Some(format!("{peer} did not report its run of {}", step.device)))
+        }
+    }
+}
+
 fn handle_peer(ctx: &Arc<Ctx>, from: String, msg: Peer) {
     match msg {
         Peer::Query {
             st_id,
             target,
             origin,
+            device,
             ..
         } => {
             if from.eq_ignore_ascii_case(&ctx.me) {
@@ -542,7 +686,10 @@ fn handle_peer(ctx: &Arc<Ctx>, from: String, msg: Peer) {
             let ctx = ctx.clone();
             tokio::spawn(async move {
                 let can = !target.eq_ignore_ascii_case(&ctx.me)
-                    && !capable(&ctx, &target, LIST_TIMEOUT_MS).await.is_empty();
+                    && capable(&ctx, &target, LIST_TIMEOUT_MS)
+                        .await
+                        .iter()
+                        .any(|d| device.as_ref().is_none_or(|id| &d.id == id));
                 if let Some(hb) = &ctx.hb {
                     hb.send_to(&origin, &Peer::QueryReply { st_id, can });
                 }
@@ -561,6 +708,7 @@ fn handle_peer(ctx: &Arc<Ctx>, from: String, msg: Peer) {
             client,
             timeout_ms,
             delay_ms,
+            device,
         } => {
             let ctx = ctx.clone();
             tokio::spawn(async move {
@@ -588,7 +736,10 @@ fn handle_peer(ctx: &Arc<Ctx>, from: String, msg: Peer) {
                         Some(format!("{target} is this node, which never fences itself")),
                     )
                 } else {
-                    let devs = capable(&ctx, &target, timeout_ms).await;
+                    let mut devs = capable(&ctx, &target, timeout_ms).await;
+                    if let Some(id) = &device {
+                        devs.retain(|d| &d.id == id);
+                    }
                     if devs.is_empty() {
                         finished(
                             &ev,
@@ -602,10 +753,23 @@ fn handle_peer(ctx: &Arc<Ctx>, from: String, msg: Peer) {
                         finished(&ev, Some(&ctx.me), status, reason)
                     }
                 };
+                if device.is_some() {
+                    // One device of a topology level: only the origin
+                    // needs it; the operation's result comes from there.
+                    if let Some(hb) = &ctx.hb {
+                        hb.send_to(&done.origin.clone(), &Peer::StepResult(done));
+                    }
+                    return;
+                }
                 log_result(&done);
                 ctx.lock().history.record(done.clone());
                 ctx.broadcast(&Peer::Result(done));
             });
+        }
+        Peer::StepResult(ev) => {
+            if let Some(tx) = ctx.lock().results.remove(&ev.id) {
+                let _ = tx.send(ev);
+            }
         }
         Peer::Result(ev) => {
             let mut st = ctx.lock();

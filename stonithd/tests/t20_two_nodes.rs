@@ -2,8 +2,9 @@
 //! `stonithd`: a request on n1 for a device only n2 may run (banned from
 //! n1) is executed by n2, and the result reaches n1 and both histories; a
 //! request to fence n1 made on n1 is carried out by n2 even though n1
-//! holds a device able to fence n1; the same from n2's side. Every process
-//! is killed by a guard.
+//! holds a device able to fence n1; the same from n2's side; a topology
+//! level whose two devices run on different nodes. Every process is
+//! killed by a guard.
 
 mod common;
 
@@ -223,4 +224,54 @@ fn a_peer_runs_what_this_node_cannot_and_both_histories_record_it() {
         },
         "n4's failure in n2's history",
     );
+
+    // A topology level whose devices live on different nodes: t_here may
+    // run on n1, t_far only on n2. n1 runs its own, asks n2 for the other
+    // (a step: n2 answers n1 alone and records nothing), and both
+    // histories get the one operation.
+    for d in [
+        fence_rec("t_here", &log, &[("pcmk_host_list", "n5")]),
+        fence_rec("t_far", &log, &[("pcmk_host_list", "n5")]),
+    ] {
+        n1.ok("cibadmin", &["-C", "-o", "resources", "-X", &d]);
+    }
+    n1.ok(
+        "cibadmin",
+        &["-C", "-o", "constraints", "-X", r#"<rsc_location id="t-far-not-n1" rsc="t_far" node="n1" score="-INFINITY"/>"#],
+    );
+    n1.ok(
+        "cibadmin",
+        &[
+            "-C",
+            "-o",
+            "configuration",
+            "-X",
+            r#"<fencing-topology><fencing-level id="fl-n5" index="1" target="n5" devices="t_here,t_far"/></fencing-topology>"#,
+        ],
+    );
+    wait_for(
+        Duration::from_secs(15),
+        || n1.admin(&["-L"]).0.contains("t_here
+") && n2.admin(&["-L"]).0.contains("t_far
+"),
+        "the level's devices on both nodes",
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let before = calls(&log).len();
+    let (_, err, code) = n1.admin(&["-F", "n5", "-t", "20"]);
+    assert_eq!(code, 0, "{err}\n{}", n1.log("stonithd"));
+    let c: Vec<String> = calls(&log)[before..].iter().filter(|l| l.contains(" off ")).cloned().collect();
+    assert_eq!(c.len(), 2, "{c:?}");
+    assert!(c[0].starts_with("n1 off port=n5 nodename=n5 "), "{c:?}");
+    assert!(c[1].starts_with("n2 off port=n5 nodename=n5 "), "{c:?}");
+    for n in &nodes {
+        wait_for(
+            Duration::from_secs(10),
+            || {
+                let h = n.admin(&["-H", "n5", "-V"]).0;
+                h.starts_with("turning off of n5 successful: delegate=n2, ") && h.ends_with("\n1 event found\n")
+            },
+            &format!("n5's one fencing in {}'s history", n.name),
+        );
+    }
 }

@@ -22,6 +22,16 @@
 //! computed, on the same CIB (`Fencer::note_graph`), as Pacemaker's
 //! scheduler does.
 //!
+//! Giving up (`stonith-max-attempts`, default 10, as Pacemaker's
+//! controller): the DC counts failed fencings per target (reset by a
+//! success). When a failure brings a target's count to the maximum, the
+//! DC logs `Too many failures (N) to fence T, giving up` and stops the
+//! transition without computing a new one (Pacemaker's "wait" abort): the
+//! DC goes idle, and only the next event (a CIB change, a node joining)
+//! computes a transition, which tries once more. The fencing action is
+//! never confirmed, so nothing ordered after it (the unclean node's
+//! resources elsewhere) runs.
+//!
 //! Lost nodes (`must_fence_lost`): with `stonith-enabled` (Pacemaker's
 //! default: true) a node that leaves without the DC having let it shut
 //! down (`expected` is not `down`) keeps its `lrm` history and its
@@ -38,12 +48,16 @@ use cib::Element;
 use tengine::ActionResult;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{epoch, log_refusal, Shell};
+use super::{epoch, log_refusal, Shell, C_TE};
+use crate::controller::Event;
 use crate::status;
 
 /// How long a failed fencing is held before it is reported, which paces
 /// the scheduler's retries.
 const RETRY_PAUSE: Duration = Duration::from_secs(2);
+
+/// Pacemaker's default `stonith-max-attempts`.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
 
 /// A fencing request that ended (on the channel back to the loop).
 #[derive(Debug)]
@@ -63,11 +77,41 @@ pub(crate) struct Fencer {
     /// priority-fencing-delay per target, from the CIB the last graph was
     /// computed from (`note_graph`).
     delays: BTreeMap<String, u64>,
+    /// Failed fencings per target since its last success.
+    failures: FailCounts,
+    /// `stonith-max-attempts` of the CIB the last graph came from.
+    max_attempts: u32,
+}
+
+/// Failed fencings per target, and when to give up (pure, so the rule is
+/// tested on its own).
+#[derive(Debug, Default)]
+pub(crate) struct FailCounts(BTreeMap<String, u32>);
+
+impl FailCounts {
+    /// A failed fencing of `target`: its new count, and whether it has
+    /// reached `max` (the DC then stops retrying).
+    pub fn failed(&mut self, target: &str, max: u32) -> (u32, bool) {
+        let n = self.0.entry(target.to_string()).or_default();
+        *n += 1;
+        (*n, *n >= max)
+    }
+
+    /// `target` was fenced: it starts again from zero.
+    pub fn succeeded(&mut self, target: &str) {
+        self.0.remove(target);
+    }
 }
 
 impl Fencer {
     pub fn new(socket: &Path, done: UnboundedSender<FenceDone>) -> Fencer {
-        Fencer { socket: socket.to_path_buf(), done, delays: BTreeMap::new() }
+        Fencer {
+            socket: socket.to_path_buf(),
+            done,
+            delays: BTreeMap::new(),
+            failures: FailCounts::default(),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
     }
 
     /// A graph was computed from `cib`: the priority delay of each node it
@@ -75,6 +119,7 @@ impl Fencer {
     /// membership and its resources still count as running on it).
     pub fn note_graph(&mut self, cib: &Element, graph: &tengine::TransitionGraph) {
         self.delays.clear();
+        self.max_attempts = max_attempts(cib);
         let targets: Vec<String> = graph
             .synapses
             .iter()
@@ -93,6 +138,21 @@ impl Fencer {
             self.delays.insert(t, d);
         }
     }
+}
+
+/// `stonith-max-attempts` of this CIB (cib-bootstrap-options first, as
+/// every cluster option); absent, unreadable or below 1: the default 10.
+pub fn max_attempts(cib: &Element) -> u32 {
+    let doc = cib::xml::Document::new(cib.clone());
+    let Ok(model) = cib::model::Cib::from_document(&doc) else { return DEFAULT_MAX_ATTEMPTS };
+    cib::model::by_precedence(&model.crm_config, Some("cib-bootstrap-options"))
+        .into_iter()
+        .flat_map(|set| set.pairs.iter())
+        .find(|p| p.name == "stonith-max-attempts")
+        .and_then(|p| p.value.as_deref())
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(DEFAULT_MAX_ATTEMPTS)
 }
 
 /// Whether `stonith-enabled` is on in this CIB, as the scheduler reads it
@@ -195,10 +255,25 @@ impl Shell {
             }
         };
         if ok {
+            self.fencer.failures.succeeded(&d.target);
             self.write_fenced(&d.target).await?;
+            self.te.complete(d.transition, d.action_id, ActionResult::Ok);
+            return Ok(());
         }
-        let result = if ok { ActionResult::Ok } else { ActionResult::Failed };
-        self.te.complete(d.transition, d.action_id, result);
+        let (count, give_up) = self.fencer.failures.failed(&d.target, self.fencer.max_attempts);
+        if !give_up {
+            self.te.complete(d.transition, d.action_id, ActionResult::Failed);
+            return Ok(());
+        }
+        tracing::warn!("crmd: Too many failures ({count}) to fence {}, giving up", d.target);
+        // Pacemaker's "wait" abort: the transition fires nothing more and
+        // its end computes no new one (the controller sees it finished,
+        // S_IDLE), so the DC does not spin on a fencing that keeps
+        // failing. The action stays unconfirmed: what waits for it never
+        // runs.
+        self.te.abort(d.transition);
+        self.te.complete(d.transition, d.action_id, ActionResult::Failed);
+        self.events.push_back((Event::TransitionFinished { id: d.transition, complete: true }, C_TE));
         Ok(())
     }
 
@@ -304,6 +379,34 @@ mod tests {
         let g = pengine::schedule(&model, ws).transition_graph(&model);
         assert!(g.synapses.iter().flat_map(|s| s.actions.iter()).all(|a| !a.is_fencing()));
         assert!(action(&g, "d_start_0", "n2").is_some());
+    }
+
+    #[test]
+    fn fencing_gives_up_at_stonith_max_attempts_and_a_success_resets_the_count() {
+        let mut f = FailCounts::default();
+        for n in 1..3 {
+            assert_eq!(f.failed("n1", 3), (n, false));
+        }
+        assert_eq!(f.failed("n1", 3), (3, true), "the third failure reaches the maximum");
+        assert_eq!(f.failed("n2", 3), (1, false), "counted per target");
+        // Another event's transition tries again; still too many.
+        assert_eq!(f.failed("n1", 3), (4, true));
+        f.succeeded("n1");
+        assert_eq!(f.failed("n1", 3), (1, false));
+    }
+
+    #[test]
+    fn stonith_max_attempts_is_read_from_the_cluster_options() {
+        let with = |v: &str| {
+            cib::xml::parse_element(&format!(
+                r#"<cib admin_epoch="0" epoch="1" num_updates="0"><configuration><crm_config><cluster_property_set id="cib-bootstrap-options"><nvpair id="o-m" name="stonith-max-attempts" value="{v}"/></cluster_property_set></crm_config><nodes/><resources/><constraints/></configuration><status/></cib>"#
+            ))
+            .unwrap()
+        };
+        assert_eq!(max_attempts(&cib(None, None)), 10);
+        assert_eq!(max_attempts(&with("3")), 3);
+        assert_eq!(max_attempts(&with("0")), 10);
+        assert_eq!(max_attempts(&with("lots")), 10);
     }
 
     #[test]
