@@ -30,6 +30,22 @@ impl Scheduler<'_> {
             self.clear_failcount(rsc, node);
         }
         let status = &self.cib.status;
+        // Primitives by id and history name: each history entry looks its
+        // resources up here rather than scanning every resource (that
+        // scan, per entry, was most of the time of large running
+        // clusters; docs/SCALE.md).
+        let mut by_name: std::collections::HashMap<String, Vec<RscId>> = std::collections::HashMap::new();
+        for (i, res) in self.ws.resources.iter().enumerate() {
+            if !res.is_primitive() {
+                continue;
+            }
+            by_name.entry(res.id.clone()).or_default().push(RscId(i));
+            if let Some(c) = res.clone_name.as_deref().filter(|c| *c != res.id) {
+                by_name.entry(c.to_string()).or_default().push(RscId(i));
+            }
+        }
+        // Both lists are in resource order; one resource may be in both.
+        let lookup = |id: &str| -> Vec<RscId> { by_name.get(id).cloned().unwrap_or_default() };
         for n in 0..self.ws.nodes.len() {
             let node = NodeId(n);
             if !(self.ws.node(node).maintenance || self.node_available(node, None)) {
@@ -41,13 +57,7 @@ impl Scheduler<'_> {
                 if entry.ops.is_empty() {
                     continue;
                 }
-                let matching: Vec<RscId> = (0..self.ws.resources.len())
-                    .map(RscId)
-                    .filter(|r| {
-                        let res = self.ws.rsc(*r);
-                        res.is_primitive() && (res.id == entry.id || res.clone_name.as_deref() == Some(entry.id.as_str()))
-                    })
-                    .collect();
+                let matching = lookup(entry.id.as_str());
                 for rsc in matching {
                     self.process_rsc_history(rsc, node, &entry.ops);
                 }

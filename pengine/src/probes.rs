@@ -233,11 +233,19 @@ impl Scheduler<'_> {
         let opt = OrderFlags { optional: true, ..Default::default() };
         let mut added: Vec<(usize, usize)> = Vec::new();
         let probes: Vec<usize> = self.actions.iter().filter(|a| a.task == "monitor" && a.interval_ms == 0 && a.rsc.is_some_and(|r| self.ws.rsc(r).is_primitive())).map(|a| a.id).collect();
+        // Edges do not change until the end: index them once, so each
+        // probe's walk costs what it visits, not a scan of every edge
+        // (that scan made this stage quadratic; docs/SCALE.md).
+        let idx = ProbeWalkIndex::new(self);
+        // One walk per (probe, edge from it), each with its own set of
+        // visited actions: `seen[a] == walk` marks a visited in this walk
+        // (no clearing between walks).
+        let mut seen = vec![0u32; self.actions.len()];
+        let mut walk = 0u32;
         for &probe in &probes {
-            let afters: Vec<usize> = self.edges.iter().filter(|e| e.first == probe && !e.flags.none && !e.flags.derived).map(|e| e.then).collect();
-            for after in afters {
-                let mut seen = std::collections::BTreeSet::new();
-                self.restart_orderings_for_probe(probe, after, &mut seen, &mut added);
+            for &(after, _) in &idx.out[probe] {
+                walk += 1;
+                self.restart_orderings_for_probe(&idx, probe, after, walk, &mut seen, &mut added);
             }
         }
         // "Stop X then Y" implies "probe X then Y".
@@ -258,13 +266,13 @@ impl Scheduler<'_> {
             if then_rsc == Some(first_rsc) {
                 continue;
             }
-            let rsc_probes: Vec<usize> = probes.iter().copied().filter(|p| self.actions[*p].rsc == Some(first_rsc)).collect();
+            let rsc_probes: Vec<usize> = if self.ws.rsc(first_rsc).is_primitive() { idx.by_rsc[first_rsc.0].iter().copied().filter(|&p| self.actions[p].task == "monitor" && self.actions[p].interval_ms == 0).collect() } else { Vec::new() };
             if rsc_probes.is_empty() {
                 continue;
             }
             let thens: Vec<usize> = match &o.then {
                 Side::Action(a) => vec![*a],
-                Side::Task(r, t) => self.actions.iter().filter(|a| a.rsc == Some(*r) && a.task == *t && a.interval_ms == 0).map(|a| a.id).collect(),
+                Side::Task(r, t) => idx.by_rsc[r.0].iter().copied().filter(|&a| self.actions[a].task == *t && self.actions[a].interval_ms == 0).collect(),
             };
             for p in &rsc_probes {
                 for t in &thens {
@@ -287,10 +295,11 @@ impl Scheduler<'_> {
     }
 
     /// `add_restart_orderings_for_probe`.
-    fn restart_orderings_for_probe(&self, probe: usize, after: usize, seen: &mut std::collections::BTreeSet<usize>, added: &mut Vec<(usize, usize)>) {
-        if !seen.insert(after) {
+    fn restart_orderings_for_probe(&self, idx: &ProbeWalkIndex, probe: usize, after: usize, walk: u32, seen: &mut [u32], added: &mut Vec<(usize, usize)>) {
+        if seen[after] == walk {
             return;
         }
+        seen[after] = walk;
         let probe_rsc = self.actions[probe].rsc.expect("a resource probe");
         let a = &self.actions[after];
         if let Some(ar) = a.rsc {
@@ -301,14 +310,16 @@ impl Scheduler<'_> {
                     _ => None,
                 };
                 if let Some(task) = task {
-                    for then in self.actions.iter().filter(|x| x.rsc == Some(ar) && x.task == task && x.interval_ms == 0 && !x.pseudo) {
-                        added.push((probe, then.id));
+                    for &then in idx.by_rsc[ar.0].iter() {
+                        let x = &self.actions[then];
+                        if x.task == task && x.interval_ms == 0 && !x.pseudo {
+                            added.push((probe, then));
+                        }
                     }
                 }
             }
         }
-        let next: Vec<(usize, bool)> = self.edges.iter().filter(|e| e.first == after && !e.flags.none && !e.flags.derived).map(|e| (e.then, e.flags.implies_then)).collect();
-        for (then, implies_then) in next {
+        for &(then, implies_then) in &idx.out[after] {
             if !implies_then {
                 // Only into the members of a group (or clone) from its own
                 // action.
@@ -319,7 +330,26 @@ impl Scheduler<'_> {
                     continue;
                 }
             }
-            self.restart_orderings_for_probe(probe, then, seen, added);
+            self.restart_orderings_for_probe(idx, probe, then, walk, seen, added);
         }
+    }
+}
+
+/// What [`Scheduler::order_probes`] looks up while walking: the edges out
+/// of each action (those that are neither `none` nor derived, in edge
+/// order, with their `implies_then`) and the actions of each resource
+/// (in creation order).
+struct ProbeWalkIndex {
+    out: Vec<Vec<(usize, bool)>>,
+    by_rsc: Vec<Vec<usize>>,
+}
+
+impl ProbeWalkIndex {
+    fn new(s: &Scheduler<'_>) -> Self {
+        let mut out = vec![Vec::new(); s.actions.len()];
+        for e in s.edges.iter().filter(|e| !e.flags.none && !e.flags.derived) {
+            out[e.first].push((e.then, e.flags.implies_then));
+        }
+        ProbeWalkIndex { out, by_rsc: s.actions_by_rsc() }
     }
 }

@@ -14,6 +14,9 @@ use cib::model::{AgentClass, Role, Score};
 
 use crate::options::ClusterOptions;
 
+mod name_index;
+pub use name_index::NameIndex;
+
 /// Index of a node in [`WorkingSet::nodes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(pub usize);
@@ -364,11 +367,15 @@ pub struct WorkingSet {
     pub legacy_failcounts: bool,
     /// Recurring operations active since the last start, per resource
     /// and node: (resource, node, task, interval in ms).
-    pub active_recurring: Vec<(RscId, NodeId, String, u64)>,
+    /// A set: the scheduler asks it once per recurring operation and
+    /// node.
+    pub active_recurring: BTreeSet<(RscId, NodeId, String, u64)>,
     /// Fail counts whose failures expired: to be cleared on the node.
     pub clear_failcounts: Vec<(RscId, NodeId)>,
     /// Actions unpacking implies, in the order Pacemaker creates them.
     pub early_actions: Vec<EarlyAction>,
+    /// Resources by id and history name ([`Self::find_resource_indexed`]).
+    pub names: NameIndex,
 }
 
 impl WorkingSet {
@@ -491,6 +498,39 @@ impl WorkingSet {
             Some(Role::Unpromoted) => self.rsc(self.top(id)).flags.promotable,
             _ => false,
         }
+    }
+
+    /// [`Self::find_resource`] through [`Self::names`]: the same answer
+    /// without a scan when the name is unambiguous. A resource that takes
+    /// a history name must be told to the index
+    /// ([`NameIndex::note_name`]).
+    pub fn find_resource_indexed(&mut self, id: &str) -> Option<RscId> {
+        let resources = &self.resources;
+        self.names.catch_up(resources.len(), |i| (resources[i].id.as_str(), resources[i].clone_name.as_deref()));
+        let found = self.names.lookup(id, |r| {
+            let res = &self.resources[r.0];
+            res.id == id || res.clone_name.as_deref() == Some(id)
+        });
+        match found {
+            name_index::Lookup::None => None,
+            name_index::Lookup::One(r) if self.is_reachable(r) => Some(r),
+            _ => self.find_resource(id),
+        }
+    }
+
+    /// Whether the search from the top-level resources meets `r` (every
+    /// resource but one being built).
+    fn is_reachable(&self, r: RscId) -> bool {
+        let mut cur = r;
+        while let Some(p) = self.resources[cur.0].parent {
+            if !self.resources[p.0].children.contains(&cur) {
+                return false;
+            }
+            cur = p;
+        }
+        // Top-level resources are appended in arena order: search from
+        // the end, where a recent orphan is.
+        self.top_level.iter().rev().any(|t| *t == cur)
     }
 
     /// Looks a resource up by id or history name, searching every

@@ -99,7 +99,7 @@ fn record_active_recurring(ws: &mut WorkingSet, rsc: RscId, node: NodeId, ops: &
         let entry = (rsc, node, op.operation.clone(), op.interval_ms);
         if !ws.active_recurring.contains(&entry) {
             ws.early_actions.push(crate::working_set::EarlyAction::Recurring(entry.0, entry.1, entry.2.clone(), entry.3));
-            ws.active_recurring.push(entry);
+            ws.active_recurring.insert(entry);
         }
     }
 }
@@ -240,14 +240,14 @@ struct HistoryState<'h> {
 /// Finds the resource a history entry belongs to (`unpack_find_resource`);
 /// `None` for an orphan.
 fn find_resource_for_history(ws: &mut WorkingSet, cib: &Cib, node: NodeId, rsc_id: &str) -> Option<RscId> {
-    let mut rsc = ws.find_resource(rsc_id);
+    let mut rsc = ws.find_resource_indexed(rsc_id);
     let parent;
     match rsc {
         None => {
             // Maybe an instance of an anonymous clone, recorded with or
             // without its number: look for instance 0.
             let zero = format!("{}:0", strip_instance(rsc_id));
-            let clone0 = ws.find_resource(&zero).filter(|r| !ws.rsc(*r).flags.unique);
+            let clone0 = ws.find_resource_indexed(&zero).filter(|r| !ws.rsc(*r).flags.unique);
             rsc = clone0;
             parent = clone0.map(|c| ws.top(c));
         }
@@ -275,6 +275,7 @@ fn find_resource_for_history(ws: &mut WorkingSet, cib: &Cib, node: NodeId, rsc_i
         let res = &mut ws.resources[r.0];
         if res.id != rsc_id && res.clone_name.as_deref() != Some(rsc_id) {
             res.clone_name = Some(rsc_id.to_string());
+            ws.names.note_name(rsc_id, r);
         }
     }
     rsc

@@ -51,9 +51,10 @@ pub fn unpack(cib: &Cib, now: i64) -> WorkingSet {
         recheck_by: None,
         warnings: Vec::new(),
         legacy_failcounts: failcount::is_legacy(cib.crm_feature_set.as_deref()),
-        active_recurring: Vec::new(),
+        active_recurring: Default::default(),
         clear_failcounts: Vec::new(),
         early_actions: Vec::new(),
+        names: Default::default(),
     };
     nodes::unpack_nodes(&mut ws, cib);
     resources::unpack_resources(&mut ws, cib);
