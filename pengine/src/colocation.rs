@@ -446,8 +446,11 @@ impl Scheduler<'_> {
                     Some((_, s)) => *w += *s,
                 }
             }
-            for (n, s) in &affected {
-                self.ws.resources[dep.0].allowed_nodes.entry(*n).or_insert(*s);
+            // A node the dependent had no entry for stays closed to it
+            // (`node_list_exclude` adds it at -INFINITY: in an
+            // asymmetric cluster, only a location opens a node).
+            for (n, _) in &affected {
+                self.ws.resources[dep.0].allowed_nodes.entry(*n).or_insert(Score::MINUS_INFINITY);
             }
         }
     }
