@@ -457,7 +457,7 @@ async fn fence_as_origin(ctx: &Arc<Ctx>, ev: Event, timeout_ms: u64, requested: 
         return fence_by_levels(ctx, ev, &levels, timeout_ms, requested).await;
     }
     let mut local_failure = None;
-    if !ev.target.eq_ignore_ascii_case(&ctx.me) {
+    if may_execute(&ctx.me, &ev.target, &ev.action) {
         let devs = capable(ctx, &ev.target, timeout_ms).await;
         if !devs.is_empty() {
             let (status, reason) =
@@ -544,7 +544,7 @@ async fn ask_peers(
     });
     let chosen = tokio::time::timeout(ctx.query_wait, async {
         while let Some((from, can)) = qrx.recv().await {
-            if can && !from.eq_ignore_ascii_case(&ctx.me) && !from.eq_ignore_ascii_case(target) {
+            if can && !from.eq_ignore_ascii_case(&ctx.me) && may_execute(&from, target, action) {
                 return Some(from);
             }
         }
@@ -622,7 +622,7 @@ async fn run_step(
     timeout_ms: u64,
     delay: i64,
 ) -> (Option<String>, FenceStatus, Option<String>) {
-    if !ev.target.eq_ignore_ascii_case(&ctx.me) {
+    if may_execute(&ctx.me, &ev.target, &step.action) {
         let here = capable(ctx, &ev.target, timeout_ms).await.into_iter().find(|d| d.id == step.device);
         if let Some(d) = here {
             let (status, reason) = execute(ctx, &[d], &ev.target, &step.action, timeout_ms, delay).await;
@@ -676,16 +676,16 @@ fn handle_peer(ctx: &Arc<Ctx>, from: String, msg: Peer) {
         Peer::Query {
             st_id,
             target,
+            action,
             origin,
             device,
-            ..
         } => {
             if from.eq_ignore_ascii_case(&ctx.me) {
                 return; // our own broadcast
             }
             let ctx = ctx.clone();
             tokio::spawn(async move {
-                let can = !target.eq_ignore_ascii_case(&ctx.me)
+                let can = may_execute(&ctx.me, &target, &action)
                     && capable(&ctx, &target, LIST_TIMEOUT_MS)
                         .await
                         .iter()
@@ -728,7 +728,7 @@ fn handle_peer(ctx: &Arc<Ctx>, from: String, msg: Peer) {
                     "stonithd: {} asked us to fence ({action}) {target}",
                     ev.origin
                 );
-                let done = if target.eq_ignore_ascii_case(&ctx.me) {
+                let done = if !may_execute(&ctx.me, &target, &action) {
                     finished(
                         &ev,
                         None,
@@ -779,6 +779,14 @@ fn handle_peer(ctx: &Arc<Ctx>, from: String, msg: Peer) {
             st.history.record(ev);
         }
     }
+}
+
+/// Whether `node` may carry out `action` against `target`: never its own
+/// fencing, but its own unfencing (`on`) yes, as Pacemaker's fencer
+/// allows (fabric devices such as fence_scsi must unfence from the
+/// target itself).
+fn may_execute(node: &str, target: &str, action: &str) -> bool {
+    action == "on" || !node.eq_ignore_ascii_case(target)
 }
 
 /// The devices here that can fence `target` (dynamic lists asked of the

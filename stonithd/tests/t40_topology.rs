@@ -9,7 +9,8 @@
 //!   attribute of the CIB's nodes section;
 //! - every level failing fails the operation with the last reason;
 //! - a target without levels is fenced as before (first capable device);
-//! - one history record per operation, not per device run.
+//! - one history record per operation, not per device run;
+//! - a node unfences itself (`on`) but never fences itself.
 
 mod common;
 
@@ -68,7 +69,7 @@ fn levels_in_order_all_devices_of_a_level_and_targets_by_name_pattern_attribute(
             r#"<node id="7" uname="db7"><instance_attributes id="db7-a"><nvpair id="db7-rack" name="rack" value="r1"/></instance_attributes></node>"#,
         ],
     );
-    let hosts = "n2 n3 n4 n5 db7 web9";
+    let hosts = "n1 n2 n3 n4 n5 db7 web9";
     let devices = ["ipmi", "pdu_a", "pdu_b", "rackpdu", "plain"];
     for (id, fail) in [("ipmi", true), ("pdu_a", false), ("pdu_b", false), ("rackpdu", false), ("plain", false)] {
         let mut params = vec![("pcmk_host_list", hosts)];
@@ -143,4 +144,13 @@ fn levels_in_order_all_devices_of_a_level_and_targets_by_name_pattern_attribute(
     assert_eq!(fenced(logs, &devices, "n4"), ["pdu_b off", "pdu_b on"]);
     let h = n.admin(&["-H", "n4"]).0;
     assert!(h.starts_with("unfencing of n4 successful: delegate=n1, "), "{h}");
+
+    // A node unfences itself (no level for n1: first capable device that
+    // succeeds), but never fences itself.
+    assert_eq!(n.admin(&["-U", "n1"]).2, 0, "{}", n.log("stonithd"));
+    assert_eq!(fenced(logs, &devices, "n1"), ["ipmi on", "pdu_a on"]);
+    let (_, err, code) = n.admin(&["-F", "n1"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("never fences itself"), "{err}");
+    assert_eq!(fenced(logs, &devices, "n1"), ["ipmi on", "pdu_a on"]);
 }
