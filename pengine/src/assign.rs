@@ -203,7 +203,15 @@ impl Scheduler<'_> {
         let eff = |n: NodeId, s: Score| if self.node_available(n, None) { s } else { Score::MINUS_INFINITY };
         // Equal scores: by the placement strategy (`crate::utilization`).
         let free = self.capacities_for_sorting();
-        nodes.sort_by(|(a, sa), (b, sb)| eff(*b, *sb).cmp(&eff(*a, *sa)).then_with(|| self.cmp_equal_score_nodes(&free, *a, *b, preferred)));
+        let cmp = |(a, sa): &(NodeId, Score), (b, sb): &(NodeId, Score)| eff(*b, *sb).cmp(&eff(*a, *sa)).then_with(|| self.cmp_equal_score_nodes(&free, *a, *b, preferred));
+        if free.is_some() {
+            // Comparing capacities need not be transitive: sort as
+            // Pacemaker does, same algorithm from the same start.
+            self.in_hash_values_order(&mut nodes);
+            crate::unpack::history::glib_sort(&mut nodes, &cmp);
+        } else {
+            nodes.sort_by(cmp);
+        }
         nodes
     }
 

@@ -185,6 +185,99 @@ pub fn compare_capacities(a: &Amounts, b: &Amounts) -> i32 {
     result
 }
 
+/// GLib's `g_str_hash` (djb2 over the bytes as signed chars).
+fn g_str_hash(key: &str) -> u32 {
+    key.bytes().fold(5381u32, |h, b| h.wrapping_shl(5).wrapping_add(h).wrapping_add(b as i8 as i32 as u32))
+}
+
+/// The order in which GLib (2.74, Debian's) iterates a string-keyed hash
+/// table after `keys` were inserted in the given order: open addressing
+/// over `size` buckets (a power of two, from 8), first probe at
+/// `hash * 11 % prime`, quadratic steps, grown by reinsertion when 15/16
+/// full. Returns indexes into `keys`.
+pub fn glib_iteration_order(keys: &[&str]) -> Vec<usize> {
+    const PRIMES: [u32; 16] = [1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381, 32749];
+    struct Table {
+        shift: usize,
+        hashes: Vec<u32>,
+        slots: Vec<Option<usize>>,
+        nnodes: usize,
+        noccupied: usize,
+    }
+    impl Table {
+        fn with_shift(shift: usize) -> Table {
+            Table { shift, hashes: vec![0; 1 << shift], slots: vec![None; 1 << shift], nnodes: 0, noccupied: 0 }
+        }
+        fn index(&self, hash: u32) -> usize {
+            (hash.wrapping_mul(11) % PRIMES[self.shift.min(PRIMES.len() - 1)]) as usize
+        }
+        fn insert(&mut self, hash: u32, key: usize) {
+            let mask = self.hashes.len() - 1;
+            let (mut i, mut step) = (self.index(hash), 0);
+            while self.hashes[i] != 0 {
+                step += 1;
+                i = (i + step) & mask;
+            }
+            self.hashes[i] = hash;
+            self.slots[i] = Some(key);
+            self.nnodes += 1;
+            self.noccupied += 1;
+            let size = self.hashes.len();
+            if (size > self.nnodes * 4 && size > 8) || size <= self.noccupied + self.noccupied / 16 {
+                self.resize();
+            }
+        }
+        /// `g_hash_table_resize`: a size for `nnodes * 1.333`, entries
+        /// moved in bucket order, each evicting what sits where it goes.
+        fn resize(&mut self) {
+            let target = (self.nnodes as f64 * 1.333) as usize;
+            let shift = (usize::BITS - target.leading_zeros()) as usize;
+            let old_size = self.hashes.len();
+            self.shift = shift.max(3);
+            let size = 1usize << self.shift;
+            self.hashes.resize(size.max(old_size), 0);
+            self.slots.resize(size.max(old_size), None);
+            let mask = size - 1;
+            let mut moved = vec![false; size.max(old_size)];
+            for i in 0..old_size {
+                if self.hashes[i] < 2 {
+                    self.hashes[i] = 0;
+                    continue;
+                }
+                if moved[i] {
+                    continue;
+                }
+                let mut hash = std::mem::take(&mut self.hashes[i]);
+                let mut key = self.slots[i].take();
+                loop {
+                    let (mut j, mut step) = (self.index(hash), 0);
+                    while moved[j] {
+                        step += 1;
+                        j = (j + step) & mask;
+                    }
+                    moved[j] = true;
+                    let replaced = std::mem::replace(&mut self.hashes[j], hash);
+                    let evicted = std::mem::replace(&mut self.slots[j], key);
+                    if replaced < 2 {
+                        break;
+                    }
+                    hash = replaced;
+                    key = evicted;
+                }
+            }
+            self.hashes.truncate(size);
+            self.slots.truncate(size);
+            self.noccupied = self.nnodes;
+        }
+    }
+    let mut t = Table::with_shift(3);
+    for (k, key) in keys.iter().enumerate() {
+        let h = g_str_hash(key);
+        t.insert(if h < 2 { 2 } else { h }, k);
+    }
+    t.slots.into_iter().flatten().collect()
+}
+
 impl Scheduler<'_> {
     /// Whether the strategy looks at utilization at all.
     pub(crate) fn uses_utilization(&self) -> bool {
@@ -211,6 +304,16 @@ impl Scheduler<'_> {
     /// Free capacities when the strategy sorts nodes by them (`balanced`).
     pub(crate) fn capacities_for_sorting(&self) -> Option<Vec<Amounts>> {
         (self.utilization.strategy == Strategy::Balanced).then(|| self.free_capacities())
+    }
+
+    /// Reorders nodes as `g_hash_table_get_values` lists a resource's
+    /// allowed nodes (reverse iteration order, the table filled in node
+    /// order), the order Pacemaker starts sorting them from.
+    pub(crate) fn in_hash_values_order(&self, nodes: &mut Vec<(NodeId, Score)>) {
+        nodes.sort_by_key(|(n, _)| *n);
+        let ids: Vec<&str> = nodes.iter().map(|(n, _)| self.ws.node(*n).id.as_str()).collect();
+        let order = glib_iteration_order(&ids);
+        *nodes = order.into_iter().rev().map(|i| nodes[i]).collect();
     }
 
     /// How `pcmk__sort_nodes` orders two nodes of equal score: `minimal`
@@ -257,7 +360,11 @@ impl Scheduler<'_> {
             self.add_utilization(*c, &colocated, &mut together);
         }
         let free = self.free_capacities();
-        let available: Vec<NodeId> = self.ws.rsc(r).allowed_nodes.iter().filter(|(n, s)| self.node_available(**n, Some(**s))).map(|(n, _)| *n).collect();
+        // Pacemaker walks the allowed nodes in hash-table order, which
+        // decides between equally free nodes.
+        let allowed: Vec<(NodeId, Score)> = self.ws.rsc(r).allowed_nodes.iter().map(|(n, s)| (*n, *s)).collect();
+        let ids: Vec<&str> = allowed.iter().map(|(n, _)| self.ws.node(*n).id.as_str()).collect();
+        let available: Vec<NodeId> = glib_iteration_order(&ids).into_iter().map(|i| allowed[i]).filter(|(n, s)| self.node_available(*n, Some(*s))).map(|(n, _)| n).collect();
         let mut any_capable = false;
         let mut most_free: Option<NodeId> = None;
         for n in &available {
@@ -391,7 +498,7 @@ impl Scheduler<'_> {
         let free = self.capacities_for_sorting();
         let mut nodes: Vec<NodeId> = (0..self.ws.nodes.len()).map(NodeId).collect();
         let weight = |s: &Self, n: NodeId| if s.node_available(n, None) { s.ws.node(n).weight } else { Score::MINUS_INFINITY };
-        nodes.sort_by(|a, b| weight(self, *b).cmp(&weight(self, *a)).then_with(|| self.cmp_equal_score_nodes(&free, *a, *b, None)));
+        crate::unpack::history::glib_sort(&mut nodes, &|a, b| weight(self, *b).cmp(&weight(self, *a)).then_with(|| self.cmp_equal_score_nodes(&free, *a, *b, None)));
         let mut tops = self.ws.top_level.clone();
         let scores: BTreeMap<RscId, BTreeMap<NodeId, i32>> = tops.iter().map(|r| (*r, self.scores_with_primaries(*r))).collect();
         let priority = |r: RscId| self.ws.rsc(r).meta("priority").map_or(Score::ZERO, Score::parse);
@@ -418,10 +525,13 @@ impl Scheduler<'_> {
     /// A resource's node scores plus, scaled by each colocation's score,
     /// those of the resources it is colocated with (its primaries,
     /// recursively) — what `cmp_resources` compares. A group counts as
-    /// its first member.
+    /// its last member, which is colocated with the one before it and so
+    /// on, plus the group's own colocations (Pacemaker's merge on a
+    /// group starts from its last member; checked against Pacemaker on
+    /// bug-lf-2619 and random CIBs).
     fn scores_with_primaries(&self, r: RscId) -> BTreeMap<NodeId, i32> {
         let start = match self.ws.rsc(r).variant {
-            Variant::Group => self.ws.rsc(r).children.first().copied().unwrap_or(r),
+            Variant::Group => self.ws.rsc(r).children.last().copied().unwrap_or(r),
             _ => r,
         };
         let mut work: BTreeMap<NodeId, i32> = self.ws.rsc(start).allowed_nodes.iter().map(|(n, s)| (*n, s.value())).collect();
@@ -632,6 +742,18 @@ mod tests {
 
     fn amounts(pairs: &[(&str, i64)]) -> Amounts {
         pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    #[test]
+    fn hash_order_is_glibs() {
+        // "n2" hashes to bucket 2, "n1" to bucket 5 of 8 (prime 7).
+        assert_eq!(glib_iteration_order(&["n1", "n2"]), vec![1, 0]);
+        // Every key comes out once, also across a resize.
+        let keys: Vec<String> = (0..40).map(|i| format!("node-{i}")).collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mut order = glib_iteration_order(&refs);
+        order.sort();
+        assert_eq!(order, (0..40).collect::<Vec<_>>());
     }
 
     #[test]
