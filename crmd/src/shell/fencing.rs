@@ -32,19 +32,16 @@
 //! never confirmed, so nothing ordered after it (the unclean node's
 //! resources elsewhere) runs.
 //!
-//! Unfencing (`requires=unfencing`, or any fence device with
-//! `provides=unfencing`, which makes every resource but the devices and
-//! those with `requires=nothing|quorum` need it): before the first start,
-//! promote or migrate_from of such a resource on a node since that node
-//! came up, the DC has stonithd turn the node `on` (unfence it). The
-//! action is held meanwhile (`hold_for_unfencing`, called by the
-//! transition engine before it fires an action); once the node is
-//! unfenced every held action fires, and a failed unfencing fails them
-//! (the transition is recomputed and unfencing tried again after
-//! RETRY_PAUSE). A node counts as unfenced until it is fenced or a graph
-//! is computed from a CIB that shows it offline. Pacemaker schedules the
-//! same `on` as a graph action ordered before the starts; here the
-//! scheduler does not know about unfencing, so the DC's shell does it.
+//! Unfencing: the scheduler puts a `stonith` action with
+//! `stonith_action=on` before the probes and starts of resources that
+//! require unfencing on a node not yet unfenced (pengine's unfencing.rs).
+//! It goes to stonithd like any fencing (action `on`); its success is not
+//! a node going down: the DC sets the node's `#node-unfenced` transient
+//! attribute (the time, through attrd, as Pacemaker's controller does)
+//! and confirms the action, so the starts run and the next transitions
+//! see the node unfenced. The attribute goes with the node's transient
+//! attributes when it leaves, so a node is unfenced again each time it
+//! comes up.
 //!
 //! Lost nodes (`must_fence_lost`): with `stonith-enabled` (Pacemaker's
 //! default: true) a node that leaves without the DC having let it shut
@@ -54,7 +51,7 @@
 //! resources is recovered (Pacemaker's determine_online_status_fencing).
 //! Without fencing, a lost node is taken as stopped and wiped, as before.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -70,12 +67,15 @@ use crate::status;
 /// the scheduler's retries.
 const RETRY_PAUSE: Duration = Duration::from_secs(2);
 
-/// `FenceDone::action_id` of an unfencing the DC started itself (not a
-/// graph action).
-const UNFENCE: i32 = -1;
+/// The transient node attribute saying when a node was unfenced (the
+/// scheduler does not unfence a node that has it).
+pub const UNFENCED_ATTR: &str = "#node-unfenced";
 
-/// How long an unfencing may take (stonith-timeout's default).
-const UNFENCE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Whether a fencing action is an unfencing (turning the node on), whose
+/// success leaves the node up rather than down.
+pub fn is_unfencing(action: &str) -> bool {
+    action == "on"
+}
 
 /// Pacemaker's default `stonith-max-attempts`.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
@@ -102,80 +102,6 @@ pub(crate) struct Fencer {
     failures: FailCounts,
     /// `stonith-max-attempts` of the CIB the last graph came from.
     max_attempts: u32,
-    /// Unfencing: which resources need it and which nodes have it.
-    unfencing: Unfencing,
-}
-
-/// An action held until its node is unfenced.
-struct Held {
-    transition: u64,
-    graph: tengine::TransitionGraph,
-    action: tengine::Action,
-}
-
-/// The DC's unfencing state (pure).
-#[derive(Default)]
-pub(crate) struct Unfencing {
-    /// Resources (configuration ids) that may start only on unfenced nodes.
-    needs: BTreeSet<String>,
-    /// Nodes unfenced since they came up.
-    done: BTreeSet<String>,
-    /// Nodes being unfenced now, with the actions waiting for it.
-    waiting: BTreeMap<String, Vec<Held>>,
-}
-
-impl Unfencing {
-    /// Whether `op` of resource `rsc` (a graph action's resource id, with
-    /// `:N` for clone instances) on `node` must wait for its unfencing.
-    pub fn must_wait(&self, rsc: &str, op: &str, node: &str) -> bool {
-        let base = rsc.split(':').next().unwrap_or(rsc);
-        matches!(op, "start" | "promote" | "migrate_from") && self.needs.contains(base) && !self.done.contains(node)
-    }
-}
-
-/// The resources of this CIB that need their node unfenced first: those
-/// with `requires=unfencing`, and, when any fence device has
-/// `provides=unfencing` (meta attribute, or instance attribute as older
-/// CIBs write it), every resource that is not a fence device and does
-/// not say `requires=nothing` or `quorum`.
-pub fn unfencing_resources(cib: &Element) -> BTreeSet<String> {
-    let doc = cib::xml::Document::new(cib.clone());
-    let Ok(model) = cib::model::Cib::from_document(&doc) else { return BTreeSet::new() };
-    let ws = pengine::unpack(&model, epoch());
-    let meta = |id: &str, name: &str| {
-        ws.resources.iter().find(|r| r.xml_id == id).and_then(|r| r.meta.get(name).cloned())
-    };
-    let devices: BTreeSet<String> = model
-        .primitives()
-        .filter(|p| p.class == cib::model::AgentClass::Stonith)
-        .map(|p| p.id.clone())
-        .collect();
-    let provides = devices.iter().any(|id| {
-        let param = cib::op_digest::OpParams::from_model(&model, id, "monitor", 0, &cib::op_digest::unconditional_only)
-            .and_then(|op| op.params.get("provides").cloned());
-        meta(id, "provides").or(param).is_some_and(|v| v.eq_ignore_ascii_case("unfencing"))
-    });
-    ws.resources
-        .iter()
-        .filter(|r| r.children.is_empty() && !devices.contains(&r.xml_id))
-        .filter(|r| {
-            let requires = r.meta.get("requires").map(|v| v.to_ascii_lowercase());
-            requires.as_deref() == Some("unfencing")
-                || (provides && !matches!(requires.as_deref(), Some("nothing" | "quorum")))
-        })
-        .map(|r| r.xml_id.clone())
-        .collect()
-}
-
-/// The nodes whose node_state says they are not up (left the membership
-/// or their controller is offline): their unfencing must be done again.
-fn nodes_down(cib: &Element) -> Vec<String> {
-    cib.child("status")
-        .into_iter()
-        .flat_map(|s| s.children_named("node_state"))
-        .filter(|n| n.attr("in_ccm") == Some("false") || n.attr("crmd") == Some("offline"))
-        .filter_map(|n| n.attr("uname").map(str::to_string))
-        .collect()
 }
 
 /// Failed fencings per target, and when to give up (pure, so the rule is
@@ -206,7 +132,6 @@ impl Fencer {
             delays: BTreeMap::new(),
             failures: FailCounts::default(),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
-            unfencing: Unfencing::default(),
         }
     }
 
@@ -216,10 +141,6 @@ impl Fencer {
     pub fn note_graph(&mut self, cib: &Element, graph: &tengine::TransitionGraph) {
         self.delays.clear();
         self.max_attempts = max_attempts(cib);
-        self.unfencing.needs = unfencing_resources(cib);
-        for node in nodes_down(cib) {
-            self.unfencing.done.remove(&node);
-        }
         let targets: Vec<String> = graph
             .synapses
             .iter()
@@ -329,10 +250,11 @@ impl Shell {
     /// The end of a fencing request: on success the target's status is
     /// written as cleanly down before the action is confirmed.
     pub(crate) async fn on_fence_done(&mut self, d: FenceDone) -> anyhow::Result<()> {
-        if d.action_id == UNFENCE {
-            return self.on_unfence_done(d).await;
-        }
         let ok = match &d.result {
+            Ok(o) if o.succeeded() && is_unfencing(&d.action) => {
+                tracing::warn!("crmd: {} was unfenced by {} at the request of crmd", d.target, o.delegate().unwrap_or("?"));
+                true
+            }
             Ok(o) if o.succeeded() => {
                 tracing::warn!(
                     "crmd: Peer {} was terminated ({}) by {} on behalf of crmd: OK",
@@ -359,8 +281,12 @@ impl Shell {
         };
         if ok {
             self.fencer.failures.succeeded(&d.target);
-            self.fencer.unfencing.done.remove(&d.target);
-            self.write_fenced(&d.target).await?;
+            if is_unfencing(&d.action) {
+                // The node is up and may now run what requires unfencing.
+                self.attr_update(&d.target, UNFENCED_ATTR, &epoch().to_string()).await?;
+            } else {
+                self.write_fenced(&d.target).await?;
+            }
             self.te.complete(d.transition, d.action_id, ActionResult::Ok);
             return Ok(());
         }
@@ -378,78 +304,6 @@ impl Shell {
         self.te.abort(d.transition);
         self.te.complete(d.transition, d.action_id, ActionResult::Failed);
         self.events.push_back((Event::TransitionFinished { id: d.transition, complete: true }, C_TE));
-        Ok(())
-    }
-
-    /// Called before an action fires: true when it must wait for its node
-    /// to be unfenced (it is held, and the unfencing started if it is
-    /// not under way); it fires from `on_unfence_done`.
-    pub(crate) fn hold_for_unfencing(
-        &mut self,
-        transition: u64,
-        graph: &tengine::TransitionGraph,
-        action: &tengine::Action,
-    ) -> bool {
-        let node = action.header.on_node.clone().unwrap_or_default();
-        let rsc = action.resource.as_ref().map(|r| r.id.as_str()).unwrap_or("");
-        if !self.fencer.unfencing.must_wait(rsc, &action.header.operation, &node) {
-            return false;
-        }
-        let held = Held { transition, graph: graph.clone(), action: action.clone() };
-        if let Some(waiting) = self.fencer.unfencing.waiting.get_mut(&node) {
-            waiting.push(held);
-            return true;
-        }
-        self.fencer.unfencing.waiting.insert(node.clone(), vec![held]);
-        tracing::warn!("crmd: Requesting unfencing (on) of node {node} before {} starts there", rsc);
-        let socket = self.fencer.socket.clone();
-        let tx = self.fencer.done.clone();
-        tokio::spawn(async move {
-            // No delay: unfencing races nothing.
-            let result = stonithd::client::fence_with_delay(&socket, &node, "on", UNFENCE_TIMEOUT, Some(-1)).await;
-            if !result.as_ref().is_ok_and(|o| o.succeeded()) {
-                tokio::time::sleep(RETRY_PAUSE).await;
-            }
-            let _ = tx.send(FenceDone { transition, action_id: UNFENCE, target: node, action: "on".into(), result });
-        });
-        true
-    }
-
-    /// The end of an unfencing: the held actions fire, or fail.
-    async fn on_unfence_done(&mut self, d: FenceDone) -> anyhow::Result<()> {
-        let held = self.fencer.unfencing.waiting.remove(&d.target).unwrap_or_default();
-        let ok = match &d.result {
-            Ok(o) if o.succeeded() => {
-                tracing::warn!("crmd: {} was unfenced by {}", d.target, o.delegate().unwrap_or("?"));
-                true
-            }
-            Ok(o) => {
-                tracing::error!(
-                    "crmd: Unfencing of {} failed: {} ({:?}); nothing that requires unfencing starts there",
-                    d.target,
-                    o.reason().unwrap_or("no reason given"),
-                    o.status()
-                );
-                false
-            }
-            Err(e) => {
-                tracing::error!("crmd: Unfencing of {} failed: stonithd: {e}", d.target);
-                false
-            }
-        };
-        if ok {
-            self.fencer.unfencing.done.insert(d.target.clone());
-        }
-        for h in held {
-            // An action of a transition aborted meanwhile is not started
-            // (the next transition decides afresh); it is failed so the
-            // draining transition can end.
-            if ok && self.te.is_live(h.transition) {
-                self.fire(h.transition, &h.graph, &h.action, tengine::executor::Dispatch::Rsc, false).await?;
-            } else {
-                self.te.complete(h.transition, h.action.id(), ActionResult::Failed);
-            }
-        }
         Ok(())
     }
 
@@ -585,43 +439,42 @@ mod tests {
         assert_eq!(max_attempts(&with("lots")), 10);
     }
 
-    fn with_resources(resources: &str) -> Element {
-        cib::xml::parse_element(&format!(
-            r#"<cib admin_epoch="0" epoch="1" num_updates="0"><configuration><crm_config/><nodes><node id="n1" uname="n1"/></nodes><resources>{resources}</resources><constraints/></configuration><status><node_state id="n1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member"/><node_state id="n2" uname="n2" in_ccm="false" crmd="offline" join="down"/></status></cib>"#
-        ))
-        .unwrap()
-    }
-
     #[test]
-    fn which_resources_wait_for_unfencing() {
-        let set = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
-        let prims = r#"<primitive id="a" class="ocf" provider="heartbeat" type="Dummy"/>
-            <primitive id="b" class="ocf" provider="heartbeat" type="Dummy"><meta_attributes id="b-m"><nvpair id="b-r" name="requires" value="quorum"/></meta_attributes></primitive>
-            <clone id="c"><primitive id="ci" class="ocf" provider="heartbeat" type="Dummy"/></clone>"#;
-        // No device provides unfencing, nobody asks for it.
-        let plain = r#"<primitive id="f" class="stonith" type="fence_rec"/>"#;
-        assert_eq!(unfencing_resources(&with_resources(&format!("{plain}{prims}"))), set(&[]));
-        // A device with provides=unfencing: every resource but the device
-        // and requires=quorum; the clone's primitive by its id.
-        let provides = r#"<primitive id="f" class="stonith" type="fence_scsi"><meta_attributes id="f-m"><nvpair id="f-p" name="provides" value="unfencing"/></meta_attributes></primitive>"#;
-        assert_eq!(unfencing_resources(&with_resources(&format!("{provides}{prims}"))), set(&["a", "ci"]));
-        // The older instance-attribute form.
-        let old = r#"<primitive id="f" class="stonith" type="fence_scsi"><instance_attributes id="f-i"><nvpair id="f-p" name="provides" value="unfencing"/></instance_attributes></primitive>"#;
-        assert_eq!(unfencing_resources(&with_resources(&format!("{old}{prims}"))), set(&["a", "ci"]));
-        // requires=unfencing alone.
-        let asks = r#"<primitive id="x" class="ocf" provider="heartbeat" type="Dummy"><meta_attributes id="x-m"><nvpair id="x-r" name="requires" value="unfencing"/></meta_attributes></primitive>"#;
-        assert_eq!(unfencing_resources(&with_resources(&format!("{plain}{prims}{asks}"))), set(&["x"]));
-
-        let mut u = Unfencing { needs: set(&["a", "ci"]), ..Default::default() };
-        assert!(u.must_wait("a", "start", "n1"));
-        assert!(u.must_wait("ci:1", "promote", "n1"), "a clone instance by its primitive");
-        assert!(!u.must_wait("a", "stop", "n1"), "stopping never waits");
-        assert!(!u.must_wait("a", "monitor", "n1"));
-        assert!(!u.must_wait("b", "start", "n1"));
-        u.done.insert("n1".into());
-        assert!(!u.must_wait("a", "start", "n1"), "unfenced already");
-        assert!(u.must_wait("a", "migrate_from", "n2"));
-        assert_eq!(nodes_down(&with_resources("")), vec!["n2".to_string()]);
+    fn the_scheduler_unfences_a_node_before_starting_there_until_it_is_marked_unfenced() {
+        // A device that provides unfencing, d stopped, n2 up and never
+        // unfenced: the graph turns n2 on before d starts there.
+        let state = |unfenced: bool| {
+            let attrs = if unfenced {
+                format!(r#"<transient_attributes id="n2"><instance_attributes id="st-n2"><nvpair id="st-n2-u" name="{UNFENCED_ATTR}" value="1700000000"/></instance_attributes></transient_attributes>"#)
+            } else {
+                String::new()
+            };
+            format!(r#"<node_state id="n2" uname="n2" in_ccm="true" crmd="online" join="member" expected="member">{attrs}</node_state>"#)
+        };
+        let cib = |unfenced: bool| {
+            let text = format!(
+                r#"<cib admin_epoch="0" epoch="1" num_updates="0" have-quorum="1" dc-uuid="n2"><configuration><crm_config><cluster_property_set id="o"><nvpair id="o-s" name="stonith-enabled" value="true"/></cluster_property_set></crm_config><nodes><node id="n2" uname="n2"/></nodes><resources><primitive id="f" class="stonith" type="fence_scsi"><meta_attributes id="f-m"><nvpair id="f-p" name="provides" value="unfencing"/></meta_attributes></primitive><primitive id="d" class="ocf" provider="heartbeat" type="Dummy"/></resources><constraints/></configuration><status>{}</status></cib>"#,
+                state(unfenced)
+            );
+            cib::model::Cib::from_document(&cib::xml::Document::parse(&text).unwrap()).unwrap()
+        };
+        let model = cib(false);
+        let g = pengine::schedule(&model, pengine::unpack(&model, 1_700_000_000)).transition_graph(&model);
+        let on = g
+            .synapses
+            .iter()
+            .flat_map(|s| s.actions.iter())
+            .find(|a| a.is_fencing() && a.meta("stonith_action") == Some("on"))
+            .expect("n2 is unfenced");
+        assert!(is_unfencing(on.meta("stonith_action").unwrap()));
+        let start = action(&g, "d_start_0", "n2").expect("d starts on n2");
+        assert!(before(&g, start.id()).contains(&on.id()), "the start waits for the unfencing");
+        // What on_fence_done writes after a successful `on`: no unfencing again.
+        let model = cib(true);
+        let g = pengine::schedule(&model, pengine::unpack(&model, 1_700_000_000)).transition_graph(&model);
+        assert!(g.synapses.iter().flat_map(|s| s.actions.iter()).all(|a| !a.is_fencing()));
+        assert!(action(&g, "d_start_0", "n2").is_some());
+        assert!(!is_unfencing("reboot") && !is_unfencing("off"));
     }
 
     #[test]

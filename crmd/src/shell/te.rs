@@ -63,12 +63,6 @@ impl Engine {
         }
     }
 
-    /// Whether transition `id` is the one running and not aborted (an
-    /// action held back, e.g. for unfencing, may still fire).
-    pub(crate) fn is_live(&self, id: u64) -> bool {
-        self.running.as_ref().is_some_and(|r| r.id == id && !r.aborted)
-    }
-
     /// `AbortTransition`: fire nothing more.
     pub fn abort(&mut self, id: u64) {
         if let Some(r) = &mut self.running {
@@ -250,7 +244,7 @@ impl Shell {
         }
     }
 
-    pub(super) async fn fire(
+    async fn fire(
         &mut self,
         transition: u64,
         graph: &TransitionGraph,
@@ -264,10 +258,6 @@ impl Shell {
         match dispatch {
             Dispatch::Pseudo => {}
             Dispatch::Rsc => {
-                // Unfencing first where it is required (fencing.rs).
-                if self.hold_for_unfencing(transition, graph, action) {
-                    return Ok(());
-                }
                 let target = action.meta("op_target_rc").and_then(|v| v.parse().ok()).unwrap_or(0);
                 let tkey = TransitionKey { action_id: aid, transition, target_rc: target, uuid: self.te.uuid.clone() };
                 tracing::info!("crmd: initiating {} on {node} (action {aid})", key);
