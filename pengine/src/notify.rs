@@ -91,7 +91,9 @@ impl Scheduler<'_> {
             self.role_notifications(&instances, task, (pre, pre_done, post, post_done));
             return Some((pre, post_done));
         }
-        for i in &instances {
+        // Nobody hears of what cannot happen (`pe_notify` skips an
+        // unrunnable pre/post pseudo-action).
+        for i in instances.iter().filter(|_| runnable) {
             if task == "start" && stopping(self, *i) {
                 continue;
             }
@@ -101,7 +103,7 @@ impl Scheduler<'_> {
                 self.edges.push(Edge { first: op, then: pre_done, flags: MANDATORY });
             }
         }
-        for i in &instances {
+        for i in instances.iter().filter(|_| post_runnable) {
             let Some(node) = self.assign[i.0].allocated_to else { continue };
             // A stop is announced afterwards only to instances that were
             // running and keep running.
@@ -121,6 +123,9 @@ impl Scheduler<'_> {
     /// runs now; a promotion to every instance where it will run.
     fn role_notifications(&mut self, instances: &[RscId], task: &str, (pre, pre_done, post, post_done): (usize, usize, usize, usize)) {
         let notify = |s: &mut Self, i: RscId, node: NodeId, when: &str, (first, then): (usize, usize)| {
+            if !s.actions[first].runnable {
+                return;
+            }
             let op = s.notify_op(i, node, &format!("{when}_notify_{task}"));
             s.edges.push(Edge { first, then: op, flags: MANDATORY });
             s.edges.push(Edge { first: op, then, flags: MANDATORY });

@@ -641,6 +641,16 @@ impl Scheduler<'_> {
             }
         }
         let (mut then_changed, mut first_changed) = (false, false);
+        // Pacemaker applies an ordering's flags in a fixed order,
+        // implies_then first, so "required X" wins over "unrunnable X"
+        // as the reason. A stop or start a migration carries out implies
+        // nothing.
+        if e.flags.implies_then && !self.actions[f].optional && self.actions[t].optional && !self.is_migrate_runnable(f) {
+            self.actions[t].optional = false;
+            let why = self.because("required", cause);
+            self.set_reason_from(t, cause, why);
+            then_changed = true;
+        }
         // A one-way mandatory order (`native_update_actions`'s
         // `pe_order_asymmetrical`): an unrunnable first makes then
         // required and unrunnable, except a stop of what is stopped and
@@ -664,13 +674,6 @@ impl Scheduler<'_> {
             self.set_reason_from(t, cause, why);
             // Nor can it be part of a migration (crate::migration).
             self.clear_migrate_runnable(t, cause);
-            then_changed = true;
-        }
-        // A stop or start a migration carries out implies nothing.
-        if e.flags.implies_then && !self.actions[f].optional && self.actions[t].optional && !self.is_migrate_runnable(f) {
-            self.actions[t].optional = false;
-            let why = self.because("required", cause);
-            self.set_reason_from(t, cause, why);
             then_changed = true;
         }
         if e.flags.restart {
