@@ -23,6 +23,19 @@
 //! - `clone`: an anonymous clone of four instances at most two per node.
 //! - `move`: n1 shrank: r2 moves, its stop ordered before
 //!   `load_stopped_n1`, `load_stopped_n2` before its start.
+//!
+//! Three more come from random CIBs (strategy, capacities, utilization,
+//! groups, colocations, locations, stickiness drawn at random; the third
+//! is Pacemaker's simulated result of one with some capacities then
+//! changed), kept because they once differed from Pacemaker:
+//!
+//! - `balanced_ties`: comparing free capacities is not transitive, so
+//!   the order nodes are sorted from (GLib's hash table) and the sort
+//!   algorithm decide;
+//! - `most_free_tie`: nothing fits a resource and its colocated one, and
+//!   two nodes are equally free: the hash table's order picks;
+//! - `assignment_order`: a running group and sticky primitives, the group
+//!   sorted by its last member's scores.
 
 use std::collections::BTreeSet;
 
@@ -110,3 +123,6 @@ case!(balanced_strategy_prefers_the_most_free_capacity, "balanced");
 case!(group_and_its_colocated_primitive_go_where_most_is_free, "group");
 case!(clone_instances_count_against_capacity, "clone");
 case!(a_shrunk_node_moves_a_resource_through_load_stopped, "move");
+case!(balanced_sorting_starts_from_hash_table_order, "balanced_ties");
+case!(equally_free_nodes_are_taken_in_hash_table_order, "most_free_tie");
+case!(groups_are_ordered_by_their_last_member, "assignment_order");
