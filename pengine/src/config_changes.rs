@@ -59,13 +59,14 @@ impl Scheduler<'_> {
                 }
                 let matching = lookup(entry.id.as_str());
                 for rsc in matching {
-                    self.process_rsc_history(rsc, node, &entry.ops);
+                    self.process_rsc_history(rsc, node, entry);
                 }
             }
         }
     }
 
-    fn process_rsc_history(&mut self, rsc: RscId, node: NodeId, ops: &[LrmRscOp]) {
+    fn process_rsc_history(&mut self, rsc: RscId, node: NodeId, entry: &cib::model::LrmResource) {
+        let ops = &entry.ops[..];
         let res = self.ws.rsc(rsc);
         if res.flags.orphan {
             let top = self.ws.top(rsc);
@@ -80,7 +81,19 @@ impl Scheduler<'_> {
             }
             return;
         }
-        if !res.running_on.contains(&node) {
+        let active = res.running_on.contains(&node);
+        // `pcmk__rsc_agent_changed`: the history was written by another
+        // agent (class, provider or type); it is cleaned up, and an
+        // active resource restarted.
+        if self.agent_changed(rsc, entry) {
+            if active {
+                self.custom_action(Some(rsc), "stop", 0, Some(node), false);
+                self.ws.resources[rsc.0].flags.start_pending = true;
+            }
+            self.schedule_cleanup(rsc, node);
+        }
+        let res = self.ws.rsc(rsc);
+        if !active {
             return;
         }
         let mut sorted: Vec<&LrmRscOp> = ops.iter().collect();
@@ -114,6 +127,27 @@ impl Scheduler<'_> {
                 }
             }
         }
+    }
+
+    /// Whether the agent recorded in a history entry differs from the
+    /// configured one.
+    fn agent_changed(&self, rsc: RscId, entry: &cib::model::LrmResource) -> bool {
+        let Some(p) = self.ws.rsc(rsc).primitive() else { return false };
+        p.class.as_str() != entry.class || p.provider != entry.provider || p.agent != entry.agent_type
+    }
+
+    /// `pcmk__schedule_cleanup` (required): delete the resource's history
+    /// on the node, after its stop and before its start; not for a failed
+    /// resource, nor on a node that is down or unclean.
+    fn schedule_cleanup(&mut self, rsc: RscId, node: NodeId) {
+        let n = self.ws.node(node);
+        if self.ws.rsc(rsc).flags.failed || n.unclean || !n.online {
+            return;
+        }
+        let del = self.custom_action(Some(rsc), "delete", 0, Some(node), false);
+        let opt = OrderFlags { optional: true, ..Default::default() };
+        self.order(Side::Task(rsc, "stop".into()), Side::Action(del), opt);
+        self.order(Side::Action(del), Side::Task(rsc, "start".into()), opt);
     }
 
     /// `rsc_action_digest_cmp` + the action taken on a difference
