@@ -550,3 +550,78 @@ fn a_failed_fencing_is_retried_and_nothing_is_recovered_meanwhile() {
     assert!(fenced < start && new[fenced].ns < new[start].ns, "{}", f.report());
     f.witness_check();
 }
+
+/// `stonith-max-attempts` (issue 7): with the switch unplugged and the
+/// limit at 2, the DC gives up after the second failed fencing of the
+/// paused node ("Too many failures (2) to fence n3, giving up") and then
+/// asks no more while nothing happens; the next event (a CIB change)
+/// computes a transition that tries again, and with the switch back it
+/// shoots, and only then the Dummy starts elsewhere.
+#[test]
+fn the_dc_gives_up_at_stonith_max_attempts_until_the_next_event() {
+    let mut f = FenceCluster::start("m", 3);
+    let victim = "n3";
+    f.load(
+        "n1",
+        r#"<nvpair id="opt-no-quorum-policy" name="no-quorum-policy" value="stop"/>
+  <nvpair id="opt-max-attempts" name="stonith-max-attempts" value="2"/>"#,
+        "",
+        victim,
+    );
+    f.wait("d to run on n3 only", START, |f| running(&f.witness(), "d") == [victim]);
+    let before = f.witness().len();
+
+    f.power_switch(false);
+    f.c.lab.pause(victim).unwrap();
+    // Distinct lines: a log may hold each line twice (logfile and
+    // debugfile one file).
+    let count = |f: &FenceCluster, what: &str| {
+        ["n1", "n2"]
+            .iter()
+            .map(|n| std::fs::read_to_string(f.c.lab.spec.log_file(n)).unwrap_or_default())
+            .map(|l| l.lines().filter(|x| x.contains(what)).map(str::to_string).collect::<std::collections::BTreeSet<_>>().len())
+            .sum::<usize>()
+    };
+    f.wait("the DC to give up", RECOVERY, |f| count(f, "Too many failures (2) to fence n3, giving up") > 0);
+    // An event already under way (the fence device's own start failing
+    // with the switch unplugged changes the CIB) may have a transition
+    // try once more, and give up again; then the DC stays quiet, where
+    // without the limit it retried every few seconds (the test above).
+    let failed = |f: &FenceCluster| count(f, "Fencing of n3 (reboot) failed");
+    let (t0, mut last, mut quiet) = (Instant::now(), failed(&f), Instant::now());
+    while quiet.elapsed() < Duration::from_secs(15) {
+        assert!(t0.elapsed() < RECOVERY, "the DC kept trying\n{}", f.report());
+        std::thread::sleep(Duration::from_millis(500));
+        if failed(&f) != last {
+            (last, quiet) = (failed(&f), Instant::now());
+        }
+    }
+    println!("{last} failed attempts before the DC stayed quiet for 15 s");
+    assert!(last <= 4, "attempts: {last}\n{}", f.report());
+    assert_eq!(
+        count(&f, "to fence n3, giving up"),
+        count(&f, "Fencing of n3 (reboot) failed") - 1,
+        "every attempt after the second gave up at once\n{}",
+        f.report()
+    );
+    assert!(f.powered(victim), "still there, paused");
+    assert!(!f.witness()[before..].iter().any(|e| e.what == "start"), "nothing recovered\n{}", f.report());
+
+    // The switch back, then an event: a cluster option changes.
+    f.power_switch(true);
+    f.checked(
+        "n1",
+        "crm_attribute",
+        &["--type", "crm_config", "--name", "cluster-recheck-interval", "--update", "5min"],
+    );
+    f.wait("n3 fenced and d restarted after the next event", RECOVERY, |f| {
+        let r = running(&f.witness(), "d");
+        !f.powered(victim) && r.len() == 1 && r[0] != victim
+    });
+    let ev = f.witness();
+    let new = &ev[before..];
+    let fenced = new.iter().position(|e| e.node == victim && e.what == "fenced").expect("fenced line");
+    let start = new.iter().position(|e| e.what == "start" && e.rsc == "d").expect("a new start");
+    assert!(fenced < start && new[fenced].ns < new[start].ns, "{}", f.report());
+    f.witness_check();
+}
