@@ -134,8 +134,27 @@ impl Scheduler<'_> {
         self.action_index.get(&(Some(rsc), format!("{task}_0"), node)).copied()
     }
 
+    /// The actions of `rsc` with this task and interval 0, on any node,
+    /// found through the action index (in key order, not creation order)
+    /// when the task is one every such action is indexed under (those
+    /// [`Self::custom_action`] creates); `None` otherwise, and the caller
+    /// scans. Per-resource lookups during propagation would otherwise scan
+    /// every action (docs/SCALE.md).
+    pub(crate) fn indexed_actions_of_task(&self, rsc: RscId, task: &str) -> Option<Vec<usize>> {
+        if !matches!(task, "start" | "stop" | "promote" | "demote") {
+            return None;
+        }
+        let key = format!("{task}_0");
+        let lo = (Some(rsc), key.clone(), None);
+        let hi = (Some(rsc), key, Some(NodeId(usize::MAX)));
+        Some(self.action_index.range(lo..=hi).map(|(_, i)| *i).collect())
+    }
+
     /// Any action of `rsc` with this task, on any node, first created.
     pub(crate) fn find_action_any_node(&self, rsc: RscId, task: &str) -> Option<usize> {
+        if let Some(ids) = self.indexed_actions_of_task(rsc, task) {
+            return ids.into_iter().min();
+        }
         self.actions.iter().position(|a| a.rsc == Some(rsc) && a.task == task && a.interval_ms == 0)
     }
 

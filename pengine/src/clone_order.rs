@@ -48,7 +48,10 @@ impl Scheduler<'_> {
             "demoted" => "demote",
             t => t,
         };
-        self.ws.rsc(r).children.iter().any(|c| self.actions.iter().any(|x| x.rsc == Some(*c) && x.task == task && x.interval_ms == 0 && !x.optional))
+        self.ws.rsc(r).children.iter().any(|c| match self.indexed_actions_of_task(*c, task) {
+            Some(ids) => ids.iter().any(|&i| !self.actions[i].optional),
+            None => self.actions.iter().any(|x| x.rsc == Some(*c) && x.task == task && x.interval_ms == 0 && !x.optional),
+        })
     }
 
     /// `update_interleaved_actions`: an order between two interleaved

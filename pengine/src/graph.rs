@@ -73,8 +73,17 @@ impl Schedule {
     pub fn transition_graph(&self, cib: &cib::model::Cib) -> TransitionGraph {
         let mut graph = TransitionGraph::new(GraphAttrs::new(0));
         let mut order = Vec::new();
+        // Each resource's actions, listed once: the walk below visits
+        // every resource, and scanning every action for each was
+        // quadratic (docs/SCALE.md).
+        let mut by_rsc: Vec<Vec<usize>> = vec![Vec::new(); self.ws.resources.len()];
+        for a in &self.actions {
+            if let Some(r) = a.rsc {
+                by_rsc[r.0].push(a.id);
+            }
+        }
         for top in &self.ws.top_level {
-            self.collect_synapse_order(*top, &mut order);
+            self.collect_synapse_order(&by_rsc, *top, &mut order);
         }
         for a in self.actions.iter().filter(|a| a.rsc.is_none()).map(|a| a.id).rev() {
             order.push(a);
@@ -99,12 +108,11 @@ impl Schedule {
         graph
     }
 
-    fn collect_synapse_order(&self, r: RscId, out: &mut Vec<usize>) {
-        for a in self.actions.iter().filter(|a| a.rsc == Some(r)).map(|a| a.id).rev() {
-            out.push(a);
-        }
+    /// A resource's actions, newest first, then its children's.
+    fn collect_synapse_order(&self, by_rsc: &[Vec<usize>], r: RscId, out: &mut Vec<usize>) {
+        out.extend(by_rsc[r.0].iter().rev());
         for c in &self.ws.rsc(r).children {
-            self.collect_synapse_order(*c, out);
+            self.collect_synapse_order(by_rsc, *c, out);
         }
     }
 
