@@ -61,6 +61,12 @@ pub struct Args {
     /// Display pending state if 'record-pending' is enabled (always on)
     #[arg(short = 'j', long = "pending")]
     pub pending: bool,
+    /// Show fence history: 0 off, 1 failures and pending, 2 (default) and
+    /// successes, 3 full history. Accepted for compatibility: the
+    /// history is the fencer's, which a CIB file does not hold, so the
+    /// output is as without it (as 2.1.5 shows it offline).
+    #[arg(short = 'm', long = "fence-history", value_name = "LEVEL", num_args = 0..=1, default_missing_value = "2")]
+    pub fence_history: Option<String>,
     /// Display the cluster status once as a simple one line output (suitable for nagios)
     #[arg(short = 's', long = "simple-status")]
     pub simple_status: bool,
@@ -239,6 +245,14 @@ pub fn run(args: &Args, request: &str) -> u8 {
             return crate::ExitCode::Usage.code();
         }
     };
+    if let Some(level) = &args.fence_history {
+        // C's atoi: leading digits, anything else 0.
+        let digits: String = level.trim_start().chars().take_while(|c| c.is_ascii_digit()).collect();
+        if digits.parse::<u64>().unwrap_or(0) > 3 {
+            eprintln!("crm_mon: Fence history must be 0-3");
+            return crate::ExitCode::Usage.code();
+        }
+    }
     let interval = match args.interval() {
         Ok(i) => i,
         Err(e) => {

@@ -167,16 +167,59 @@ pub fn clear(file: &CibFile, current: &Element, rsc: &str, node: Option<&str>) -
     for id in &doomed {
         o.out(&format!("Removing constraint: {id}\n"));
     }
-    // One CIB operation per constraint, as Pacemaker does: each moves
-    // the epoch.
+    // The CIB operations as 2.1.5's `cli_resource_clear` makes them, node
+    // by node: one for a rule-form (`--lifetime`) preference for the node,
+    // one for the node's ban together with a plain preference for it.
+    // Each moves the epoch when it removes something.
+    let prefer = prefer_id(rsc);
+    let prefer_el = cons.children_named("rsc_location").find(|c| c.id() == Some(&prefer));
+    let prefer_is_rule = prefer_el.is_some_and(|p| p.attr("node").is_none());
+    let nodes: Vec<String> = match node {
+        Some(n) => vec![n.to_string()],
+        None => current
+            .child("configuration")
+            .and_then(|c| c.child("nodes"))
+            .map(|ns| ns.children_named("node").filter_map(|n| n.attr("uname").map(str::to_string)).collect())
+            .unwrap_or_default(),
+    };
+    let targets = |n: &str| prefer_el.is_some_and(|p| p.attr("node") == Some(n) || p.descendants().any(|e| e.name == "expression" && e.attr("attribute") == Some("#uname") && e.attr("value") == Some(n)));
+    let mut operations: Vec<Vec<String>> = Vec::new();
+    for n in &nodes {
+        let wanted = |id: &String| doomed.contains(id);
+        if prefer_is_rule && targets(n) && wanted(&prefer) {
+            operations.push(vec![prefer.clone()]);
+        }
+        let mut op: Vec<String> = vec![ban_id(rsc, n)].into_iter().filter(wanted).collect();
+        if !prefer_is_rule && targets(n) && wanted(&prefer) {
+            op.push(prefer.clone());
+        }
+        if !op.is_empty() {
+            operations.push(op);
+        }
+    }
+    // Whatever no node accounts for (a ban on a node no longer
+    // configured), one operation each.
     for id in &doomed {
+        if !operations.iter().flatten().any(|x| x == id) {
+            operations.push(vec![id.clone()]);
+        }
+    }
+    let mut removed: Vec<String> = Vec::new();
+    for op in operations {
+        let op: Vec<String> = op.into_iter().filter(|id| !removed.contains(id)).collect();
+        if op.is_empty() {
+            continue;
+        }
         let result = file.edit(|cib| -> Result<(), ()> {
-            remove_id(cib, id);
+            for id in &op {
+                remove_id(cib, id);
+            }
             Ok(())
         });
         if result.is_err() {
             return finish(o, result);
         }
+        removed.extend(op);
     }
     o
 }

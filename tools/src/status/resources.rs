@@ -426,7 +426,7 @@ fn print_clone(out: &mut Out, ws: &WorkingSet, r: RscId, level: usize, opts: Sho
             }
             candidates.sort_by(by_name);
             for n in candidates {
-                if res.running_on.contains(&n) {
+                if res.running_on.contains(&n) || guest_of_earlier_bundle(ws, r, n) {
                     continue;
                 }
                 let uname = ws.node(n).uname.clone();
@@ -454,4 +454,16 @@ fn print_clone(out: &mut Out, ws: &WorkingSet, r: RscId, level: usize, opts: Sho
         }
     }
     header_done
+}
+
+/// Whether `n` is the guest node of a bundle unpacked before `r`. Pacemaker
+/// creates such a node while unpacking the bundle and marks it never to be
+/// probed, so the symmetric default score skips it for every resource
+/// unpacked later: it is not among their allowed nodes, hence in no
+/// "Stopped" list (the working set keeps it at -INFINITY for scheduling).
+fn guest_of_earlier_bundle(ws: &WorkingSet, r: RscId, n: NodeId) -> bool {
+    let uname = &ws.node(n).uname;
+    ws.resources[..r.0.min(ws.resources.len())].iter().any(|b| {
+        b.bundle.as_deref().is_some_and(|info| info.inside && (0..info.replicas).any(|k| *uname == format!("{}-{k}", b.id)))
+    })
 }

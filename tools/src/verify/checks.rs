@@ -6,7 +6,8 @@
 //! - fencing enabled but no `stonith`-class resource;
 //! - two operations of one resource with the same name and interval;
 //! - an ordering `kind` that is not Mandatory/Optional/Serialize (only
-//!   reachable when the schema does not check it).
+//!   reachable when the schema does not check it);
+//! - a promoted/unpromoted `target-role` outside a promotable clone.
 //!
 //! Warnings (which make crm_verify say "config may not be valid"):
 //! - a node the scheduler would fence (unclean, fencing enabled);
@@ -59,6 +60,37 @@ pub fn run(doc: &Document, now: i64, v: &mut Verdict) {
                     seen.insert(key, &op.id);
                 }
             }
+        }
+    }
+
+    // `get_target_role`: a promoted or unpromoted target role outside a
+    // promotable clone is ignored, as a configuration error.
+    for r in (0..ws.resources.len()).map(pengine::RscId) {
+        let Some(value) = ws.rsc(r).meta("target-role") else { continue };
+        let role = match value.to_ascii_lowercase().as_str() {
+            "promoted" | "master" => "Promoted",
+            "unpromoted" | "slave" => "Unpromoted",
+            _ => continue,
+        };
+        if !ws.rsc(ws.top(r)).flags.promotable {
+            v.errors.push(Finding {
+                origin: "get_target_role",
+                message: format!("Ignoring 'target-role' for {} because '{role}' only makes sense for promotable clones", ws.rsc(r).id),
+            });
+        }
+    }
+
+    // Only turning group ordering off is warned about, and a group takes
+    // the meta attributes of the clone it is in (`ordered=false` on the
+    // clone reaches it): read from the unpacked resources, once per group.
+    let mut warned_groups: Vec<&str> = Vec::new();
+    for res in &ws.resources {
+        if matches!(res.variant, pengine::Variant::Group) && res.meta("ordered").is_some_and(|o| !is_true(o)) && !warned_groups.contains(&res.xml_id.as_str()) {
+            warned_groups.push(&res.xml_id);
+            v.warnings.push(Finding {
+                origin: "set_group_flag",
+                message: "Support for the 'ordered' group meta-attribute is deprecated and will be removed in a future release (use a resource set instead)".into(),
+            });
         }
     }
 
@@ -160,11 +192,6 @@ fn deprecated(doc: &Document, v: &mut Verdict) {
             "primitive" | "group" | "clone" | "master" if meta(el, "restart-type") => v.warnings.push(Finding {
                 origin: "pe__unpack_resource",
                 message: "Support for restart-type is deprecated and will be removed in a future release".into(),
-            }),
-            // Only turning ordering off is warned about.
-            "group" if meta_value(el, "ordered").is_some_and(|v| !is_true(&v)) => v.warnings.push(Finding {
-                origin: "set_group_flag",
-                message: "Support for the 'ordered' group meta-attribute is deprecated and will be removed in a future release (use a resource set instead)".into(),
             }),
             "rsc_order" if el.attr("require-all").is_some_and(|r| !is_true(r)) => v.warnings.push(Finding {
                 origin: "get_minimum_first_instances",

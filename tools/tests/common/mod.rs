@@ -62,11 +62,28 @@ pub struct Output {
     pub stderr: String,
 }
 
+/// Starts `cmd`. Other sessions build in the same target directory, and
+/// a binary being replaced cannot be executed for a moment (ETXTBSY, or
+/// briefly missing): retried a few times, 200 ms apart, before failing.
+pub fn spawn(cmd: &mut Command) -> std::process::Child {
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Ok(c) => return c,
+            Err(e) if tries < 10 && (e.kind() == std::io::ErrorKind::ExecutableFileBusy || e.kind() == std::io::ErrorKind::NotFound) => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            Err(e) => panic!("cannot run {:?}: {e}", cmd.get_program()),
+        }
+    }
+}
+
 /// Runs `cmd` with `stdin` as its standard input (empty if `None`) and
 /// collects its output.
 pub fn output(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
     cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
+    let mut child = spawn(cmd);
     let mut pipe = child.stdin.take().unwrap();
     let input = stdin.unwrap_or_default().to_vec();
     // Fed from a thread so a tool that writes before it has read all its
