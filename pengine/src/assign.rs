@@ -207,7 +207,7 @@ impl Scheduler<'_> {
         if free.is_some() {
             // Comparing capacities need not be transitive: sort as
             // Pacemaker does, same algorithm from the same start.
-            self.in_hash_values_order(&mut nodes);
+            self.in_hash_values_order(r, &mut nodes);
             crate::unpack::history::glib_sort(&mut nodes, &cmp);
         } else {
             nodes.sort_by(cmp);

@@ -185,16 +185,29 @@ pub fn compare_capacities(a: &Amounts, b: &Amounts) -> i32 {
     result
 }
 
-/// GLib's `g_str_hash` (djb2 over the bytes as signed chars).
-fn g_str_hash(key: &str) -> u32 {
-    key.bytes().fold(5381u32, |h, b| h.wrapping_shl(5).wrapping_add(h).wrapping_add(b as i8 as i32 as u32))
+/// Pacemaker's `crm_str_hash` (`g_str_hash_traditional`: h * 31 + c
+/// over the bytes as signed chars), which its node tables use.
+fn crm_str_hash(key: &str) -> u32 {
+    key.bytes().fold(0u32, |h, b| h.wrapping_shl(5).wrapping_sub(h).wrapping_add(b as i8 as i32 as u32))
+}
+
+/// The order Pacemaker iterates a resource's allowed-node table: filled
+/// in node order, then copied `copies` times (each copy inserts in the
+/// order the previous table iterates, which moves colliding keys).
+pub fn node_table_order(keys: &[&str], copies: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    for _ in 0..=copies {
+        let reordered: Vec<&str> = order.iter().map(|i| keys[*i]).collect();
+        order = glib_iteration_order(&reordered).into_iter().map(|j| order[j]).collect();
+    }
+    order
 }
 
 /// The order in which GLib (2.74, Debian's) iterates a string-keyed hash
-/// table after `keys` were inserted in the given order: open addressing
-/// over `size` buckets (a power of two, from 8), first probe at
-/// `hash * 11 % prime`, quadratic steps, grown by reinsertion when 15/16
-/// full. Returns indexes into `keys`.
+/// table (keyed with [`crm_str_hash`]) after `keys` were inserted in the
+/// given order: open addressing over `size` buckets (a power of two,
+/// from 8), first probe at `hash * 11 % prime`, quadratic steps, grown by
+/// reinsertion when 15/16 full. Returns indexes into `keys`.
 pub fn glib_iteration_order(keys: &[&str]) -> Vec<usize> {
     const PRIMES: [u32; 16] = [1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381, 32749];
     struct Table {
@@ -272,7 +285,7 @@ pub fn glib_iteration_order(keys: &[&str]) -> Vec<usize> {
     }
     let mut t = Table::with_shift(3);
     for (k, key) in keys.iter().enumerate() {
-        let h = g_str_hash(key);
+        let h = crm_str_hash(key);
         t.insert(if h < 2 { 2 } else { h }, k);
     }
     t.slots.into_iter().flatten().collect()
@@ -309,11 +322,21 @@ impl Scheduler<'_> {
     /// Reorders nodes as `g_hash_table_get_values` lists a resource's
     /// allowed nodes (reverse iteration order, the table filled in node
     /// order), the order Pacemaker starts sorting them from.
-    pub(crate) fn in_hash_values_order(&self, nodes: &mut Vec<(NodeId, Score)>) {
+    pub(crate) fn in_hash_values_order(&self, r: RscId, nodes: &mut Vec<(NodeId, Score)>) {
         nodes.sort_by_key(|(n, _)| *n);
         let ids: Vec<&str> = nodes.iter().map(|(n, _)| self.ws.node(*n).id.as_str()).collect();
-        let order = glib_iteration_order(&ids);
+        let order = node_table_order(&ids, self.node_table_copies(r));
         *nodes = order.into_iter().rev().map(|i| nodes[i]).collect();
+    }
+
+    /// How many times Pacemaker has replaced a primitive's allowed-node
+    /// table by a copy when it is assigned: once per colocation applied
+    /// to it ("this with", `pcmk__apply_coloc_to_weights`) and once per
+    /// dependent whose scores it took ("with this", merge). An estimate
+    /// from the colocation lists: enough for the common cases.
+    fn node_table_copies(&self, r: RscId) -> usize {
+        let a = &self.assign[r.0];
+        a.this_with.len() + a.with_this.iter().filter(|c| self.has_influence(**c)).count()
     }
 
     /// How `pcmk__sort_nodes` orders two nodes of equal score: `minimal`
@@ -364,7 +387,7 @@ impl Scheduler<'_> {
         // decides between equally free nodes.
         let allowed: Vec<(NodeId, Score)> = self.ws.rsc(r).allowed_nodes.iter().map(|(n, s)| (*n, *s)).collect();
         let ids: Vec<&str> = allowed.iter().map(|(n, _)| self.ws.node(*n).id.as_str()).collect();
-        let available: Vec<NodeId> = glib_iteration_order(&ids).into_iter().map(|i| allowed[i]).filter(|(n, s)| self.node_available(*n, Some(*s))).map(|(n, _)| n).collect();
+        let available: Vec<NodeId> = node_table_order(&ids, self.node_table_copies(r)).into_iter().map(|i| allowed[i]).filter(|(n, s)| self.node_available(*n, Some(*s))).map(|(n, _)| n).collect();
         let mut any_capable = false;
         let mut most_free: Option<NodeId> = None;
         for n in &available {
@@ -746,8 +769,14 @@ mod tests {
 
     #[test]
     fn hash_order_is_glibs() {
-        // "n2" hashes to bucket 2, "n1" to bucket 5 of 8 (prime 7).
+        // "n2" hashes to bucket 1, "n1" to bucket 4 of 8 (prime 7).
         assert_eq!(glib_iteration_order(&["n1", "n2"]), vec![1, 0]);
+        // All five collide in bucket 4: quadratic probing places them,
+        // and a copy (inserting in iteration order) moves them (seen in
+        // Pacemaker's own traces for these node ids).
+        let ids = ["1000", "1007", "1014", "1021", "1028"];
+        assert_eq!(node_table_order(&ids, 0), vec![3, 0, 1, 4, 2]);
+        assert_eq!(node_table_order(&ids, 1), vec![4, 3, 0, 2, 1]);
         // Every key comes out once, also across a resize.
         let keys: Vec<String> = (0..40).map(|i| format!("node-{i}")).collect();
         let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
