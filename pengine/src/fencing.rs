@@ -160,6 +160,18 @@ impl Scheduler<'_> {
         i
     }
 
+    /// `rsc_is_known_on`: the resource's state on the node is known, or,
+    /// for an instance of an anonymous clone, any instance's is (the
+    /// clone's known nodes).
+    fn known_on(&self, rsc: RscId, node: crate::working_set::NodeId) -> bool {
+        let res = self.ws.rsc(rsc);
+        if res.known_on.contains(&node) {
+            return true;
+        }
+        let Some(p) = res.parent.filter(|p| self.ws.rsc(*p).clone_info().is_some() && !self.ws.rsc(*p).flags.unique) else { return false };
+        self.ws.subtree(p).iter().any(|x| self.ws.rsc(*x).known_on.contains(&node))
+    }
+
     /// `pcmk__order_vs_fence`: what fencing a node implies for each
     /// managed primitive.
     fn order_vs_fence(&mut self, fence: usize) {
@@ -177,7 +189,7 @@ impl Scheduler<'_> {
             // (crate::migration).
             let starts: Vec<usize> = self.actions.iter().filter(|a| a.rsc == Some(rsc) && (a.task == "start" || a.task == "promote" || self.needs_like_start(a.id)) && a.interval_ms == 0).map(|a| a.id).collect();
             let needs_fencing = res.flags.needs_fencing;
-            let unknown_there = res.flags.needs_quorum && res.allowed_nodes.contains_key(&target) && !res.known_on.contains(&target);
+            let unknown_there = res.flags.needs_quorum && res.allowed_nodes.contains_key(&target) && !self.known_on(rsc, target);
             for s in starts {
                 if needs_fencing {
                     self.order(Side::Action(fence), Side::Action(s), OrderFlags { optional: true, ..Default::default() });
