@@ -94,6 +94,48 @@ pub fn run(doc: &Document, now: i64, v: &mut Verdict) {
         }
     }
 
+    // `pe_get_failcount`: a failure timeout is ignored, with a warning,
+    // for a resource that has an `on-fail=block` operation whose failure
+    // is recorded (`block_failure`: the op's `RSC_last_failure_0`, or its
+    // own entry with an unexpected rc). Once per resource.
+    let mut warned: Vec<String> = Vec::new();
+    for res in ws.resources.iter().filter(|r| r.is_primitive() && r.failure_timeout > 0) {
+        let base = res.xml_id.as_str();
+        if warned.iter().any(|w| w == base) {
+            continue;
+        }
+        let Some(prim) = doc.root.descendants().find(|e| e.name == "primitive" && e.id() == Some(base)) else { continue };
+        let blocking: Vec<(&str, u64)> = prim
+            .descendants()
+            .filter(|op| op.name == "op" && op.attr("on-fail") == Some("block"))
+            .map(|op| (op.attr("name").unwrap_or_default(), op.attr("interval").and_then(cib::model::duration::parse_interval_ms).unwrap_or(0)))
+            .collect();
+        let failed = doc.root.child("status").into_iter().flat_map(|st| st.descendants()).filter(|e| e.name == "lrm_resource" && e.id() == Some(base)).flat_map(|l| l.children_named("lrm_rsc_op")).any(|op| {
+            blocking.iter().any(|(name, interval)| {
+                let same_op = op.attr("operation").is_some_and(|t| t.eq_ignore_ascii_case(name)) && op.attr("interval").and_then(|i| i.trim().parse::<u64>().ok()).unwrap_or(0) == *interval;
+                let id = op.id().unwrap_or_default();
+                let unexpected = || {
+                    let rc = op.attr("rc-code").and_then(|r| r.trim().parse::<i64>().ok()).unwrap_or(0);
+                    let target = op.attr("transition-key").and_then(|k| k.split(':').nth(2)).and_then(|t| t.parse::<i64>().ok()).unwrap_or(-1);
+                    rc != target
+                };
+                same_op && (id.eq_ignore_ascii_case(&format!("{base}_last_failure_0")) || (id.eq_ignore_ascii_case(&format!("{base}_{name}_{interval}")) && unexpected()))
+            })
+        });
+        if failed {
+            warned.push(base.to_string());
+            v.warnings.push(Finding {
+                origin: "pe_get_failcount",
+                message: format!("Ignoring failure timeout {} for {} because it conflicts with on-fail=block", res.failure_timeout, res.id),
+            });
+        }
+    }
+
+    // A node state without an id cannot be matched to a node.
+    if doc.root.child("status").is_some_and(|st| st.children_named("node_state").any(|n| n.id().is_none())) {
+        v.warnings.push(Finding { origin: "unpack_node_state", message: "Ignoring malformed node_state entry without id".into() });
+    }
+
     if ws.options.stonith_action == "poweroff" {
         v.warnings.push(Finding {
             origin: "unpack_config",
@@ -122,6 +164,18 @@ pub fn run(doc: &Document, now: i64, v: &mut Verdict) {
         // which Pacemaker does not report as a configuration warning.
         for n in ws.nodes.iter().filter(|n| n.unclean && n.kind == pengine::NodeKind::Cluster) {
             v.warnings.push(Finding { origin: "schedule_fencing", message: format!("Scheduling node {} for fencing", n.uname) });
+        }
+        // A revoked ticket with `loss-policy=fence` fences the nodes its
+        // resources run on ("deadman ticket was lost"), found when the
+        // scheduler unpacks the constraints: the same rule crm_mon
+        // applies (`monitor::bans::apply_ticket_losses`).
+        if let Ok(mut snap) = crate::monitor::Snapshot::from_root("", doc.root.clone(), now) {
+            crate::monitor::bans::apply_ticket_losses(&mut snap);
+            for (i, n) in snap.ws.nodes.iter().enumerate() {
+                if n.unclean && !ws.nodes[i].unclean && n.kind == pengine::NodeKind::Cluster {
+                    v.warnings.push(Finding { origin: "schedule_fencing", message: format!("Scheduling node {} for fencing", n.uname) });
+                }
+            }
         }
     }
     // Bundle replicas are not unpacked yet (docs/PENGINE.md), so their
