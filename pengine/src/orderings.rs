@@ -408,13 +408,12 @@ impl Scheduler<'_> {
             let then_rsc = self.side_rsc(&o.then);
             if let Side::Task(fr, task) = &o.first {
                 let stopped = self.ws.current_role(*fr) <= cib::model::Role::Stopped;
-                let into_parent = then_rsc.is_some() && self.ws.rsc(*fr).parent == then_rsc;
                 if then_rsc.is_none() && self.ws.rsc(*fr).parent.is_none() {
                     continue;
                 }
                 // Into a pseudo-action of no resource (a clone instance
                 // before `clone-one-or-more`), the first is created too.
-                if then_rsc != Some(*fr) && !into_parent && !(stopped && task == "stop") && self.side_actions(&by_rsc, &o.first).is_empty() {
+                if then_rsc != Some(*fr) && !(stopped && task == "stop") && self.side_actions(&by_rsc, &o.first).is_empty() {
                     let a = self.custom_action(Some(*fr), task, 0, None, true);
                     if !by_rsc[fr.0].contains(&a) {
                         by_rsc[fr.0].push(a);
@@ -450,7 +449,12 @@ impl Scheduler<'_> {
             let thens = self.side_actions(&by_rsc, &o.then);
             for f in &firsts {
                 for t in &thens {
-                    if o.flags.restart && internal_only.contains(t) {
+                    // The collective's own action before its member's is
+                    // applied before the member's completion ordering
+                    // creates the placeholder too
+                    // (`member_internal_constraints`).
+                    let from_parent = matches!(&o.first, Side::Task(fr, _) if self.actions[*t].rsc.is_some_and(|tr| self.ws.rsc(tr).parent == Some(*fr)));
+                    if (o.flags.restart || from_parent) && internal_only.contains(t) {
                         continue;
                     }
                     if f != t {
