@@ -156,22 +156,33 @@ fn run(args: &Args) -> Result<()> {
     };
     let text = tools::cib_file::read_xml_input(&path).with_context(|| format!("could not read {path}"))?;
     let mut doc = Document::parse(&text).map_err(|e| anyhow!("{path}: line {}: {}", e.line, e.message))?;
+    // Large CIBs: the text, the document, the model and the working set
+    // would otherwise all be alive at the peak (docs/SCALE.md).
+    drop(text);
     // The simulation works on a copy with a status section.
     simulate::ensure_status(&mut doc);
-    let model = Cib::from_document(&doc).map_err(|e| anyhow!("{path}: {e}"))?;
+    let mut model = Some(Cib::from_document(&doc).map_err(|e| anyhow!("{path}: {e}"))?);
+    let model_ref = model.as_ref().expect("just built");
+    // Only injections, saving and simulating read the document again;
+    // otherwise its memory goes before the scheduler's peak.
+    let needs_doc = args.injections().any() || args.save_input.is_some() || args.execute_graph.is_some() || args.simulating() || args.in_place || args.save_output.is_some();
+    if !needs_doc {
+        doc = Document::parse("<cib/>").map_err(|e| anyhow!("{}", e.message))?;
+    }
     let now = match &args.set_datetime {
         Some(t) => pengine::iso8601::parse(t)?,
-        None => match model.execution_date {
+        None => match model_ref.execution_date {
             Some(d) => d,
             None => SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0),
         },
     };
-    let mut ws = pengine::unpack(&model, now);
+    let execution_date = model_ref.execution_date;
+    let mut ws = pengine::unpack(model_ref, now);
     if !args.quiet {
         if let Some(t) = &args.set_datetime {
             // Pacemaker echoes the date as given.
             println!("Setting effective cluster time: {t}");
-        } else if model.execution_date.is_some() {
+        } else if execution_date.is_some() {
             let c = pengine::iso8601::Calendar::of(now);
             println!(
                 "Using the original execution date of: {:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
@@ -194,6 +205,8 @@ fn run(args: &Args) -> Result<()> {
             return Err(e.into());
         }
         ws = simulate::unpack(&doc, now)?;
+        // The document changed: the scheduler reads it again below.
+        model = None;
     }
     if let Some(file) = &args.save_input {
         std::fs::write(file, doc.to_xml()).with_context(|| format!("could not write {file}"))?;
@@ -215,8 +228,14 @@ fn run(args: &Args) -> Result<()> {
     // Pacemaker schedules only when asked to (-S, -R, -s, -G, -D).
     let process = args.simulating() || args.run || args.show_scores || args.explain.is_some() || args.save_graph.is_some() || args.save_dotfile.is_some();
     if args.execute_graph.is_none() && process {
-        let scheduled_model = Cib::from_document(&doc).map_err(|e| anyhow!("{path}: {e}"))?;
-        let schedule = if args.explain.is_some() { pengine::schedule_explained(&scheduled_model, ws.clone()) } else { pengine::schedule(&scheduled_model, ws.clone()) };
+        let scheduled_model = match model.take() {
+            Some(m) => m,
+            None => Cib::from_document(&doc).map_err(|e| anyhow!("{path}: {e}"))?,
+        };
+        // Only executing the graph (-S) needs the unpacked state again;
+        // otherwise the scheduler takes it rather than a copy.
+        let (input, kept) = if args.simulating() { (ws.clone(), Some(ws)) } else { (ws, None) };
+        let schedule = if args.explain.is_some() { pengine::schedule_explained(&scheduled_model, input) } else { pengine::schedule(&scheduled_model, input) };
         print_schedule(args, &schedule);
         if let Some(rsc) = &args.explain {
             let lines = pengine::explain(&schedule, rsc).ok_or_else(|| anyhow!("no such resource: {rsc}"))?;
@@ -232,8 +251,8 @@ fn run(args: &Args) -> Result<()> {
         if let Some(file) = &args.save_dotfile {
             std::fs::write(file, schedule.to_dot()).with_context(|| format!("could not write {file}"))?;
         }
-        if args.simulating() {
-            execute_transition(args, &mut doc, &graph, &ws, &inj, true)?;
+        if let Some(ws) = &kept {
+            execute_transition(args, &mut doc, &graph, ws, &inj, true)?;
         }
     }
     let output = if args.in_place { Some(&path) } else { args.save_output.as_ref() };
