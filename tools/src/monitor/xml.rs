@@ -26,6 +26,16 @@ fn b(v: bool) -> &'static str {
     }
 }
 
+/// A remote node whose connection resource is an orphan still running:
+/// Pacemaker's unpacker (`determine_remote_online_status`) counts the node
+/// as shutting down, the connection being headed for Stopped (orphans are
+/// stopped while `stop-orphan-resources` holds).
+fn orphaned_connection_running(ws: &WorkingSet, n: &pengine::Node) -> bool {
+    n.kind == NodeKind::Remote
+        && ws.options.stop_orphan_resources
+        && ws.resources.iter().any(|r| r.is_remote_node && r.id == n.uname && r.flags.orphan && !r.running_on.is_empty())
+}
+
 /// The whole document; `request` is the command line as invoked.
 pub fn render(snap: &Snapshot, opts: &Options, request: &str) -> String {
     let mut root = Element::new("pacemaker-result").with_attr("api-version", API_VERSION).with_attr("request", request);
@@ -131,7 +141,7 @@ fn nodes(snap: &Snapshot, opts: &Options) -> Element {
         if let Some(fs) = snap.node_feature_set(NodeId(i)) {
             e.set_attr("feature_set", fs);
         }
-        e.set_attr("shutdown", b(n.shutdown));
+        e.set_attr("shutdown", b(n.shutdown || orphaned_connection_running(ws, n)));
         e.set_attr("expected_up", b(n.expected_up));
         e.set_attr("is_dc", b(n.is_dc));
         e.set_attr("resources_running", n.running.len().to_string());
