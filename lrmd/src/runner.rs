@@ -187,12 +187,37 @@ pub async fn run_ready(cfg: &RunnerConfig, ready: &Ready, kill: impl Future<Outp
             });
         }
     }
+    let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
+    let cap = cfg.output_cap;
+    // Fast path: most runs (a monitor) end within a few milliseconds with
+    // little output. Wait for the exit alone for up to QUICK, then take
+    // what the pipes hold without registering them with the event loop:
+    // two registrations and their wake-ups less per run. An agent still
+    // running by then takes the general path below (at worst one writing
+    // more than a pipe holds waits QUICK for its reader); one whose pipes
+    // a process it started keeps open is drained as below.
+    let quick = QUICK.min(Duration::from_millis(timeout_ms));
+    let early = tokio::select! {
+        e = &mut exit => Some(e),
+        _ = tokio::time::sleep(quick) => None,
+    };
+    if let Some(e) = early {
+        let out_eof = read_now(&child.stdout, cap, &mut out_buf);
+        let err_eof = read_now(&child.stderr, cap, &mut err_buf);
+        if !(out_eof && err_eof) {
+            let out = (!out_eof).then(|| receiver(child.stdout)).flatten();
+            let err = (!err_eof).then(|| receiver(child.stderr)).flatten();
+            let reads = async {
+                tokio::join!(read_capped(out, cap, &mut out_buf), read_capped(err, cap, &mut err_buf));
+            };
+            let _ = tokio::time::timeout(cfg.drain, reads).await;
+        }
+        return finish(ready, exit_outcome(e), &out_buf, &err_buf);
+    }
     // The pipes are read in this same future, alongside the wait: no task
     // per pipe, and what was read stays here when the reading is given up.
-    let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
     let outcome = {
         let (stdout, stderr) = (receiver(child.stdout), receiver(child.stderr));
-        let cap = cfg.output_cap;
         let reads = async {
             tokio::join!(read_capped(stdout, cap, &mut out_buf), read_capped(stderr, cap, &mut err_buf));
         };
@@ -207,15 +232,13 @@ pub async fn run_ready(cfg: &RunnerConfig, ready: &Ready, kill: impl Future<Outp
         let ended = draining(reads.as_mut(), &mut reads_done, async {
             tokio::select! {
                 status = &mut exit => Ended::Exited(status),
-                _ = tokio::time::sleep(Duration::from_millis(timeout_ms)) => Ended::TimedOut,
+                _ = tokio::time::sleep(Duration::from_millis(timeout_ms).saturating_sub(quick)) => Ended::TimedOut,
                 _ = kill => Ended::Killed,
             }
         })
         .await;
         let outcome = match ended {
-            Ended::Exited(Ok(Exit::Code(code))) => Outcome::Exited(code),
-            Ended::Exited(Ok(Exit::Signal(sig))) => Outcome::Signaled(sig),
-            Ended::Exited(Err(e)) => Outcome::SpawnFailed { errno: e.raw_os_error(), message: e.to_string() },
+            Ended::Exited(e) => exit_outcome(e),
             Ended::TimedOut | Ended::Killed => {
                 // SIGTERM to the group, the grace for the agent to exit,
                 // then SIGKILL to whatever is left (even if the agent
@@ -241,9 +264,40 @@ pub async fn run_ready(cfg: &RunnerConfig, ready: &Ready, kill: impl Future<Outp
         }
         outcome
     };
-    let stdout = String::from_utf8_lossy(&out_buf).into_owned();
-    let stderr = String::from_utf8_lossy(&err_buf).into_owned();
+    finish(ready, outcome, &out_buf, &err_buf)
+}
+
+/// How long a run is waited for before its pipes are registered.
+const QUICK: Duration = Duration::from_millis(50);
+
+fn exit_outcome(e: std::io::Result<Exit>) -> Outcome {
+    match e {
+        Ok(Exit::Code(code)) => Outcome::Exited(code),
+        Ok(Exit::Signal(sig)) => Outcome::Signaled(sig),
+        Err(e) => Outcome::SpawnFailed { errno: e.raw_os_error(), message: e.to_string() },
+    }
+}
+
+fn finish(ready: &Ready, outcome: Outcome, out: &[u8], err: &[u8]) -> OpResult {
+    let (stdout, stderr) = (String::from_utf8_lossy(out).into_owned(), String::from_utf8_lossy(err).into_owned());
     agent::map_outcome(ready.mapping, &ready.program, outcome, stdout, stderr)
+}
+
+/// Reads what a (non-blocking) pipe holds now, keeping the first `cap`
+/// bytes in `into`. True at end of file (every writer gone).
+fn read_now(fd: &OwnedFd, cap: usize, into: &mut Vec<u8>) -> bool {
+    let mut chunk = [0u8; 4096];
+    loop {
+        match nix::unistd::read(fd, &mut chunk) {
+            Ok(0) => return true,
+            Ok(n) => {
+                let room = cap.saturating_sub(into.len());
+                into.extend_from_slice(&chunk[..n.min(room)]);
+            }
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 /// An agent's stdin when it gets none: one `/dev/null` opened once (and
