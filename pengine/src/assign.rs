@@ -96,8 +96,18 @@ impl Scheduler<'_> {
         // "Group with R" becomes "first member with R", "R with group"
         // becomes "R with last member", each kept in order
         // (`expand_group_colocations`).
+        // The other members take the group's mandatory colocations too
+        // (`pcmk__group_with_colocations`): an unmanaged first member
+        // stays where it is, yet the rest may not follow it where the
+        // group may not run (colocate-unmanaged-group).
+        let others: Vec<RscId> = members.iter().copied().skip(1).collect();
         for c in std::mem::take(&mut self.assign[g.0].this_with) {
             self.add_this_with(first, c);
+            if self.colocations[c].score >= Score::INFINITY {
+                for m in &others {
+                    self.add_this_with(*m, c);
+                }
+            }
         }
         for c in std::mem::take(&mut self.assign[g.0].with_this) {
             self.add_with_this(last, c);

@@ -807,8 +807,15 @@ impl Scheduler<'_> {
             self.set_reason(a, why.clone());
             self.block_colocation_dependents(a);
         }
-        for c in self.ws.rsc(rsc).children.clone() {
-            self.mark_action_blocked(c, task, reason);
+        // A group's members are not marked (`mark_start_blocked` looks at
+        // the resource's own actions): its members' scores keep them
+        // where the colocation allows, and an unmanaged member that
+        // stays keeps its monitors. A clone's instances follow through
+        // the clone's start.
+        if !matches!(self.ws.rsc(rsc).variant, Variant::Group) {
+            for c in self.ws.rsc(rsc).children.clone() {
+                self.mark_action_blocked(c, task, reason);
+            }
         }
     }
 
