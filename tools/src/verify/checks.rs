@@ -145,6 +145,19 @@ pub fn run(doc: &Document, now: i64, v: &mut Verdict) {
     on_fail(doc, ws.options.stonith_enabled, v);
     deprecated(doc, v);
 
+    // `unpack_influence`: a colocation's `influence` must be a boolean.
+    for colo in doc.root.descendants().filter(|e| e.name == "rsc_colocation") {
+        if let Some(value) = colo.attr("influence") {
+            let valid = ["true", "on", "yes", "y", "1", "false", "off", "no", "n", "0"].contains(&value.to_ascii_lowercase().as_str());
+            if !valid {
+                v.errors.push(Finding {
+                    origin: "unpack_influence",
+                    message: format!("Constraint '{}' has invalid value for influence (using default)", colo.attr("id").unwrap_or_default()),
+                });
+            }
+        }
+    }
+
     for order in doc.root.descendants().filter(|e| e.name == "rsc_order") {
         if let Some(kind) = order.attr("kind") {
             if !["mandatory", "optional", "serialize"].contains(&kind.to_ascii_lowercase().as_str()) {
