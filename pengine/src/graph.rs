@@ -24,7 +24,7 @@ impl Schedule {
     /// Whether an action goes into the graph (`should_add_action_to_graph`).
     pub fn in_graph(&self, a: usize) -> bool {
         let act = &self.actions[a];
-        if !act.runnable || act.optional {
+        if !act.runnable || (act.optional && !self.always_in_graph.contains(&a)) {
             return false;
         }
         if act.pseudo || act.rsc.is_none() {

@@ -53,6 +53,7 @@ pub mod notify;
 pub mod nvsets;
 pub mod options;
 pub mod orderings;
+pub mod pending_start;
 pub mod param_failcounts;
 pub mod probes;
 pub mod promotable;

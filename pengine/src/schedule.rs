@@ -106,6 +106,9 @@ pub struct Scheduler<'c> {
     /// Capacities, utilization and the placement strategy
     /// (`crate::utilization`).
     pub utilization: crate::utilization::UtilizationState,
+    /// Actions in the graph even when optional (`pe_action_print_always`;
+    /// `crate::pending_start`).
+    pub always_in_graph: std::collections::BTreeSet<usize>,
 }
 
 /// What scheduling produced.
@@ -125,6 +128,8 @@ pub struct Schedule {
     pub explanations: Vec<crate::explain::Explanation>,
     /// Live migration flags of actions (`crate::migration`).
     pub migration: crate::migration::MigrationState,
+    /// Actions in the graph even when optional (`crate::pending_start`).
+    pub always_in_graph: std::collections::BTreeSet<usize>,
 }
 
 impl Schedule {
@@ -168,6 +173,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
         promoted_locations: BTreeMap::new(),
         migration: Default::default(),
         utilization,
+        always_in_graph: Default::default(),
     };
     // Scores set while unpacking: bans of orphans and failed resources.
     s.note(|_| "status (failure handling while unpacking)".to_string());
@@ -186,6 +192,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     s.schedule_probes();
     s.clear_orphan_failcounts();
     s.create_all_actions();
+    s.represent_pending_starts();
     s.schedule_unfencing();
     s.schedule_fencing_and_shutdowns();
     s.create_load_stopped_actions();
@@ -211,6 +218,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
         summary,
         explanations: s.explanations,
         migration: s.migration,
+        always_in_graph: s.always_in_graph,
     }
 }
 
