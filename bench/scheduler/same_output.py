@@ -53,7 +53,7 @@ def main():
     ap.add_argument("new")
     ap.add_argument("extra", nargs="*")
     ap.add_argument("-j", type=int, default=2)
-    args = ap.parse_args()
+    args = ap.parse_intermixed_args()
     jobs = []
     with open(os.path.join(SUITE, "tests.tsv")) as f:
         for row in csv.DictReader(f, delimiter="\t"):

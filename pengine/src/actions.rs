@@ -206,7 +206,7 @@ impl Scheduler<'_> {
     /// required when any member's is.
     fn group_actions(&mut self, g: RscId) {
         let members = self.ws.rsc(g).children.clone();
-        let any = |s: &Self, task: &str| members.iter().any(|m| s.actions.iter().any(|a| a.rsc == Some(*m) && a.task == task && !a.optional && a.runnable));
+        let any = |s: &Self, task: &str| members.iter().any(|m| s.indexed_actions_of_task(*m, task).expect("start and stop are indexed").iter().any(|&i| !s.actions[i].optional && s.actions[i].runnable));
         let start_required = any(self, "start");
         let stop_required = any(self, "stop");
         let start = self.custom_action(Some(g), "start", 0, None, !start_required);

@@ -8,7 +8,7 @@
 //! newest first; inputs are the orderings whose first action is in the
 //! graph too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use tengine::graph::{Action as GraphAction, ActionHeader, ActionKind, Attributes, GraphAttrs, Resource as GraphResource, Synapse, TransitionGraph};
 
@@ -85,6 +85,9 @@ impl Schedule {
         for top in &self.ws.top_level {
             self.collect_synapse_order(&by_rsc, *top, &mut order);
         }
+        // Configured primitives by id, for their instance attributes (a
+        // search of the configuration per action was quadratic).
+        let prims = primitives_by_id(&cib.resources);
         for a in self.actions.iter().filter(|a| a.rsc.is_none()).map(|a| a.id).rev() {
             order.push(a);
         }
@@ -99,7 +102,7 @@ impl Schedule {
             }
         }
         for (i, a) in order.into_iter().filter(|a| self.in_graph(*a)).enumerate() {
-            let action = self.graph_action(cib, a);
+            let action = self.graph_action(cib, &prims, a);
             let mut ins: Vec<usize> = inputs.get(&a).cloned().unwrap_or_default();
             ins.sort_by_key(|x| self.graph_id(*x));
             let priority = self.actions[a].rsc.map_or(0, |r| self.ws.rsc(r).meta("priority").map_or(0, |p| crate::rules::scan_ll(p).unwrap_or(0) as i32));
@@ -151,7 +154,7 @@ impl Schedule {
         h
     }
 
-    fn graph_action(&self, cib: &cib::model::Cib, a: usize) -> GraphAction {
+    fn graph_action(&self, cib: &cib::model::Cib, prims: &HashMap<&str, &cib::model::Primitive>, a: usize) -> GraphAction {
         let act = &self.actions[a];
         let mut ga = GraphAction::new(self.header(a));
         let mut attrs = Attributes::default();
@@ -219,7 +222,7 @@ impl Schedule {
                     }
                 }
                 let node_attrs = act.node.map(|n| &self.ws.node(n).attrs);
-                for (k, v) in instance_params(cib, &res.xml_id, self.ws.now, node_attrs) {
+                for (k, v) in instance_params(prims, &res.xml_id, self.ws.now, node_attrs) {
                     attrs.set(&k, v);
                 }
                 if act.interval_ms > 0 {
@@ -275,9 +278,9 @@ fn op_default_timeout(cib: &cib::model::Cib, now: i64) -> Option<u64> {
 }
 
 /// The instance attributes of a configured primitive, evaluated for a node.
-fn instance_params(cib: &cib::model::Cib, xml_id: &str, now: i64, node_attrs: Option<&BTreeMap<String, String>>) -> BTreeMap<String, String> {
+fn instance_params(prims: &HashMap<&str, &cib::model::Primitive>, xml_id: &str, now: i64, node_attrs: Option<&BTreeMap<String, String>>) -> BTreeMap<String, String> {
     let mut table = BTreeMap::new();
-    if let Some(p) = find_primitive(&cib.resources, xml_id) {
+    if let Some(p) = prims.get(xml_id) {
         let input = RuleInput { now, node_attrs, ..Default::default() };
         unpack_into(&mut table, &p.instance_attributes, None, &input, false, as_written);
     }
@@ -285,23 +288,27 @@ fn instance_params(cib: &cib::model::Cib, xml_id: &str, now: i64, node_attrs: Op
     table
 }
 
-fn find_primitive<'c>(rscs: &'c [cib::model::Resource], id: &str) -> Option<&'c cib::model::Primitive> {
-    use cib::model::Resource as R;
-    for r in rscs {
-        match r {
-            R::Primitive(p) if p.id == id => return Some(p),
-            R::Group(g) => {
-                if let Some(p) = g.children.iter().find(|c| c.id == id) {
-                    return Some(p);
+/// Configured primitives (top level, in groups, in clones) by id; the
+/// first in document order wins, as a search from the start would find.
+fn primitives_by_id(rscs: &[cib::model::Resource]) -> HashMap<&str, &cib::model::Primitive> {
+    fn walk<'c>(rscs: &'c [cib::model::Resource], out: &mut HashMap<&'c str, &'c cib::model::Primitive>) {
+        use cib::model::Resource as R;
+        for r in rscs {
+            match r {
+                R::Primitive(p) => {
+                    out.entry(p.id.as_str()).or_insert(p);
                 }
-            }
-            R::Clone(c) => {
-                if let Some(p) = find_primitive(std::slice::from_ref(&c.child), id) {
-                    return Some(p);
+                R::Group(g) => {
+                    for p in &g.children {
+                        out.entry(p.id.as_str()).or_insert(p);
+                    }
                 }
+                R::Clone(c) => walk(std::slice::from_ref(&c.child), out),
+                _ => {}
             }
-            _ => {}
         }
     }
-    None
+    let mut out = HashMap::new();
+    walk(rscs, &mut out);
+    out
 }

@@ -322,11 +322,14 @@ pub fn record_op(lrm_resource: &mut Element, op: &OpResult) {
 /// the *first* matching child, so the first of several duplicates ends
 /// with the attributes of the last, and the others stay as they were.
 pub fn merge_like_cib_update(e: &mut Element) {
-    let n = e.elements().count();
-    for i in 0..n {
-        let child = e.elements().nth(i).expect("index below count");
-        let (name, id) = (child.name.clone(), child.id().map(String::from));
-        let first = e.element_position(|c| c.name == name && c.id().map(String::from) == id).expect("the child itself matches");
+    // The first child of each (name, id), found in one pass: merging
+    // changes neither, and a search per child was quadratic in the
+    // siblings (each executed action merges the whole node state;
+    // docs/SCALE.md).
+    let keys: Vec<(String, Option<String>)> = e.elements().map(|c| (c.name.clone(), c.id().map(String::from))).collect();
+    let mut first_of: std::collections::HashMap<&(String, Option<String>), usize> = std::collections::HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        let first = *first_of.entry(key).or_insert(i);
         if first < i {
             let dup = e.elements().nth(i).expect("index below count").clone();
             merge_into(nth_mut(e, first), &dup);
