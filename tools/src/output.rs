@@ -149,7 +149,9 @@ pub fn document(request: &str, body: &[Element], code: u8, errors: &[&str]) -> S
         let mut list = Element::new("errors");
         for e in errors {
             let mut item = Element::new("error");
-            item.children.push(Node::Text(e.to_string()));
+            if let Some(t) = as_libxml_content(e).filter(|t| !t.is_empty()) {
+                item.children.push(Node::Text(t));
+            }
             list = list.with_child(item);
         }
         status = status.with_child(list);
@@ -162,6 +164,40 @@ pub fn document(request: &str, body: &[Element], code: u8, errors: &[&str]) -> S
     let mut out = String::new();
     write(&mut out, &root, 0);
     out
+}
+
+/// What libxml2 makes of an error message 2.1.5 hands it as element
+/// content (`xmlNewChild`), which reads entity references: `&name;` and
+/// `&#N;` are decoded, and any other `&` makes the whole content invalid
+/// (`None`: Pacemaker prints an empty `<error/>`).
+fn as_libxml_content(s: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let end = after.find(';')?;
+        let name = &after[..end];
+        let decoded = match name {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let num = name.strip_prefix('#')?;
+                let code = match num.strip_prefix('x').or_else(|| num.strip_prefix('X')) {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                    None => num.parse().ok()?,
+                };
+                char::from_u32(code)?
+            }
+        };
+        out.push(decoded);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// libxml2's formatted layout as Pacemaker's tools print it: two spaces
@@ -282,6 +318,15 @@ mod tests {
             doc,
             "<pacemaker-result api-version=\"2.25\" request=\"crm_resource -W -r &quot;x&quot;&#9;\">\n  <nodes resource=\"r'1\">\n    <node>a&lt;b</node>\n  </nodes>\n  <status code=\"105\" message=\"No such object\">\n    <errors>\n      <error>line 1\nline 2</error>\n    </errors>\n  </status>\n</pacemaker-result>\n"
         );
+    }
+
+    #[test]
+    fn error_text_goes_through_libxml_entity_reading() {
+        assert_eq!(as_libxml_content("plain <text>").as_deref(), Some("plain <text>"));
+        assert_eq!(as_libxml_content("a &amp; b &#65;").as_deref(), Some("a & b A"));
+        assert_eq!(as_libxml_content("a<b&c=<1>"), None);
+        let doc = document("x", &[], 78, &["Error setting a<b&c=<1>", "ok"]);
+        assert!(doc.contains("      <error/>\n      <error>ok</error>\n"), "{doc}");
     }
 
     #[test]

@@ -121,6 +121,9 @@ fn sample(step: usize) -> Vec<PathBuf> {
 fn report(total: usize, diffs: &[String], required_percent: usize) {
     let same = total - diffs.len();
     eprintln!("{same}/{total} runs identical");
+    if std::env::var_os("SHOW_DIFFS").is_some() {
+        eprintln!("{}", diffs.join("\n"));
+    }
     assert!(same * 100 >= total * required_percent, "{same}/{total} identical:\n{}", diffs.join("\n"));
 }
 

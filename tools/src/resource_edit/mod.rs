@@ -447,12 +447,16 @@ pub(crate) fn remove_where(e: &mut Element, pred: &dyn Fn(&Element) -> bool) -> 
 fn query_xml(cib: &Element, rsc: &str) -> Outcome {
     let mut o = Outcome::default();
     let e = find_resource(cib, rsc).expect("checked by the caller");
+    let instance = clone_instance(cib, rsc);
     if e.name == "primitive" {
         let agent = match e.attr("provider") {
             Some(p) => format!("{}:{p}:{}", e.attr("class").unwrap_or_default(), e.attr("type").unwrap_or_default()),
             None => format!("{}:{}", e.attr("class").unwrap_or_default(), e.attr("type").unwrap_or_default()),
         };
-        let nodes = status::active_nodes(cib, rsc);
+        let nodes = match &instance {
+            Some((_, nodes)) => nodes.clone(),
+            None => status::active_nodes(cib, rsc),
+        };
         let state = match nodes.as_slice() {
             [] => "Stopped".to_string(),
             [n] => format!("Started {n}"),
@@ -461,6 +465,34 @@ fn query_xml(cib: &Element, rsc: &str) -> Outcome {
         o.out(&format!("{rsc}\t({agent}):\t {state}\n"));
     }
     o.out("Resource XML:\n");
-    o.out(&e.to_xml());
+    o.out(&configured_xml(e, instance.as_ref().map(|(n, _)| n.as_str())));
     o
+}
+
+/// A primitive configured inside a clone is looked up, as 2.1.5's
+/// `pe_find_resource` does, as its first instance: its instance number
+/// and the nodes that instance runs on.
+pub(crate) fn clone_instance(cib: &Element, rsc: &str) -> Option<(String, Vec<String>)> {
+    let ws = status::working_set(cib).ok()?;
+    let r = status::find(&ws, rsc)?;
+    let res = ws.rsc(r);
+    let parent = res.parent?;
+    if !res.is_primitive() || ws.rsc(parent).clone_info().is_none() {
+        return None;
+    }
+    let number = res.id.rsplit_once(':')?.1.to_string();
+    Some((number, res.running_on.iter().map(|&n| ws.node(n).uname.clone()).collect()))
+}
+
+/// The resource's configuration as `-q` prints it: an instance's copy
+/// carries its number in a `clone` attribute, as Pacemaker's does.
+pub(crate) fn configured_xml(e: &Element, instance: Option<&str>) -> String {
+    match instance {
+        Some(n) => {
+            let mut copy = e.clone();
+            copy.set_attr("clone", n);
+            copy.to_xml()
+        }
+        None => e.to_xml(),
+    }
 }

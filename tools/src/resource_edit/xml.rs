@@ -98,12 +98,16 @@ fn resource_config(cib: &Element, rsc: &str) -> Option<Element> {
     let mut out = Element::new("resource_config");
     if let Ok(ws) = status::working_set(cib) {
         let found = ws.top_level.iter().flat_map(|&t| ws.subtree(t)).find(|&r| ws.rsc(r).id == rsc || ws.rsc(r).xml_id == rsc && ws.rsc(r).parent.is_none_or(|p| ws.rsc(p).xml_id != rsc));
-        if let Some(e) = found.and_then(|r| crate::monitor::xml::resource(&ws, r)) {
+        // Shown without inactive resources: a collection with nothing
+        // active prints nothing (a stopped primitive still prints).
+        let shown = found.filter(|&r| ws.rsc(r).is_primitive() || ws.is_active(r, false));
+        if let Some(e) = shown.and_then(|r| crate::monitor::xml::resource(&ws, r)) {
             out.children.push(Node::Element(e));
         }
     }
+    let instance = super::clone_instance(cib, rsc);
     let mut xml = Element::new("xml");
-    xml.children.push(Node::CData(config.to_xml()));
+    xml.children.push(Node::CData(super::configured_xml(config, instance.as_ref().map(|(n, _)| n.as_str()))));
     out.children.push(Node::Element(xml));
     Some(out)
 }
