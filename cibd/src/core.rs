@@ -145,6 +145,10 @@ struct Pending {
 /// forwarded write (the sender forwards it again to the master it knows).
 pub const NOT_MASTER: &str = "not the master:";
 
+/// The call number of a haresources proposal's answer (forwarded writes
+/// are numbered from 1 up and never reach it).
+const PROPOSAL_CALL: u64 = u64::MAX;
+
 /// How many times a forwarded write is sent before the client is told
 /// the cluster has no master (a hand-over takes one round trip).
 const MAX_SENDS: u32 = 4;
@@ -192,6 +196,9 @@ pub struct Core {
     /// Whether this node was an authority after the last input (a change
     /// is announced).
     last_authority: bool,
+    /// haresources mode: the configuration this node generated from its
+    /// file at start, until it is proposed to the first authority met.
+    proposal: Option<Element>,
 }
 
 /// What cib.xml holds: the CIB without its status (status is rebuilt by
@@ -262,12 +269,24 @@ impl Core {
             stand_alone: false,
             peer_authority: BTreeSet::new(),
             last_authority: false,
+            proposal: None,
         }
     }
 
     /// Runs without a cluster (`cib -s`): no DC will ever state quorum.
     pub fn stand_alone(mut self) -> Core {
         self.stand_alone = true;
+        self
+    }
+
+    /// haresources mode: this node (re)started with a configuration it
+    /// generated from its file. An authority's copy replaces ours at the
+    /// join whatever the versions, so the configuration is proposed to it
+    /// then, once, and that master writes it as any change (unless the
+    /// cluster runs it already): the last node (re)started with a changed
+    /// file decides (docs/HARESOURCES_MODE.md).
+    pub fn with_proposal(mut self, config: Element) -> Self {
+        self.proposal = Some(config);
         self
     }
 
@@ -478,6 +497,9 @@ impl Core {
                     self.answer(to, answer, out);
                 }
             }
+            PeerMsg::Reply { call: PROPOSAL_CALL, answer } => {
+                out.push(Command::Log(format!("{from} answered our haresources configuration: {answer:?}")));
+            }
             PeerMsg::Reply { call, answer } => {
                 if let Some(f) = self.forwarded.remove(&call) {
                     match answer {
@@ -520,7 +542,32 @@ impl Core {
                 }
             }
             PeerMsg::Applied { version } => self.confirmed(&from, version, out),
+            PeerMsg::Propose { config } => self.proposed(from, config, now, out),
         }
+    }
+
+    /// A restarted haresources-mode node's configuration: the master
+    /// writes it (keeping its own `nodes` section), with the usual rules
+    /// for configuration writes; the answer goes back to the proposer,
+    /// which logs it.
+    fn proposed(&mut self, from: String, config: Element, now: UnixSecs, out: &mut Vec<Command>) {
+        if !self.is_master() {
+            out.push(Command::Log(format!("ignoring {from}'s proposed configuration: {} is the master", self.master())));
+            return;
+        }
+        let Some(config) = crate::haresources_mode::configuration_to_write(&self.cib, &config) else {
+            out.push(Command::Log(format!("{from}'s haresources configuration is the one running")));
+            return;
+        };
+        out.push(Command::Log(format!("writing the configuration {from} generated from its haresources")));
+        let request = ops::Request {
+            command: Some(CibCommand::Replace),
+            section: Some("configuration".into()),
+            input: Some(config),
+            ..ops::Request::default()
+        };
+        let call = Call { op: Op::Cib(CibCommand::Replace), request, client: "haresources".into(), user: "root".into() };
+        self.apply(&call, &from, ReplyTo::Peer { node: from.clone(), call: PROPOSAL_CALL }, now, out);
     }
 
     /// A peer told us its version (and digest): pull its copy, push ours,
@@ -534,7 +581,11 @@ impl Core {
         if authority && !self.authority() {
             if differs {
                 out.push(Command::Log(format!("{from} holds the authoritative copy ({version}, ours {mine}): requesting it")));
-                out.push(Command::Send { dest: Some(from), msg: PeerMsg::SyncRequest });
+                out.push(Command::Send { dest: Some(from.clone()), msg: PeerMsg::SyncRequest });
+            }
+            if let Some(config) = self.proposal.take() {
+                out.push(Command::Log(format!("proposing the configuration generated from haresources to {from}")));
+                out.push(Command::Send { dest: Some(from), msg: PeerMsg::Propose { config } });
             }
         } else if self.authority() && !authority {
             // A peer ahead of us or beside us (a former minority's
@@ -1198,6 +1249,54 @@ mod tests {
         let mut c = Core::new("n1", cib, true, Box::new(|_| true)).stand_alone();
         let out = c.handle(Input::Client { client: 1, call_id: 1, call: create_r1() }, 0);
         assert!(matches!(out.last(), Some(Command::Reply { answer: Answer::Ok(_), .. })), "{out:?}");
+    }
+
+    /// haresources mode: n1 restarts with a configuration generated from a
+    /// changed file while n2 runs the cluster as an authority. n2's copy
+    /// replaces n1's at the join, n1's proposal is written through n2,
+    /// and both end up with it (n2's nodes section kept); a second
+    /// restart with the same file changes nothing.
+    #[test]
+    fn a_restarted_node_proposes_its_haresources_configuration_to_the_authority() {
+        let names = ["n1", "n2"];
+        let mut nodes = started(&names);
+        assert!(matches!(&write_on(&mut nodes, &names, 1, dc_write("n2", true))[..], [(1, Answer::Ok(_))]));
+        let node = r#"<node id="n1" uname="n1"/>"#;
+        assert!(matches!(&write_on(&mut nodes, &names, 1, write(CibCommand::Create, "nodes", node))[..], [(1, Answer::Ok(_))]));
+        // n1 stops; n2 carries on alone.
+        nodes[0].handle(Input::Stop, 0);
+        nodes[1].handle(Input::Peer { from: "n1".into(), msg: PeerMsg::Leave }, 0);
+        nodes.remove(0);
+        assert!(nodes[0].authority());
+        for round in 0..2 {
+            let mut config = nodes[0].cib().child("configuration").unwrap().clone();
+            config.child_mut("nodes").unwrap().children.clear();
+            let rsc = parse_element(r#"<primitive id="from-file" class="ocf" provider="heartbeat" type="Dummy"/>"#).unwrap();
+            if round == 0 {
+                config.child_mut("resources").unwrap().children.push(Node::Element(rsc));
+            }
+            let v = Version::of(nodes[0].cib());
+            // The restarted n1's copy is ahead of n2's (epoch + 1) but
+            // not an authority.
+            let mut cib = nodes[0].cib().clone();
+            cib.remove_attr("dc-uuid");
+            cib.set_attr("epoch", (v.epoch + 1).to_string());
+            let n1 = Core::new("n1", cib, true, Box::new(|_| true)).with_proposal(config);
+            nodes.insert(0, n1);
+            let q = nodes[0].handle(Input::Start, 0).into_iter().map(|c| (0, c)).collect();
+            deliver(&mut nodes, &names, q);
+            for n in &nodes {
+                assert!(has(n, "from-file"), "{} lacks the file's resource (round {round})", n.me);
+                assert!(has(n, "n1"), "{} lost the cluster's node entry", n.me);
+                assert_eq!(n.cib(), nodes[1].cib(), "{} differs", n.me);
+            }
+            if round == 1 {
+                assert_eq!(Version::of(nodes[1].cib()), v, "the same file again writes nothing");
+            }
+            nodes[0].handle(Input::Stop, 0);
+            nodes[1].handle(Input::Peer { from: "n1".into(), msg: PeerMsg::Leave }, 0);
+            nodes.remove(0);
+        }
     }
 
     /// The chaos run's lost writes, reduced: a partition {n1} | {n2, n3}

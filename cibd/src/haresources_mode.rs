@@ -141,6 +141,35 @@ pub fn at_start(env: &HaEnv, stored: Element) -> anyhow::Result<(Element, bool)>
     Ok((cib, true))
 }
 
+/// A configuration without its `nodes` section (which crmd owns), in a
+/// form two copies compare by.
+fn without_nodes(config: &Element) -> String {
+    let mut config = config.clone();
+    if let Some(at) = config.element_position(|e| e.name == "nodes") {
+        config.remove_element(at);
+    }
+    config.to_xml_compact()
+}
+
+/// What the master writes so that the cluster runs a configuration a
+/// restarted node generated from its haresources (`proposed`): `None`
+/// when `cib` already runs it, else `proposed` with `cib`'s own `nodes`
+/// section (node entries are the cluster's, not the file's).
+pub fn configuration_to_write(cib: &Element, proposed: &Element) -> Option<Element> {
+    let current = cib.child("configuration");
+    if current.map(without_nodes) == Some(without_nodes(proposed)) {
+        return None;
+    }
+    let mut config = proposed.clone();
+    if let (Some(nodes), Some(at)) =
+        (current.and_then(|c| c.child("nodes")), config.element_position(|e| e.name == "nodes"))
+    {
+        config.remove_element(at);
+        config.insert_element(at, nodes.clone());
+    }
+    Some(config)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,11 @@ pub enum PeerMsg {
     /// which the master waits for before acknowledging a configuration
     /// write.
     Applied { version: Version },
+    /// "I (re)started in haresources mode and generated this configuration
+    /// from my file": sent once, to the authority a restarted node finds
+    /// on joining, which writes it unless the cluster runs it already
+    /// (docs/HARESOURCES_MODE.md).
+    Propose { config: Element },
 }
 
 /// Why a message from a peer could not be understood.
@@ -85,6 +90,7 @@ impl PeerMsg {
             PeerMsg::SyncRequest => "sync_request",
             PeerMsg::Full { .. } => "full",
             PeerMsg::Applied { .. } => "applied",
+            PeerMsg::Propose { .. } => "propose",
         }
     }
 
@@ -110,6 +116,7 @@ impl PeerMsg {
                 m.push("data", xml(&answer.to_xml(*call)));
             }
             PeerMsg::Diff { patch } => m.push("data", xml(patch)),
+            PeerMsg::Propose { config } => m.push("data", xml(config)),
             PeerMsg::Full { cib, force, authority } => {
                 m.push("force", Value::Str(force.to_string()));
                 m.push("authority", Value::Str(authority.to_string()));
@@ -146,6 +153,7 @@ impl PeerMsg {
                 PeerMsg::Reply { call, answer }
             }
             "diff" => PeerMsg::Diff { patch: data(m).map_err(bad)? },
+            "propose" => PeerMsg::Propose { config: data(m).map_err(bad)? },
             "full" => PeerMsg::Full {
                 cib: data(m).map_err(bad)?,
                 force: m.get_str("force") == Some("true"),
@@ -183,6 +191,7 @@ mod tests {
         round_trip(PeerMsg::Full { cib: cib.clone(), force: true, authority: false });
         round_trip(PeerMsg::Full { cib: cib.clone(), force: false, authority: true });
         round_trip(PeerMsg::Reply { call: 9, answer: Answer::Ok(Some(cib.clone())) });
+        round_trip(PeerMsg::Propose { config: cib.child("configuration").unwrap().clone() });
         let call = Call {
             op: tools::cib_live::Op::Cib(Command::Modify),
             request: Request { command: Some(Command::Modify), input: Some(cib), ..Request::default() },

@@ -86,7 +86,11 @@ pub async fn run(env: HaEnv, opts: Options, shutdown: impl Future<Output = ()>) 
     // again at every start; a changed one is written at once.
     let (cib, changed) = crate::haresources_mode::at_start(&env, cib)?;
     let persisted = persisted && !changed;
+    let proposal = changed.then(|| cib.child("configuration").cloned()).flatten();
     let mut core = Core::new(&env.nodename, cib, persisted, Box::new(schema_valid));
+    if let Some(config) = proposal {
+        core = core.with_proposal(config);
+    }
     if opts.stand_alone {
         core = core.stand_alone();
     }
