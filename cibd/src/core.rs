@@ -530,7 +530,8 @@ impl Core {
                 } else if !authority && self.follows_authority() && !from_master {
                     false
                 } else {
-                    theirs > mine || (from_master && (force || theirs == mine))
+                    let tie_to_lower = authority && self.authority() && theirs == mine && from < self.me;
+                    theirs > mine || (from_master && (force || theirs == mine)) || tie_to_lower
                 };
                 if take {
                     out.push(Command::Log(format!("replacing our CIB {mine} with {theirs} from {from}")));
@@ -595,10 +596,12 @@ impl Core {
                 out.push(Command::Log(format!("{from} has a copy ({version}) outside our history ({mine}): sending ours")));
                 out.push(Command::Send { dest: Some(from), msg: self.full(false) });
             }
-        } else if self.follows_authority() && from != self.master() {
+        } else if self.follows_authority() && from != self.master() && !(authority && self.authority()) {
             // Our master decides what that peer takes.
         } else {
-            let master_differs = version == mine && from == self.master() && differs;
+            // Two authorities (both halves of a two-node cluster kept
+            // quorum): the highest version wins, the lower name at a tie.
+            let master_differs = version == mine && differs && (from == self.master() || (authority && from < self.me));
             if version > mine || master_differs {
                 out.push(Command::Log(format!("{from} has version {version}, ours is {mine}: requesting its CIB")));
                 out.push(Command::Send { dest: Some(from), msg: PeerMsg::SyncRequest });
@@ -1296,6 +1299,41 @@ mod tests {
             nodes[0].handle(Input::Stop, 0);
             nodes[1].handle(Input::Peer { from: "n1".into(), msg: PeerMsg::Leave }, 0);
             nodes.remove(0);
+        }
+    }
+
+    /// A two-node link cut without fencing: both halves keep quorum, both
+    /// DCs are authorities and write. At the heal the two copies must
+    /// converge (the higher version; the lower name at equal versions)
+    /// instead of each ignoring the other as "not the master".
+    #[test]
+    fn two_authorities_converge_at_the_heal() {
+        for extra_on_n2 in [true, false] {
+            let names = ["n1", "n2"];
+            let mut nodes = started(&names);
+            assert!(matches!(&write_on(&mut nodes, &names, 0, dc_write("n1", true))[..], [(0, Answer::Ok(_))]));
+            let mut n2 = vec![nodes.remove(1)];
+            let mut n1 = nodes;
+            n1[0].handle(Input::NodeDown("n2".into()), 0);
+            n2[0].handle(Input::NodeDown("n1".into()), 0);
+            assert!(matches!(&write_on(&mut n1, &["n1"], 0, dc_write("n1", true))[..], [(0, Answer::Ok(_))]));
+            assert!(matches!(&write_on(&mut n2, &["n2"], 0, dc_write("n2", true))[..], [(0, Answer::Ok(_))]));
+            assert!(matches!(&write_on(&mut n1, &["n1"], 0, prop("on-n1"))[..], [(0, Answer::Ok(_))]));
+            assert!(matches!(&write_on(&mut n2, &["n2"], 0, prop("on-n2"))[..], [(0, Answer::Ok(_))]));
+            if extra_on_n2 {
+                assert!(matches!(&write_on(&mut n2, &["n2"], 0, prop("more-on-n2"))[..], [(0, Answer::Ok(_))]));
+            }
+            assert!(n1[0].authority() && n2[0].authority());
+            let mut nodes = vec![n1.remove(0), n2.remove(0)];
+            let mut queue = Vec::new();
+            for (i, p) in [(0usize, "n2"), (1, "n1")] {
+                queue.extend(nodes[i].handle(Input::NodeUp(p.into()), 0).into_iter().map(|c| (i, c)));
+            }
+            deliver(&mut nodes, &names, queue);
+            assert_eq!(nodes[0].cib(), nodes[1].cib(), "the copies converged (extra write on n2: {extra_on_n2})");
+            let winner = if extra_on_n2 { "on-n2" } else { "on-n1" };
+            assert!(has(&nodes[0], winner), "{winner} kept");
+            assert_eq!(nodes[0].master(), nodes[1].master());
         }
     }
 
