@@ -26,6 +26,8 @@ use cib::{Element, Node};
 use crate::cib_file::Outcome;
 use crate::ExitCode;
 
+pub mod json;
+
 /// The API version Pacemaker 2.1.5's tools declare.
 pub const API_VERSION: &str = "2.25";
 
@@ -35,9 +37,27 @@ pub enum Format {
     #[default]
     Text,
     Xml,
+    /// The XML document mapped mechanically ([`json`]): every command
+    /// runs as for `Xml` and [`Destination::deliver`] converts.
+    Json,
 }
 
 impl Format {
+    /// Whether the command builds Pacemaker's XML document (`xml`, and
+    /// `json`, which is derived from it).
+    pub fn is_structured(self) -> bool {
+        matches!(self, Format::Xml | Format::Json)
+    }
+
+    /// The name Pacemaker's messages use for the format.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Xml => "xml",
+            Format::Json => "json",
+        }
+    }
+
     /// Parses `--output-as`; `Err` is Pacemaker's refusal of a format the
     /// tool does not register (exit 1). crm_resource adds its closing
     /// "Error performing operation" line (`closing_line`).
@@ -45,6 +65,7 @@ impl Format {
         match value {
             None | Some("text") => Ok(Format::Text),
             Some("xml") => Ok(Format::Xml),
+            Some("json") => Ok(Format::Json),
             Some(other) => {
                 let mut o = Outcome::default();
                 o.err(&format!("{tool}: Error creating output format {other}: Unknown output format\n"));
@@ -265,14 +286,17 @@ fn escape(out: &mut String, s: &str, attr: bool) {
 /// command, so a file that cannot be created stops the tool (exit 1)
 /// before it changes anything.
 #[derive(Debug, Clone, Default)]
-pub struct Destination(Option<String>);
+pub struct Destination {
+    path: Option<String>,
+    format: Format,
+}
 
 impl Destination {
     pub fn open(tool: &str, format: Format, path: Option<&str>, closing_line: bool) -> Result<Destination, Outcome> {
-        let Some(path) = path.filter(|p| *p != "-") else { return Ok(Destination(None)) };
+        let Some(path) = path.filter(|p| *p != "-") else { return Ok(Destination { path: None, format }) };
         if let Err(e) = std::fs::File::create(path) {
             let mut o = Outcome::default();
-            let name = if format == Format::Xml { "xml" } else { "text" };
+            let name = format.name();
             let why = std::io::Error::from_raw_os_error(e.raw_os_error().unwrap_or(0)).to_string();
             // Rust appends " (os error N)"; strerror does not.
             let why = why.split(" (os error").next().unwrap_or_default();
@@ -282,12 +306,18 @@ impl Destination {
             }
             return Err(o.exit(ExitCode::Error));
         }
-        Ok(Destination(Some(path.to_string())))
+        Ok(Destination { path: Some(path.to_string()), format })
     }
 
-    /// Moves `o`'s stdout into the file, if there is one.
+    /// Moves `o`'s stdout into the file, if there is one; in `json`, the
+    /// XML document converted first.
     pub fn deliver(&self, mut o: Outcome) -> Outcome {
-        if let Some(path) = &self.0 {
+        if self.format == Format::Json {
+            if let Some(j) = json::xml_text_to_json(&o.stdout) {
+                o.stdout = j;
+            }
+        }
+        if let Some(path) = &self.path {
             if std::fs::write(path, &o.stdout).is_ok() {
                 o.stdout.clear();
             }
@@ -345,9 +375,10 @@ mod tests {
 
     #[test]
     fn unknown_format_is_refused() {
-        let e = Format::parse("crm_resource", Some("json"), true).unwrap_err();
+        let e = Format::parse("crm_resource", Some("yaml"), true).unwrap_err();
         assert_eq!(e.code, 1);
-        assert_eq!(e.stderr, "crm_resource: Error creating output format json: Unknown output format\nError performing operation: Error occurred\n");
+        assert_eq!(e.stderr, "crm_resource: Error creating output format yaml: Unknown output format\nError performing operation: Error occurred\n");
+        assert_eq!(Format::parse("crm_verify", Some("json"), false).unwrap(), Format::Json);
         assert_eq!(Format::parse("crm_verify", Some("xml"), false).unwrap(), Format::Xml);
     }
 }

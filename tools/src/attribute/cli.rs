@@ -89,7 +89,7 @@ pub fn run(argv: &[String], ctx: &Context) -> Outcome {
     let text = execute_collecting(&a, ctx, &mut found);
     let o = match format {
         Format::Text => text,
-        Format::Xml => crate::output::to_xml(text, &crate::output::request(argv), found, Errors::PerLine),
+        Format::Xml | Format::Json => crate::output::to_xml(text, &crate::output::request(argv), found, Errors::PerLine),
     };
     dest.deliver(o)
 }

@@ -122,6 +122,7 @@ impl Args {
             None | Some("console") | Some("text") => Ok(Format::Text),
             Some("xml") => Ok(Format::Xml),
             Some("html") => Ok(Format::Html),
+            Some("json") => Ok(Format::Json),
             Some(other) => Err(format!("Invalid output format: {other}")),
         }
     }
@@ -166,7 +167,7 @@ pub fn frame(source: &Source, args: &Args, format: Format, request: &str, now: i
 /// ticket's constraints marks nodes unclean or resources frozen.
 pub fn prepare(snap: &mut Snapshot, args: &Args, format: Format) {
     let opts = args.options();
-    if !args.simple_status && (format == Format::Xml || opts.bans || opts.tickets) {
+    if !args.simple_status && (matches!(format, Format::Xml | Format::Json) || opts.bans || opts.tickets) {
         super::bans::apply_ticket_losses(snap);
     }
 }
@@ -181,6 +182,7 @@ pub fn render(snap: &Snapshot, args: &Args, format: Format, request: &str) -> Fr
     let stdout = match format {
         Format::Text => text::render(snap, &opts),
         Format::Xml => xml::render(snap, &opts, request),
+        Format::Json => as_json(xml::render(snap, &opts, request)),
         Format::Html => html::render(snap, &opts, None),
     };
     // Pacemaker warns whenever it unpacks a CIB without validation.
@@ -212,7 +214,7 @@ pub fn failure(e: &SourceError, args: &Args, format: Format, request: &str) -> F
         };
         return Frame { stdout: String::new(), stderr: line, code: nagios::NagiosCode::Critical as u8 };
     }
-    if format == Format::Xml && !args.simple_status {
+    if matches!(format, Format::Xml | Format::Json) && !args.simple_status {
         let out = format!(
             "<pacemaker-result api-version=\"{}\" request=\"{}\">\n  <status code=\"{}\" message=\"{}\">\n    <errors>\n      <error>{}</error>\n    </errors>\n  </status>\n</pacemaker-result>\n",
             xml::API_VERSION,
@@ -221,9 +223,15 @@ pub fn failure(e: &SourceError, args: &Args, format: Format, request: &str) -> F
             code.describe(),
             escape_text(&msg)
         );
+        let out = if format == Format::Json { as_json(out) } else { out };
         return Frame { stdout: out, stderr: String::new(), code: code.code() };
     }
     Frame { stdout: String::new(), stderr: format!("{msg}\n"), code: code.code() }
+}
+
+/// `--output-as json`: the XML document mapped mechanically.
+fn as_json(xml: String) -> String {
+    crate::output::json::xml_text_to_json(&xml).unwrap_or(xml)
 }
 
 fn escape_text(s: &str) -> String {

@@ -64,4 +64,6 @@ pub enum Format {
     Text,
     Xml,
     Html,
+    /// The XML document mapped mechanically (`crate::output::json`).
+    Json,
 }

@@ -210,7 +210,7 @@ pub fn run(argv: &[String], ctx: &Context) -> Outcome {
     }
     let out = match format {
         Format::Text => out,
-        Format::Xml => xml::render(&a, before.as_ref(), out, ops, &crate::output::request(argv)),
+        Format::Xml | Format::Json => xml::render(&a, before.as_ref(), out, ops, &crate::output::request(argv)),
     };
     dest.deliver(out)
 }

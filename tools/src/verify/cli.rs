@@ -65,7 +65,7 @@ pub fn run_argv(argv: &[String], ctx: &Context, stdin: &mut dyn Read, now: i64) 
         Err(o) => return o,
     };
     let mut o = run(&a, ctx, stdin, now);
-    if format == Format::Xml {
+    if format.is_structured() {
         o.stdout = crate::output::document(&crate::output::request(argv), &[], o.code, &[]);
     }
     dest.deliver(o)
