@@ -20,6 +20,7 @@
 //!   table's actions and emits [`Command`]s.
 //!
 //! Without I/O too: [`wire`] (heartbeat fields of crmd messages),
+//! [`alerts`] (the alerts section and each agent's environment),
 //! [`status`] (what crmd writes into and reads from the status section),
 //! [`lrm`] (graph actions into lrmd requests, records into `lrm_rsc_op`).
 //!
@@ -47,6 +48,7 @@
 //! assert!(cmds.contains(&Command::ComputeTransition { id: 1 }));
 //! ```
 
+pub mod alerts;
 pub mod controller;
 pub mod election;
 pub mod fsa;

@@ -279,6 +279,12 @@ impl Shell {
                 false
             }
         };
+        let (by, outcome) = match &d.result {
+            Ok(o) => (o.delegate().unwrap_or("?").to_string(), if ok { "OK".to_string() } else { o.reason().unwrap_or("Error").to_string() }),
+            Err(e) => ("?".to_string(), format!("stonithd: {e}")),
+        };
+        let desc = format!("Operation {} of {} by {by} for crmd@{}: {outcome}", d.action, d.target, self.me);
+        self.alert(crate::alerts::Event::Fencing { target: d.target.clone(), task: d.action.clone(), rc: if ok { 0 } else { 1 }, desc }).await?;
         if ok {
             self.fencer.failures.succeeded(&d.target);
             if is_unfencing(&d.action) {

@@ -184,6 +184,18 @@ impl Shell {
         } else {
             tracing::info!("crmd: {text}");
         }
+        let desc = if r.status == OpStatus::Done { lrmd::op::rc::describe(r.rc).to_string() } else { r.status.to_string() };
+        let ev = crate::alerts::Event::Resource {
+            node: self.me.clone(),
+            rsc: r.rsc.clone(),
+            task: r.action.clone(),
+            interval_ms: r.interval_ms,
+            rc: r.rc,
+            status: r.status.code(),
+            target_rc: p.target_rc,
+            desc,
+        };
+        self.alert(ev).await?;
         let me = self.me.clone();
         let id = self.node_id(&me);
         if failed {

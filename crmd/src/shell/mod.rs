@@ -24,6 +24,7 @@
 //!
 //! [`run`] takes its connections from the caller (the binary opens them).
 
+mod alerts;
 mod attrs;
 mod cib_client;
 mod fencing;
@@ -140,6 +141,8 @@ pub(crate) struct Shell {
     quorum_stop: quorum_loss::EmergencyStop,
     /// SIGTERM seen: a second one exits at once.
     shutting_down: bool,
+    /// Alert agents (the CIB's alerts section).
+    alerter: alerts::Alerter,
     exit: bool,
 }
 
@@ -180,6 +183,7 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
         hb_keepalive: setup.hb_keepalive,
         quorum_stop: quorum_loss::EmergencyStop::default(),
         shutting_down: false,
+        alerter: alerts::Alerter::default(),
         exit: false,
     };
     let cib_now = shell.cib.query().await?;
@@ -206,6 +210,10 @@ pub async fn run(setup: Setup, hb: Heartbeat, shutdown: impl Future<Output = ()>
                         let old = shell.ctl.view().map(|v| v.members.clone()).unwrap_or_default();
                         for gone in old.difference(&view.members) {
                             shell.te.node_lost(gone);
+                        }
+                        for (node, member) in old.symmetric_difference(&view.members).map(|n| (n.clone(), view.members.contains(n))) {
+                            let nodeid = shell.node_id(&node);
+                            shell.alert(crate::alerts::Event::Node { node, nodeid, member }).await?;
                         }
                         shell.grace.view(&old, &view.members, Instant::now());
                         // Before the controller's reaction: the stop must
@@ -411,6 +419,7 @@ impl Shell {
     /// A change of the local CIB: confirmations for the running
     /// transition, and a new transition when something relevant changed.
     async fn on_diff(&mut self, diff: &Element) -> anyhow::Result<()> {
+        self.alerter.observe_diff(diff);
         if let Some(v) = diff.child("version").and_then(|v| v.child("target")) {
             self.ctl.set_cib_version(Version::of(v));
         }
