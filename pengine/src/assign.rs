@@ -19,7 +19,7 @@ use cib::model::{Role, Score};
 use crate::colocation::MergeFlags;
 use crate::options::NoQuorumPolicy;
 use crate::schedule::{ScoreLine, Scheduler};
-use crate::working_set::{NodeId, RscId, Variant};
+use crate::working_set::{NodeId, NodeKind, RscId, Variant};
 
 impl Scheduler<'_> {
     /// Assigns every resource (`assign_resources`): remote connections
@@ -197,7 +197,30 @@ impl Scheduler<'_> {
             self.assign_best_node(r, prefer);
         }
         self.assign[r.0].allocating = false;
+        if self.ws.rsc(r).is_remote_node {
+            self.remote_connection_assigned(r);
+        }
         self.assign[r.0].allocated_to
+    }
+
+    /// `remote_connection_assigned`: a remote node whose connection will
+    /// run is online for the rest of the scheduling, and one never seen
+    /// is not fenced after all (the connection is tried instead: "fencing
+    /// will be revoked if remote connection can be re-established
+    /// elsewhere"); one whose connection stops is shutting down.
+    fn remote_connection_assigned(&mut self, r: RscId) {
+        let (id, runs) = (self.ws.rsc(r).id.clone(), self.ws.rsc(r).next_role != Role::Stopped);
+        let Some(n) = self.ws.nodes.iter().position(|n| n.kind == NodeKind::Remote && n.uname == id) else { return };
+        let runs = runs && self.assign[r.0].allocated_to.is_some();
+        let node = &mut self.ws.nodes[n];
+        if runs {
+            node.online = true;
+            if node.unseen {
+                node.unclean = false;
+            }
+        } else {
+            node.shutdown = true;
+        }
     }
 
     pub(crate) fn have_fencing_device(&self) -> bool {

@@ -20,6 +20,24 @@ use crate::unpack::nodes::can_fence;
 use crate::working_set::{EarlyAction, NodeId, NodeKind, RscId};
 
 impl Scheduler<'_> {
+    /// Fencing devices never run on Pacemaker Remote or guest nodes
+    /// (they cannot run stonith agents): `-INFINITY` there, as
+    /// Pacemaker's scores show.
+    pub(crate) fn ban_fencing_devices_from_remote_nodes(&mut self) {
+        let remote: Vec<NodeId> =
+            (0..self.ws.nodes.len()).map(NodeId).filter(|n| matches!(self.ws.node(*n).kind, NodeKind::Remote | NodeKind::Guest)).collect();
+        if remote.is_empty() {
+            return;
+        }
+        for r in 0..self.ws.resources.len() {
+            if self.ws.resources[r].primitive().is_some_and(|p| p.class == cib::model::AgentClass::Stonith) {
+                for n in &remote {
+                    self.ws.resources[r].allowed_nodes.insert(*n, cib::model::Score::MINUS_INFINITY);
+                }
+            }
+        }
+    }
+
     /// The fencing action of a node, created on first use
     /// (`pe_fence_op`): the first reason given is kept.
     pub(crate) fn fence_op(&mut self, node: NodeId, reason: &str, optional: bool) -> usize {

@@ -178,6 +178,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     // Scores set while unpacking: bans of orphans and failed resources.
     s.note(|_| "status (failure handling while unpacking)".to_string());
     s.apply_target_roles();
+    s.ban_fencing_devices_from_remote_nodes();
     s.apply_node_health();
     s.unpack_colocations();
     s.apply_locations();

@@ -253,7 +253,7 @@ fn formats_and_destinations_match_pacemaker() {
     let out_mine = dir.path().join("mine.xml");
     for tool in ["crm_resource", "crm_attribute"] {
         let args: Vec<&str> = if tool == "crm_resource" { vec!["-L"] } else { vec!["-n", "stonith-enabled", "-G"] };
-        for prefix in [&["--output-as", "json"][..], &["--output-as", "html"], &["--output-as", "xml", "--output-to", "/nonexistent/dir/out.xml"], &["--output-as", "text"]] {
+        for prefix in [&["--output-as", "yaml"][..], &["--output-as", "html"], &["--output-as", "xml", "--output-to", "/nonexistent/dir/out.xml"], &["--output-as", "text"]] {
             let a: Vec<&str> = prefix.iter().chain(&args).copied().collect();
             let (p, o) = (run(&format!("{SBIN}/{tool}"), tool, &a, Some(&f)), run(ours(tool), tool, &a, Some(&f)));
             assert_eq!(o, p, "{tool} {a:?}");

@@ -178,6 +178,18 @@ pub fn run(doc: &Document, now: i64, v: &mut Verdict) {
         for n in ws.nodes.iter().filter(|n| n.unclean && n.kind == pengine::NodeKind::Cluster) {
             v.warnings.push(Finding { origin: "schedule_fencing", message: format!("Scheduling node {} for fencing", n.uname) });
         }
+        // A remote node is fenced when the scheduler decides its
+        // connection cannot be recovered (`pe_fence_node`, "remote
+        // connection is unrecoverable"): only the schedule knows.
+        if ws.nodes.iter().any(|n| n.kind == pengine::NodeKind::Remote) {
+            let schedule = pengine::schedule(&model, pengine::unpack(&model, now));
+            for a in schedule.actions.iter().filter(|a| a.rsc.is_none() && a.task == "stonith" && !a.optional) {
+                let Some(n) = a.node.map(|n| schedule.ws.node(n)) else { continue };
+                if n.kind == pengine::NodeKind::Remote && a.stonith_action.as_deref() != Some("on") {
+                    v.warnings.push(Finding { origin: "schedule_fencing", message: format!("Scheduling node {} for fencing", n.uname) });
+                }
+            }
+        }
         // A revoked ticket with `loss-policy=fence` fences the nodes its
         // resources run on ("deadman ticket was lost"), found when the
         // scheduler unpacks the constraints: the same rule crm_mon
