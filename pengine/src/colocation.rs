@@ -537,7 +537,7 @@ impl Scheduler<'_> {
             }
             for c in self.assign[rsc.0].with_this.clone() {
                 let col = self.colocations[c].clone();
-                let f = factor * col.score.value() as f32 / Score::INFINITY.value() as f32;
+                let f = chained_factor(factor, col.score);
                 self.merge_into(col.dependent, work, col.node_attribute.as_deref(), f, flags);
             }
             self.assign[rsc.0].merging = false;
@@ -561,7 +561,7 @@ impl Scheduler<'_> {
                     continue;
                 }
                 let col = self.colocations[c].clone();
-                let f = factor * col.score.value() as f32 / Score::INFINITY.value() as f32;
+                let f = chained_factor(factor, col.score);
                 self.merge_into(col.dependent, &mut copy, col.node_attribute.as_deref(), f, flags);
             }
         }
@@ -612,6 +612,18 @@ impl Scheduler<'_> {
         }
         best
     }
+}
+
+/// The factor a colocation further down a chain is merged with: its own
+/// score over INFINITY, signed by the factor so far — not scaled by it.
+/// Pacemaker 2.1.5 keeps only the sign (`multiplier`), so a mandatory
+/// anti-colocation two steps away still weighs in fully: a resource
+/// whose weak anti-colocated dependent has a group banned from two nodes
+/// colocated -INFINITY with it gets those -INFINITY scores too (checked
+/// against 2.1.5 on generated CIBs, docs/PENGINE.md).
+fn chained_factor(factor: f32, score: Score) -> f32 {
+    let multiplier = if factor < 0.0 { -1.0 } else { 1.0 };
+    multiplier * score.value() as f32 / Score::INFINITY.value() as f32
 }
 
 fn variant_rank(v: &Variant) -> u8 {
