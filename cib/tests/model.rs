@@ -526,3 +526,34 @@ fn set_precedence_agrees_with_crm_resource() {
         assert_eq!(winning_value(&primitive(&cib, "p").instance_attributes, "fake"), Some(*expected), "case {i}");
     }
 }
+
+/// `Cib::from_text` (the status read as it is parsed) gives the same model
+/// as parsing the whole document first, on every suite file; warnings may
+/// come in another order.
+#[test]
+fn from_text_equals_from_document_on_the_suite() {
+    let dir = suite_dir();
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "xml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let whole = Cib::from_document(&Document::parse(&text).unwrap()).unwrap();
+        let mut lean = Cib::from_text(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut want = whole.warnings.clone();
+        want.sort_by_key(|w| format!("{w:?}"));
+        lean.warnings.sort_by_key(|w| format!("{w:?}"));
+        assert_eq!(lean.warnings, want, "{}", path.display());
+        lean.warnings = whole.warnings.clone();
+        assert!(lean == whole, "{}: the models differ", path.display());
+        n += 1;
+    }
+    assert_eq!(n, 537);
+    // Errors name the line either way.
+    let e = Cib::from_text("<cib>\n<status>\n<node_state id=\"1\">\n<lrm>\n<lrm_resources>\n<lrm_resource/>\n</lrm_resources></lrm></node_state></status></cib>").unwrap_err();
+    assert!(e.to_string().starts_with("line 6:"), "{e}");
+    let e = Cib::from_text("<cib>\n<status>\n</cib>").unwrap_err();
+    assert!(e.to_string().starts_with("line 3:"), "{e}");
+}

@@ -109,6 +109,9 @@ pub struct Scheduler<'c> {
     /// Actions in the graph even when optional (`pe_action_print_always`;
     /// `crate::pending_start`).
     pub always_in_graph: std::collections::BTreeSet<usize>,
+    /// Information lines Pacemaker's scheduler prints through the tool's
+    /// output (`out->info`) in the order met: crm_verify shows them.
+    pub notices: Vec<String>,
 }
 
 /// What scheduling produced.
@@ -130,6 +133,8 @@ pub struct Schedule {
     pub migration: crate::migration::MigrationState,
     /// Actions in the graph even when optional (`crate::pending_start`).
     pub always_in_graph: std::collections::BTreeSet<usize>,
+    /// See [`Scheduler::notices`].
+    pub notices: Vec<String>,
 }
 
 impl Schedule {
@@ -174,6 +179,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
         migration: Default::default(),
         utilization,
         always_in_graph: Default::default(),
+        notices: Vec::new(),
     };
     // Scores set while unpacking: bans of orphans and failed resources.
     s.note(|_| "status (failure handling while unpacking)".to_string());
@@ -220,6 +226,7 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
         explanations: s.explanations,
         migration: s.migration,
         always_in_graph: s.always_in_graph,
+        notices: s.notices,
     }
 }
 

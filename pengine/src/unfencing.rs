@@ -14,7 +14,11 @@
 //!                    └──> dlm:2_start_0 node3         (a start: a required unfencing requires it)
 //! ```
 //!
-//! A device whose definition changed (unfence again) is not handled yet.
+//! A Pacemaker Remote node records the digests of the devices that
+//! unfenced it (`#digests-all`, `#digests-secure`); a device whose
+//! definition changed since makes its unfencing required again
+//! (`pe__compare_fencing_digest`). Cluster nodes rely on the devices'
+//! own operation digests instead, as Pacemaker does.
 
 use crate::actions::Action;
 use crate::orderings::{OrderFlags, Side};
@@ -118,6 +122,49 @@ impl Scheduler<'_> {
             notify_key: None,
         });
         self.action_index.insert(key, i);
+        if self.ws.node(node).kind == crate::working_set::NodeKind::Remote {
+            self.compare_unfencing_digests(node, i);
+        }
         i
+    }
+
+    /// `pe__compare_fencing_digest` for each device providing unfencing,
+    /// against what the remote node recorded: a changed definition
+    /// requires unfencing again; a change in private parameters only (a
+    /// sanitized CIB) is reported and otherwise ignored.
+    fn compare_unfencing_digests(&mut self, node: NodeId, unfence: usize) {
+        let devices: Vec<RscId> = (0..self.ws.resources.len())
+            .map(RscId)
+            .filter(|r| {
+                let rsc = self.ws.rsc(*r);
+                rsc.primitive().is_some_and(|p| p.class == cib::model::AgentClass::Stonith)
+                    && rsc.meta("provides").is_some_and(|v| v.eq_ignore_ascii_case("unfencing"))
+            })
+            .collect();
+        for dev in devices {
+            let n = self.ws.node(node);
+            let Some(all) = n.attr("#digests-all").map(str::to_string) else { continue };
+            let secure = n.attr("#digests-secure").map(str::to_string).unwrap_or_default();
+            let rsc = self.ws.rsc(dev);
+            let agent = rsc.primitive().map(|p| p.agent.clone()).unwrap_or_default();
+            let id = rsc.id.clone();
+            let unconditional = |set: &cib::model::NvSet| set.is_unconditional();
+            let Some(params) = cib::op_digest::OpParams::from_model(self.cib, &rsc.xml_id, "stonith-on", 0, &unconditional) else {
+                continue;
+            };
+            let summary_has = |summary: &str, digest: &str| summary.split(',').any(|e| e == format!("{id}:{agent}:{digest}"));
+            if summary_has(&all, &cib::op_digest::op_digest(&params)) {
+                continue;
+            }
+            // Without an operation record, Pacemaker treats these as the
+            // private parameters.
+            let secure_calc = cib::op_digest::secure_digest(&params, &["passwd", "password", "user"], false);
+            if summary_has(&secure, &secure_calc) {
+                let uname = &self.ws.node(node).uname;
+                self.notices.push(format!("Only 'private' parameters to {id} for unfencing {uname} changed"));
+                continue;
+            }
+            self.actions[unfence].optional = false;
+        }
     }
 }

@@ -245,13 +245,7 @@ impl Status {
         let mut status = Status::default();
         for child in el.elements() {
             match child.name.as_str() {
-                "node_state" => {
-                    if child.id().is_none() {
-                        r.warn(child, "ignoring <node_state> without an id");
-                        continue;
-                    }
-                    status.node_states.push(read_node_state(r, child)?);
-                }
+                "node_state" => status.node_states.extend(read_node_state_checked(r, child)?),
                 "tickets" => {
                     for t in child.children_named("ticket_state") {
                         status.tickets.push(TicketState {
@@ -273,6 +267,15 @@ impl Status {
     pub fn node(&self, id: &str) -> Option<&NodeState> {
         self.node_states.iter().find(|n| n.id == id)
     }
+}
+
+/// A `<node_state>` of `<status>`, or none (with a warning) without an id.
+pub(crate) fn read_node_state_checked<'a>(r: &mut Reader<'a>, el: &'a Element) -> Result<Option<NodeState>, ModelError> {
+    if el.id().is_none() {
+        r.warn(el, "ignoring <node_state> without an id");
+        return Ok(None);
+    }
+    read_node_state(r, el).map(Some)
 }
 
 fn read_node_state<'a>(r: &mut Reader<'a>, el: &'a Element) -> Result<NodeState, ModelError> {

@@ -269,7 +269,18 @@ impl Document {
     pub fn parse(input: &str) -> Result<Document, ParseError> {
         // A byte-order mark may open a UTF-8 document; it is not content.
         let input = input.strip_prefix('\u{feff}').unwrap_or(input);
-        parse::Parser::new(input).parse_document()
+        parse::Parser::new(input, None).parse_document()
+    }
+
+    /// [`Document::parse`], offering every completed element below the
+    /// root to `keep` together with the elements open above it (the root
+    /// first): what `keep` returns is attached to its parent, what it
+    /// takes is not. A large part of a document can so be turned into
+    /// something smaller as it arrives instead of existing whole as a
+    /// tree (`Cib::from_text` reads the status section this way).
+    pub fn parse_with(input: &str, keep: &mut dyn FnMut(&[Element], Element) -> Option<Element>) -> Result<Document, ParseError> {
+        let input = input.strip_prefix('\u{feff}').unwrap_or(input);
+        parse::Parser::new(input, Some(keep)).parse_document()
     }
 
     /// Serializes with an XML declaration (what the live store writes as

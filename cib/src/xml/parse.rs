@@ -10,15 +10,21 @@ use quick_xml::reader::Reader;
 
 use super::{Document, Element, Node, ParseError};
 
-pub(super) struct Parser<'a> {
+/// Decides, for each completed element below the root, whether it is
+/// attached to its parent (returned) or taken (`None`); it sees the open
+/// elements above it, the root first.
+pub(super) type Keep<'h> = &'h mut dyn FnMut(&[Element], Element) -> Option<Element>;
+
+pub(super) struct Parser<'a, 'h> {
     input: &'a str,
     reader: Reader<&'a [u8]>,
     /// Byte offsets at which each line starts, for offset -> line.
     line_starts: Vec<usize>,
+    keep: Option<Keep<'h>>,
 }
 
-impl<'a> Parser<'a> {
-    pub(super) fn new(input: &'a str) -> Self {
+impl<'a, 'h> Parser<'a, 'h> {
+    pub(super) fn new(input: &'a str, keep: Option<Keep<'h>>) -> Self {
         let mut reader = Reader::from_str(input);
         let cfg = reader.config_mut();
         cfg.trim_text(false);
@@ -27,7 +33,7 @@ impl<'a> Parser<'a> {
         cfg.expand_empty_elements = false;
         let mut line_starts = vec![0];
         line_starts.extend(input.match_indices('\n').map(|(i, _)| i + 1));
-        Parser { input, reader, line_starts }
+        Parser { input, reader, line_starts, keep }
     }
 
     fn line_of(&self, offset: usize) -> u32 {
@@ -73,17 +79,20 @@ impl<'a> Parser<'a> {
                 }
                 Event::Empty(s) => {
                     let el = self.element_from(&s, start)?;
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(Node::Element(el)),
-                        None if root.is_none() => root = Some(el),
-                        None => return Err(self.err(start, "more than one root element")),
+                    if !stack.is_empty() {
+                        self.attach(&mut stack, el);
+                    } else if root.is_none() {
+                        root = Some(el);
+                    } else {
+                        return Err(self.err(start, "more than one root element"));
                     }
                 }
                 Event::End(_) => {
                     let el = stack.pop().ok_or_else(|| self.err(start, "unexpected end tag"))?;
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(Node::Element(el)),
-                        None => root = Some(el),
+                    if stack.is_empty() {
+                        root = Some(el);
+                    } else {
+                        self.attach(&mut stack, el);
                     }
                 }
                 Event::Text(t) => {
@@ -147,6 +156,21 @@ impl<'a> Parser<'a> {
         match root {
             Some(root) => Ok(Document { prolog, root, epilog }),
             None => Err(self.err(self.input.len(), "no root element")),
+        }
+    }
+
+    /// A completed element goes to its parent, the top of a non-empty
+    /// `stack`, unless the caller's `keep` takes it.
+    fn attach(&mut self, stack: &mut [Element], el: Element) {
+        let el = match self.keep.as_mut() {
+            Some(keep) => match keep(stack, el) {
+                Some(el) => el,
+                None => return,
+            },
+            None => el,
+        };
+        if let Some(parent) = stack.last_mut() {
+            parent.children.push(Node::Element(el));
         }
     }
 

@@ -155,20 +155,25 @@ fn run(args: &Args) -> Result<()> {
         (None, false) => std::env::var("CIB_file").map_err(|_| anyhow!("no input: use --xml-file or --live-check"))?,
     };
     let text = tools::cib_file::read_xml_input(&path).with_context(|| format!("could not read {path}"))?;
-    let mut doc = Document::parse(&text).map_err(|e| anyhow!("{path}: line {}: {}", e.line, e.message))?;
-    // Large CIBs: the text, the document, the model and the working set
-    // would otherwise all be alive at the peak (docs/SCALE.md).
-    drop(text);
-    // The simulation works on a copy with a status section.
-    simulate::ensure_status(&mut doc);
-    let mut model = Some(Cib::from_document(&doc).map_err(|e| anyhow!("{path}: {e}"))?);
-    let model_ref = model.as_ref().expect("just built");
     // Only injections, saving and simulating read the document again;
-    // otherwise its memory goes before the scheduler's peak.
+    // otherwise the model is read straight from the text, the status
+    // section never becoming a tree (docs/SCALE.md).
     let needs_doc = args.injections().any() || args.save_input.is_some() || args.execute_graph.is_some() || args.simulating() || args.in_place || args.save_output.is_some();
-    if !needs_doc {
-        doc = Document::parse("<cib/>").map_err(|e| anyhow!("{}", e.message))?;
-    }
+    let (mut doc, mut model) = if needs_doc {
+        let mut doc = Document::parse(&text).map_err(|e| anyhow!("{path}: line {}: {}", e.line, e.message))?;
+        // Large CIBs: the text, the document, the model and the working
+        // set would otherwise all be alive at the peak.
+        drop(text);
+        // The simulation works on a copy with a status section.
+        simulate::ensure_status(&mut doc);
+        let model = Cib::from_document(&doc).map_err(|e| anyhow!("{path}: {e}"))?;
+        (doc, Some(model))
+    } else {
+        let model = Cib::from_text(&text).map_err(|e| anyhow!("{path}: {e}"))?;
+        drop(text);
+        (Document::parse("<cib/>").map_err(|e| anyhow!("{}", e.message))?, Some(model))
+    };
+    let model_ref = model.as_ref().expect("just built");
     let now = match &args.set_datetime {
         Some(t) => pengine::iso8601::parse(t)?,
         None => match model_ref.execution_date {

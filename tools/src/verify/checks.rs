@@ -183,6 +183,7 @@ pub fn run(doc: &Document, now: i64, v: &mut Verdict) {
         // connection is unrecoverable"): only the schedule knows.
         if ws.nodes.iter().any(|n| n.kind == pengine::NodeKind::Remote) {
             let schedule = pengine::schedule(&model, pengine::unpack(&model, now));
+            v.notices.extend(schedule.notices.iter().cloned());
             for a in schedule.actions.iter().filter(|a| a.rsc.is_none() && a.task == "stonith" && !a.optional) {
                 let Some(n) = a.node.map(|n| schedule.ws.node(n)) else { continue };
                 if n.kind == pengine::NodeKind::Remote && a.stonith_action.as_deref() != Some("on") {

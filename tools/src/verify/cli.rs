@@ -146,6 +146,9 @@ pub fn run(args: &Args, ctx: &Context, stdin: &mut dyn Read, now: i64) -> Outcom
 /// the file and line), the scheduler's findings at `-V` (errors) and
 /// `-VV` (warnings), then the summary.
 fn report(out: &mut Outcome, v: &Verdict, file: Option<&str>, verbose: u8) {
+    for line in &v.notices {
+        out.out(&format!("{line}\n"));
+    }
     for p in &v.schema_errors {
         let prefix = file.map(|f| format!("{f}:{}: ", p.line)).unwrap_or_default();
         let id = p.id.as_deref().map(|id| format!(" (id={id})")).unwrap_or_default();

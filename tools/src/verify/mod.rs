@@ -38,6 +38,9 @@ pub struct Verdict {
     pub schema_disabled: bool,
     pub errors: Vec<Finding>,
     pub warnings: Vec<Finding>,
+    /// The scheduler's information lines (`out->info`), printed on
+    /// stdout ("Only 'private' parameters to ... changed").
+    pub notices: Vec<String>,
 }
 
 impl Verdict {
