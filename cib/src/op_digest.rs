@@ -379,6 +379,17 @@ impl OpParams {
     /// `None` when no such primitive exists.
     pub fn from_model(cib: &Cib, rsc: &str, task: &str, interval_ms: u64, applies: RuleFilter<'_>) -> Option<OpParams> {
         let (prim, ancestors) = find_with_ancestors(cib, rsc)?;
+        Some(OpParams::from_found(cib, prim, &ancestors, task, interval_ms, applies))
+    }
+
+    /// [`OpParams::from_model`] finding the primitive through an index
+    /// built once (the scheduler asks for every recorded operation).
+    pub fn from_index(cib: &Cib, index: &PrimitiveIndex<'_>, rsc: &str, task: &str, interval_ms: u64, applies: RuleFilter<'_>) -> Option<OpParams> {
+        let (prim, ancestors) = index.get(rsc)?;
+        Some(OpParams::from_found(cib, prim, ancestors, task, interval_ms, applies))
+    }
+
+    fn from_found(cib: &Cib, prim: &Primitive, ancestors: &[&Resource], task: &str, interval_ms: u64, applies: RuleFilter<'_>) -> OpParams {
         let mut params = BTreeMap::new();
         fill_first_wins(&mut params, &prim.instance_attributes, applies);
         for a in ancestors.iter().rev() {
@@ -390,7 +401,7 @@ impl OpParams {
             fill_first_wins(&mut action_params, &op.instance_attributes, applies);
         }
         let timeout_ms = op.and_then(|o| op_timeout(o, applies)).or_else(|| defaults_timeout(cib, applies));
-        Some(OpParams { params, action_params, interval_ms, timeout_ms: timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS) })
+        OpParams { params, action_params, interval_ms, timeout_ms: timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS) }
     }
 }
 
@@ -433,6 +444,58 @@ fn meta_timeout(sets: &[NvSet], applies: RuleFilter<'_>) -> Option<u64> {
         .filter(|s| applies(s))
         .find_map(|s| s.get("timeout").and_then(|p| p.value.as_deref()))
         .and_then(parse_msec)
+}
+
+/// Every primitive of a configuration by id, with the resources that
+/// contain it (outermost first): what [`find_with_ancestors`] finds, the
+/// first in document order, without a search per lookup.
+#[derive(Debug, Default)]
+pub struct PrimitiveIndex<'c> {
+    by_id: std::collections::HashMap<&'c str, (&'c Primitive, Vec<&'c Resource>)>,
+}
+
+impl<'c> PrimitiveIndex<'c> {
+    pub fn new(cib: &'c Cib) -> PrimitiveIndex<'c> {
+        fn add<'c>(r: &'c Resource, path: &mut Vec<&'c Resource>, index: &mut PrimitiveIndex<'c>) {
+            let mut insert = |p: &'c Primitive, path: &Vec<&'c Resource>| {
+                index.by_id.entry(p.id.as_str()).or_insert_with(|| (p, path.clone()));
+            };
+            match r {
+                Resource::Primitive(p) => insert(p, path),
+                Resource::Group(g) => {
+                    path.push(r);
+                    for p in &g.children {
+                        insert(p, path);
+                    }
+                    path.pop();
+                }
+                Resource::Clone(c) => {
+                    path.push(r);
+                    add(&c.child, path, index);
+                    path.pop();
+                }
+                Resource::Bundle(b) => {
+                    if let Some(p) = &b.primitive {
+                        path.push(r);
+                        insert(p, path);
+                        path.pop();
+                    }
+                }
+            }
+        }
+        let mut index = PrimitiveIndex::default();
+        for r in &cib.resources {
+            add(r, &mut Vec::new(), &mut index);
+        }
+        index
+    }
+
+    /// The primitive `rsc` (a clone instance suffix `:N` is ignored) and
+    /// its ancestors.
+    pub fn get(&self, rsc: &str) -> Option<(&'c Primitive, &[&'c Resource])> {
+        let id = rsc.split_once(':').map_or(rsc, |(base, _)| base);
+        self.by_id.get(id).map(|(p, path)| (*p, path.as_slice()))
+    }
 }
 
 /// The primitive `rsc` (a clone instance suffix `:N` is ignored) and the

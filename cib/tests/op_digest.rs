@@ -361,3 +361,29 @@ fn list_words_ignore_spacing() {
     let e = Element::new("parameters");
     assert_eq!(op_digest::digest_of(&e), op_digest(&OpParams::default()));
 }
+
+/// The scheduler's index finds the same primitive, ancestors and
+/// parameters as the search, for every resource history of the suite.
+#[test]
+fn primitive_index_agrees_with_the_search() {
+    let dir = suite_dir().join("xml");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let cib = Cib::from_document(&Document::parse(&text).unwrap()).unwrap();
+        let index = op_digest::PrimitiveIndex::new(&cib);
+        let all = |_: &NvSet| true;
+        for state in &cib.status.node_states {
+            for lrm in &state.lrm_resources {
+                for op in &lrm.ops {
+                    let searched = OpParams::from_model(&cib, &lrm.id, &op.operation, op.interval_ms, &all);
+                    let indexed = OpParams::from_index(&cib, &index, &lrm.id, &op.operation, op.interval_ms, &all);
+                    assert_eq!(searched, indexed, "{}: {} {}", path.display(), lrm.id, op.id);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 10_000, "only {checked} operations");
+}

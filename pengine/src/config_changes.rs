@@ -174,7 +174,7 @@ impl Scheduler<'_> {
             set.is_unconditional()
         };
         let xml_id = self.ws.rsc(rsc).xml_id.clone();
-        let Some(params) = cib::op_digest::OpParams::from_model(self.cib, &xml_id, task, op.interval_ms, &filter) else { return false };
+        let Some(params) = cib::op_digest::OpParams::from_index(self.cib, &self.primitives, &xml_id, task, op.interval_ms, &filter) else { return false };
         if conditional.get() {
             return false;
         }

@@ -75,6 +75,9 @@ impl std::fmt::Display for ScoreLine {
 pub struct Scheduler<'c> {
     pub ws: WorkingSet,
     pub cib: &'c Cib,
+    /// The configuration's primitives by id (operation parameters are
+    /// looked up for every recorded operation).
+    pub primitives: cib::op_digest::PrimitiveIndex<'c>,
     /// Indexed by [`RscId`].
     pub assign: Vec<AssignState>,
     /// Resources assigned to each node so far (tie-breaker when sorting
@@ -160,10 +163,12 @@ pub fn schedule_explained(cib: &Cib, ws: WorkingSet) -> Schedule {
 fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     let n_rsc = ws.resources.len();
     let n_nodes = ws.nodes.len();
-    let utilization = crate::utilization::UtilizationState::new(cib, &ws);
+    let primitives = cib::op_digest::PrimitiveIndex::new(cib);
+    let utilization = crate::utilization::UtilizationState::new(&primitives, &ws);
     let mut s = Scheduler {
         ws,
         cib,
+        primitives,
         assign: vec![AssignState { provisional: true, ..Default::default() }; n_rsc],
         num_resources: vec![0; n_nodes],
         colocations: Vec::new(),

@@ -149,7 +149,7 @@ impl Scheduler<'_> {
             let agent = rsc.primitive().map(|p| p.agent.clone()).unwrap_or_default();
             let id = rsc.id.clone();
             let unconditional = |set: &cib::model::NvSet| set.is_unconditional();
-            let Some(params) = cib::op_digest::OpParams::from_model(self.cib, &rsc.xml_id, "stonith-on", 0, &unconditional) else {
+            let Some(params) = cib::op_digest::OpParams::from_index(self.cib, &self.primitives, &rsc.xml_id, "stonith-on", 0, &unconditional) else {
                 continue;
             };
             let summary_has = |summary: &str, digest: &str| summary.split(',').any(|e| e == format!("{id}:{agent}:{digest}"));

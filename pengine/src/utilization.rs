@@ -38,7 +38,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use cib::model::{Cib, Resource as CibResource, Role, Score};
+use cib::model::{Role, Score};
 
 use crate::nvsets::{as_written, unpack_into};
 use crate::orderings::{Edge, OrderFlags};
@@ -113,7 +113,7 @@ pub fn utilization_value(text: &str) -> i64 {
 impl UtilizationState {
     /// Reads the strategy, every node's capacity and every primitive's
     /// utilization (template included, rules evaluated at `ws.now`).
-    pub fn new(cib: &Cib, ws: &WorkingSet) -> UtilizationState {
+    pub fn new(primitives: &cib::op_digest::PrimitiveIndex<'_>, ws: &WorkingSet) -> UtilizationState {
         let strategy = Strategy::parse(&ws.options.placement_strategy);
         let to_amounts = |table: &BTreeMap<String, String>| -> Amounts { table.iter().map(|(k, v)| (k.clone(), utilization_value(v))).collect() };
         let capacity = ws.nodes.iter().map(|n| to_amounts(&n.utilization)).collect();
@@ -126,7 +126,7 @@ impl UtilizationState {
                     return Amounts::new();
                 }
                 let mut table = BTreeMap::new();
-                if let Some(p) = find_primitive(&cib.resources, &r.xml_id) {
+                if let Some((p, _)) = primitives.get(&r.xml_id) {
                     unpack_into(&mut table, &p.utilization, None, &input, false, as_written);
                 }
                 to_amounts(&table)
@@ -136,31 +136,6 @@ impl UtilizationState {
     }
 }
 
-/// The configured primitive with this id, wherever it sits.
-fn find_primitive<'c>(rscs: &'c [CibResource], id: &str) -> Option<&'c cib::model::Primitive> {
-    for r in rscs {
-        match r {
-            CibResource::Primitive(p) if p.id == id => return Some(p),
-            CibResource::Group(g) => {
-                if let Some(p) = g.children.iter().find(|c| c.id == id) {
-                    return Some(p);
-                }
-            }
-            CibResource::Clone(c) => {
-                if let Some(p) = find_primitive(std::slice::from_ref(&c.child), id) {
-                    return Some(p);
-                }
-            }
-            CibResource::Bundle(b) => {
-                if let Some(p) = b.primitive.as_ref().filter(|p| p.id == id) {
-                    return Some(p);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
 
 /// `have_enough_capacity`: every amount `needed` fits in `free` (a name
 /// the node lacks has room for nothing above 0).
