@@ -26,6 +26,8 @@
 pub mod parse;
 pub mod write;
 
+use compact_str::CompactString;
+
 pub use write::{Escaping, Layout, Style};
 
 /// Why a document could not be parsed.
@@ -55,8 +57,11 @@ pub enum Node {
 #[derive(Debug, Clone, Eq, Default)]
 pub struct Element {
     pub name: String,
-    /// Attributes in document order, values unescaped.
-    attrs: Vec<(String, String)>,
+    /// Attributes in document order, values unescaped. Names and values
+    /// up to 24 bytes are stored inline (most of a CIB's: ids, numbers,
+    /// operation and node names), which halves the allocations of a
+    /// large status section.
+    attrs: Vec<(CompactString, CompactString)>,
     pub children: Vec<Node>,
     /// 1-based line of the start tag in the parsed input; 0 when built in code.
     pub line: u32,
@@ -113,17 +118,17 @@ impl Element {
 
     /// Sets an attribute, keeping its position if it already exists.
     pub fn set_attr(&mut self, name: &str, value: impl Into<String>) {
-        let value = value.into();
+        let value = CompactString::from(value.into());
         match self.attrs.iter_mut().find(|(k, _)| k == name) {
             Some(slot) => slot.1 = value,
-            None => self.attrs.push((name.to_string(), value)),
+            None => self.attrs.push((CompactString::from(name), value)),
         }
     }
 
     /// Removes an attribute; returns its old value.
     pub fn remove_attr(&mut self, name: &str) -> Option<String> {
         let pos = self.attrs.iter().position(|(k, _)| k == name)?;
-        Some(self.attrs.remove(pos).1)
+        Some(self.attrs.remove(pos).1.into_string())
     }
 
     /// Child elements, in order.

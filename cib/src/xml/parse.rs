@@ -184,7 +184,7 @@ impl<'a, 'h> Parser<'a, 'h> {
         }
         for attr in s.attributes() {
             let attr = attr.map_err(|e| self.err(offset + lead, e.to_string()))?;
-            let key = attr.key.as_ref().to_string();
+            let key = compact_str::CompactString::from(attr.key.as_ref());
             if !is_xml_name(&key) {
                 return Err(self.err(offset + lead, format!("invalid attribute name '{key}'")));
             }
@@ -198,7 +198,7 @@ impl<'a, 'h> Parser<'a, 'h> {
             if el.attr(&key).is_some() {
                 return Err(self.err(offset + lead, format!("duplicate attribute {key}")));
             }
-            el.attrs.push((key, value.into_owned()));
+            el.attrs.push((key, compact_str::CompactString::from(value)));
         }
         Ok(el)
     }
