@@ -117,7 +117,7 @@ impl Scheduler<'_> {
                 // parameter digests are compared with the configuration.
                 // A changed definition clears the fail count, so the
                 // operation is retried fresh.
-                let orphaned = op.interval_ms > 0 && !configured.contains(&(op.operation.clone(), op.interval_ms));
+                let orphaned = op.interval_ms > 0 && !configured.contains(&(op.operation.to_string(), op.interval_ms));
                 if orphaned && self.ws.options.stop_orphan_actions {
                     self.schedule_cancel(rsc, node, task, op.interval_ms);
                 }

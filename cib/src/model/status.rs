@@ -13,6 +13,7 @@ use super::error::ModelError;
 use super::nvset::{NvSet, NvSetKind};
 use super::read::{first_attr, opt_string, parse_bool, required, required_id, Reader};
 use crate::xml::Element;
+use compact_str::CompactString;
 
 /// `<status>`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -164,12 +165,12 @@ impl ExecStatus {
 /// `<lrm_rsc_op>`: the last result of one operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LrmRscOp {
-    pub id: String,
+    pub id: CompactString,
     pub line: u32,
     /// start, stop, monitor, promote, notify, migrate_to...
-    pub operation: String,
+    pub operation: CompactString,
     /// `rsc_op_interval`, e.g. `db_monitor_10000`.
-    pub operation_key: Option<String>,
+    pub operation_key: Option<CompactString>,
     /// Order of execution on the node; -1 for pending or synthesized.
     pub call_id: i64,
     /// The agent's exit code.
@@ -193,12 +194,12 @@ pub struct LrmRscOp {
     pub transition_key: Option<String>,
     /// `op-status:rc;transition-key`, as written.
     pub transition_magic: Option<String>,
-    pub on_node: Option<String>,
-    pub crm_feature_set: Option<String>,
-    pub crm_debug_origin: Option<String>,
-    pub exit_reason: Option<String>,
-    pub migrate_source: Option<String>,
-    pub migrate_target: Option<String>,
+    pub on_node: Option<CompactString>,
+    pub crm_feature_set: Option<CompactString>,
+    pub crm_debug_origin: Option<CompactString>,
+    pub exit_reason: Option<CompactString>,
+    pub migrate_source: Option<CompactString>,
+    pub migrate_target: Option<CompactString>,
 }
 
 /// A decoded transition key.
@@ -292,6 +293,7 @@ fn read_node_state<'a>(r: &mut Reader<'a>, el: &'a Element) -> Result<NodeState,
             }
         }
     }
+    lrm_resources.shrink_to_fit();
     Ok(NodeState {
         id: required_id(el)?,
         line: el.line,
@@ -313,7 +315,10 @@ fn read_node_state<'a>(r: &mut Reader<'a>, el: &'a Element) -> Result<NodeState,
 }
 
 fn read_lrm_resource<'a>(r: &mut Reader<'a>, el: &'a Element) -> Result<LrmResource, ModelError> {
-    let mut ops = Vec::new();
+    // Sized exactly: most resources have one to three records, and a
+    // vector grown by pushing holds room for four (~2 KB per resource,
+    // 600 MB of a 32 x 10,000 status).
+    let mut ops = Vec::with_capacity(el.children_named("lrm_rsc_op").count());
     for op in el.children_named("lrm_rsc_op") {
         ops.push(read_lrm_rsc_op(r, op)?);
     }
@@ -333,6 +338,13 @@ fn words(el: &Element, name: &str) -> Vec<String> {
     el.attr(name).map(|v| v.split_whitespace().map(str::to_string).collect()).unwrap_or_default()
 }
 
+/// An optional attribute as a [`CompactString`]: the short ones (operation
+/// and node names, feature sets) are stored inline, a million times over
+/// in a large status section.
+fn opt_compact(el: &Element, names: &[&str]) -> Option<CompactString> {
+    first_attr(el, names).map(CompactString::from)
+}
+
 fn read_lrm_rsc_op(r: &mut Reader<'_>, el: &Element) -> Result<LrmRscOp, ModelError> {
     let missing = |attribute| ModelError::MissingAttribute { element: el.name.clone(), attribute, line: el.line };
     let call_id = r.int_attr(el, &["call-id", "call_id"]).ok_or_else(|| missing("call-id"))?;
@@ -341,10 +353,10 @@ fn read_lrm_rsc_op(r: &mut Reader<'_>, el: &Element) -> Result<LrmRscOp, ModelEr
     // The history records intervals as plain milliseconds.
     let interval_ms = r.int_attr(el, &["interval"]).unwrap_or(0);
     Ok(LrmRscOp {
-        id: required_id(el)?,
+        id: required_id(el)?.into(),
         line: el.line,
-        operation: required(el, &["operation"])?,
-        operation_key: opt_string(el, &["operation_key"]),
+        operation: required(el, &["operation"])?.into(),
+        operation_key: opt_compact(el, &["operation_key"]),
         call_id,
         rc_code,
         op_status: ExecStatus::from_code(op_status),
@@ -360,12 +372,12 @@ fn read_lrm_rsc_op(r: &mut Reader<'_>, el: &Element) -> Result<LrmRscOp, ModelEr
         op_secure_digest: opt_string(el, &["op-secure-digest"]),
         transition_key: opt_string(el, &["transition-key", "transition_key"]),
         transition_magic: opt_string(el, &["transition-magic", "transition_magic"]),
-        on_node: opt_string(el, &["on_node"]),
-        crm_feature_set: opt_string(el, &["crm_feature_set"]),
-        crm_debug_origin: opt_string(el, &["crm-debug-origin"]),
-        exit_reason: opt_string(el, &["exit-reason"]),
-        migrate_source: opt_string(el, &["migrate_source", "migrate_from"]),
-        migrate_target: opt_string(el, &["migrate_target"]),
+        on_node: opt_compact(el, &["on_node"]),
+        crm_feature_set: opt_compact(el, &["crm_feature_set"]),
+        crm_debug_origin: opt_compact(el, &["crm-debug-origin"]),
+        exit_reason: opt_compact(el, &["exit-reason"]),
+        migrate_source: opt_compact(el, &["migrate_source", "migrate_from"]),
+        migrate_target: opt_compact(el, &["migrate_target"]),
     })
 }
 

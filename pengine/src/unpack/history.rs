@@ -96,7 +96,7 @@ fn record_active_recurring(ws: &mut WorkingSet, rsc: RscId, node: NodeId, ops: &
         if op.op_status == cib::model::status::ExecStatus::Pending {
             continue;
         }
-        let entry = (rsc, node, op.operation.clone(), op.interval_ms);
+        let entry = (rsc, node, op.operation.to_string(), op.interval_ms);
         if !ws.active_recurring.contains(&entry) {
             ws.early_actions.push(crate::working_set::EarlyAction::Recurring(entry.0, entry.1, entry.2.clone(), entry.3));
             ws.active_recurring.insert(entry);
@@ -713,18 +713,18 @@ fn record_failed_op(ws: &mut WorkingSet, op: &LrmRscOp, node: NodeId, rsc: RscId
     ws.failed_ops.push(FailedOp {
         node,
         rsc,
-        op_id: op.id.clone(),
+        op_id: op.id.to_string(),
         op_key: key,
-        operation: op.operation.clone(),
+        operation: op.operation.to_string(),
         interval_ms: op.interval_ms,
         call_id: op.call_id,
         rc_code: op.rc_code,
         op_status: op.op_status.code(),
-        exit_reason: op.exit_reason.clone(),
+        exit_reason: op.exit_reason.as_deref().map(str::to_string),
         last_rc_change: op.last_rc_change,
         exec_time: op.exec_time,
         queue_time: op.queue_time,
-        on_node: op.on_node.clone(),
+        on_node: op.on_node.as_deref().map(str::to_string),
     });
 }
 

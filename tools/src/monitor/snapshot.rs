@@ -58,25 +58,25 @@ fn degraded_failures(cib: &Cib, ws: &WorkingSet) -> Vec<FailedOp> {
                 if !(op.rc_code == 190 || op.rc_code == 191) || op.op_status.code() != 0 {
                     continue;
                 }
-                let key = op.operation_key.clone().unwrap_or_else(|| format!("{}_{}_{}", lrm.id, op.operation, op.interval_ms));
+                let key = op.operation_key.as_deref().map(str::to_string).unwrap_or_else(|| format!("{}_{}_{}", lrm.id, op.operation, op.interval_ms));
                 if ws.failed_ops.iter().chain(out.iter()).any(|f| f.op_key == key && f.node == n) {
                     continue;
                 }
                 out.push(FailedOp {
                     node: n,
                     rsc,
-                    op_id: op.id.clone(),
+                    op_id: op.id.to_string(),
                     op_key: key,
-                    operation: op.operation.clone(),
+                    operation: op.operation.to_string(),
                     interval_ms: op.interval_ms,
                     call_id: op.call_id,
                     rc_code: op.rc_code,
                     op_status: op.op_status.code(),
-                    exit_reason: op.exit_reason.clone(),
+                    exit_reason: op.exit_reason.as_deref().map(str::to_string),
                     last_rc_change: op.last_rc_change,
                     exec_time: op.exec_time,
                     queue_time: op.queue_time,
-                    on_node: op.on_node.clone(),
+                    on_node: op.on_node.as_deref().map(str::to_string),
                 });
             }
         }
