@@ -336,6 +336,17 @@ pub fn rejected_listing(rejected: &Element) -> String {
 /// `crm_verify -x`): plain text, or bzip2-compressed as the policy engine
 /// saves its inputs (`pe-input-N.bz2`). Compression is recognised by the
 /// bzip2 magic (`BZh`) rather than the name, so a renamed input still reads.
+/// [`read_xml_input`] as a stream, for inputs too large to hold whole
+/// beside what is built from them.
+pub fn open_xml_input(path: impl AsRef<std::path::Path>) -> std::io::Result<Box<dyn std::io::BufRead>> {
+    use std::io::{BufRead, BufReader};
+    let mut file = BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    if file.fill_buf()?.starts_with(b"BZh") {
+        return Ok(Box::new(BufReader::with_capacity(1 << 16, bzip2::read::BzDecoder::new(file))));
+    }
+    Ok(Box::new(file))
+}
+
 pub fn read_xml_input(path: impl AsRef<std::path::Path>) -> std::io::Result<String> {
     let bytes = std::fs::read(path)?;
     if !bytes.starts_with(b"BZh") {

@@ -125,6 +125,20 @@ impl Cib {
     /// [`Cib::from_document`]'s, but that an `id-ref` inside a node's
     /// status can only name an element of the same `<node_state>`.
     pub fn from_text(text: &str) -> Result<Cib, FromTextError> {
+        Cib::read_status_as_parsed(|keep| Document::parse_with(text, keep))
+    }
+
+    /// [`Cib::from_text`] reading from a stream, so that not even the
+    /// text is held whole (a 200 MB file otherwise sits beside the model
+    /// while it is built). Lines are counted as the stream is read; a
+    /// parse error names the line reached.
+    pub fn from_reader(source: impl std::io::BufRead) -> Result<Cib, FromTextError> {
+        Cib::read_status_as_parsed(|keep| Document::parse_stream_with(source, keep))
+    }
+
+    fn read_status_as_parsed(
+        parse: impl FnOnce(&mut dyn FnMut(&[Element], Element) -> Option<Element>) -> Result<Document, crate::xml::ParseError>,
+    ) -> Result<Cib, FromTextError> {
         let mut node_states = Vec::new();
         let mut warnings = Vec::new();
         let mut failed = None;
@@ -143,7 +157,7 @@ impl Cib {
             }
             None
         };
-        let doc = Document::parse_with(text, &mut keep)?;
+        let doc = parse(&mut keep)?;
         if let Some(e) = failed {
             return Err(e.into());
         }

@@ -288,6 +288,22 @@ impl Document {
         parse::Parser::new(input, Some(keep)).parse_document()
     }
 
+    /// [`Document::parse_with`] reading from a stream, never holding the
+    /// whole input: a large file is parsed in the memory of what `keep`
+    /// lets through. Lines are counted from what was read; an error
+    /// names the line reached.
+    pub fn parse_stream_with(
+        mut source: impl std::io::BufRead,
+        keep: &mut dyn FnMut(&[Element], Element) -> Option<Element>,
+    ) -> Result<Document, ParseError> {
+        // A byte-order mark may open a UTF-8 document; it is not content.
+        let io = |e: std::io::Error| ParseError { line: 1, message: e.to_string() };
+        if source.fill_buf().map_err(io)?.starts_with("\u{feff}".as_bytes()) {
+            source.consume(3);
+        }
+        parse::Parser::streaming(source, Some(keep)).parse_document()
+    }
+
     /// Serializes with an XML declaration (what the live store writes as
     /// `cib.xml`).
     pub fn to_file_string(&self) -> String {

@@ -15,28 +15,51 @@ use super::{Document, Element, Node, ParseError};
 /// elements above it, the root first.
 pub(super) type Keep<'h> = &'h mut dyn FnMut(&[Element], Element) -> Option<Element>;
 
-pub(super) struct Parser<'a, 'h> {
-    input: &'a str,
-    reader: Reader<&'a [u8]>,
-    /// Byte offsets at which each line starts, for offset -> line.
+pub(super) struct Parser<'a, 'h, R> {
+    /// The whole input when parsing text (exact lines for errors); `None`
+    /// when reading a stream.
+    input: Option<&'a str>,
+    reader: Reader<R>,
+    /// Byte offsets at which each line of `input` starts, for offset ->
+    /// line.
     line_starts: Vec<usize>,
+    /// Newlines in the events read so far: the line of a stream's
+    /// element.
+    newlines: u32,
     keep: Option<Keep<'h>>,
 }
 
-impl<'a, 'h> Parser<'a, 'h> {
+impl<'a, 'h> Parser<'a, 'h, &'a [u8]> {
     pub(super) fn new(input: &'a str, keep: Option<Keep<'h>>) -> Self {
-        let mut reader = Reader::from_str(input);
-        let cfg = reader.config_mut();
-        cfg.trim_text(false);
-        cfg.enable_all_checks(true);
-        cfg.check_end_names = true;
-        cfg.expand_empty_elements = false;
         let mut line_starts = vec![0];
         line_starts.extend(input.match_indices('\n').map(|(i, _)| i + 1));
-        Parser { input, reader, line_starts, keep }
+        Parser { input: Some(input), reader: configured(Reader::from_str(input)), line_starts, newlines: 0, keep }
     }
+}
 
+impl<'h, R: std::io::BufRead> Parser<'static, 'h, R> {
+    /// A parser reading `source` as it goes, never holding the whole
+    /// input: lines are counted from the events' bytes, and an error
+    /// names the line reached.
+    pub(super) fn streaming(source: R, keep: Option<Keep<'h>>) -> Self {
+        Parser { input: None, reader: configured(Reader::from_reader(source)), line_starts: Vec::new(), newlines: 0, keep }
+    }
+}
+
+fn configured<R>(mut reader: Reader<R>) -> Reader<R> {
+    let cfg = reader.config_mut();
+    cfg.trim_text(false);
+    cfg.enable_all_checks(true);
+    cfg.check_end_names = true;
+    cfg.expand_empty_elements = false;
+    reader
+}
+
+impl<R: std::io::BufRead> Parser<'_, '_, R> {
     fn line_of(&self, offset: usize) -> u32 {
+        if self.input.is_none() {
+            return self.newlines + 1;
+        }
         match self.line_starts.binary_search(&offset) {
             Ok(i) => i as u32 + 1,
             Err(i) => i as u32,
@@ -47,11 +70,27 @@ impl<'a, 'h> Parser<'a, 'h> {
         ParseError { line: self.line_of(offset), message: message.into() }
     }
 
+    /// A stream's event text (the reader has checked its UTF-8; the
+    /// delimiters it leaves out hold no newline): only XML characters
+    /// (text input is checked whole, up front), and its newlines counted.
+    fn check_stream_text(&mut self, raw: &str, offset: usize) -> Result<(), ParseError> {
+        if self.input.is_some() {
+            return Ok(());
+        }
+        if let Some(c) = raw.chars().find(|&c| !is_xml_char(c)) {
+            return Err(self.err(offset, format!("character U+{:04X} is not allowed in XML", c as u32)));
+        }
+        self.newlines += raw.bytes().filter(|&b| b == b'\n').count() as u32;
+        Ok(())
+    }
+
     pub(super) fn parse_document(mut self) -> Result<Document, ParseError> {
         // libxml2 refuses characters XML does not allow (NUL, most C0
         // controls); so do we, before anything can store them.
-        if let Some((at, c)) = self.input.char_indices().find(|&(_, c)| !is_xml_char(c)) {
-            return Err(self.err(at, format!("character U+{:04X} is not allowed in XML", c as u32)));
+        if let Some(input) = self.input {
+            if let Some((at, c)) = input.char_indices().find(|&(_, c)| !is_xml_char(c)) {
+                return Err(self.err(at, format!("character U+{:04X} is not allowed in XML", c as u32)));
+            }
         }
         let mut prolog = Vec::new();
         let mut epilog = Vec::new();
@@ -60,25 +99,31 @@ impl<'a, 'h> Parser<'a, 'h> {
         let mut stack: Vec<Element> = Vec::new();
         // Text is accumulated across Text/GeneralRef events, then flushed.
         let mut text = String::new();
+        let mut buf = Vec::new();
         loop {
             let start = self.reader.buffer_position() as usize;
-            let event = self
-                .reader
-                .read_event()
-                .map_err(|e| self.err(self.reader.error_position() as usize, e.to_string()))?;
+            buf.clear();
+            let event = match self.reader.read_event_into(&mut buf) {
+                Ok(e) => e,
+                Err(e) => return Err(self.err(self.reader.error_position() as usize, e.to_string())),
+            };
+            // A stream's element starts on the line reached before its
+            // own bytes are counted.
+            let element_line = self.newlines + 1;
+            self.check_stream_text(&event, start)?;
             if !matches!(event, Event::Text(_) | Event::GeneralRef(_)) {
                 flush_text(&mut text, &mut stack);
             }
             match event {
                 Event::Start(s) => {
-                    let el = self.element_from(&s, start)?;
+                    let el = self.element_from(&s, start, element_line)?;
                     if stack.is_empty() && root.is_some() {
                         return Err(self.err(start, "more than one root element"));
                     }
                     stack.push(el);
                 }
                 Event::Empty(s) => {
-                    let el = self.element_from(&s, start)?;
+                    let el = self.element_from(&s, start, element_line)?;
                     if !stack.is_empty() {
                         self.attach(&mut stack, el);
                     } else if root.is_none() {
@@ -151,11 +196,11 @@ impl<'a, 'h> Parser<'a, 'h> {
             }
         }
         if let Some(open) = stack.last() {
-            return Err(self.err(self.input.len(), format!("element <{}> is not closed", open.name)));
+            return Err(self.err(self.input.map_or(0, str::len), format!("element <{}> is not closed", open.name)));
         }
         match root {
             Some(root) => Ok(Document { prolog, root, epilog }),
-            None => Err(self.err(self.input.len(), "no root element")),
+            None => Err(self.err(self.input.map_or(0, str::len), "no root element")),
         }
     }
 
@@ -174,11 +219,14 @@ impl<'a, 'h> Parser<'a, 'h> {
         }
     }
 
-    fn element_from(&self, s: &BytesStart<'_>, offset: usize) -> Result<Element, ParseError> {
+    fn element_from(&self, s: &BytesStart<'_>, offset: usize, stream_line: u32) -> Result<Element, ParseError> {
         let mut el = Element::new(s.name().as_ref());
         // The event's offset points at '<'; skip any whitespace before it.
-        let lead = self.input[offset..].len() - self.input[offset..].trim_start().len();
-        el.line = self.line_of(offset + lead);
+        let lead = match self.input {
+            Some(input) => input[offset..].len() - input[offset..].trim_start().len(),
+            None => 0,
+        };
+        el.line = if self.input.is_some() { self.line_of(offset + lead) } else { stream_line };
         if !is_xml_name(&el.name) {
             return Err(self.err(offset + lead, format!("invalid element name '{}'", el.name)));
         }

@@ -154,12 +154,15 @@ fn run(args: &Args) -> Result<()> {
         (None, true) => std::env::var("CIB_file").map_err(|_| anyhow!("no live cluster connection: set CIB_file"))?,
         (None, false) => std::env::var("CIB_file").map_err(|_| anyhow!("no input: use --xml-file or --live-check"))?,
     };
-    let text = tools::cib_file::read_xml_input(&path).with_context(|| format!("could not read {path}"))?;
     // Only injections, saving and simulating read the document again;
-    // otherwise the model is read straight from the text, the status
-    // section never becoming a tree (docs/SCALE.md).
+    // otherwise the model is read straight from the file as it streams
+    // in, the status section never becoming a tree (docs/SCALE.md).
     let needs_doc = args.injections().any() || args.save_input.is_some() || args.execute_graph.is_some() || args.simulating() || args.in_place || args.save_output.is_some();
-    let (mut doc, mut model) = if needs_doc {
+    let streamed = if needs_doc { None } else { Some(read_model_streaming(&path)?) };
+    let (mut doc, mut model) = if let Some(model) = streamed {
+        (Document::parse("<cib/>").map_err(|e| anyhow!("{}", e.message))?, Some(model))
+    } else {
+        let text = tools::cib_file::read_xml_input(&path).with_context(|| format!("could not read {path}"))?;
         let mut doc = Document::parse(&text).map_err(|e| anyhow!("{path}: line {}: {}", e.line, e.message))?;
         // Large CIBs: the text, the document, the model and the working
         // set would otherwise all be alive at the peak.
@@ -168,10 +171,6 @@ fn run(args: &Args) -> Result<()> {
         simulate::ensure_status(&mut doc);
         let model = Cib::from_document(&doc).map_err(|e| anyhow!("{path}: {e}"))?;
         (doc, Some(model))
-    } else {
-        let model = Cib::from_text(&text).map_err(|e| anyhow!("{path}: {e}"))?;
-        drop(text);
-        (Document::parse("<cib/>").map_err(|e| anyhow!("{}", e.message))?, Some(model))
     };
     let model_ref = model.as_ref().expect("just built");
     let now = match &args.set_datetime {
@@ -269,6 +268,21 @@ fn run(args: &Args) -> Result<()> {
         std::fs::write(file, doc.to_xml()).with_context(|| format!("could not write {file}"))?;
     }
     Ok(())
+}
+
+/// The model read as the file streams in. A file that does not parse is
+/// read again whole, so the error names its line exactly as it would
+/// otherwise (a stream's error names the line reached).
+fn read_model_streaming(path: &str) -> Result<Cib> {
+    let source = tools::cib_file::open_xml_input(path).with_context(|| format!("could not read {path}"))?;
+    match Cib::from_reader(source) {
+        Ok(model) => Ok(model),
+        Err(cib::model::FromTextError::Model(e)) => Err(anyhow!("{path}: {e}")),
+        Err(cib::model::FromTextError::Parse(_)) => {
+            let text = tools::cib_file::read_xml_input(path).with_context(|| format!("could not read {path}"))?;
+            Cib::from_text(&text).map_err(|e| anyhow!("{path}: {e}"))
+        }
+    }
 }
 
 /// Prints what the scheduler decided: `-s` score lines (even with -Q,
