@@ -120,10 +120,7 @@ impl Scheduler<'_> {
 
     /// A configured (not instance) resource by id.
     pub(crate) fn find_configured(&self, id: &str) -> Option<RscId> {
-        (0..self.ws.resources.len()).map(RscId).find(|r| {
-            let res = self.ws.rsc(*r);
-            res.id == id && !res.flags.orphan
-        })
+        self.configured.get(id).copied()
     }
 
     /// The node scores of a constraint: its node and score, or one set

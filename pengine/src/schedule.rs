@@ -78,6 +78,9 @@ pub struct Scheduler<'c> {
     /// The configuration's primitives by id (operation parameters are
     /// looked up for every recorded operation).
     pub primitives: cib::op_digest::PrimitiveIndex<'c>,
+    /// Configured (not orphaned) resources by id, the first in arena
+    /// order (constraints name them).
+    pub configured: std::collections::HashMap<String, RscId>,
     /// Indexed by [`RscId`].
     pub assign: Vec<AssignState>,
     /// Resources assigned to each node so far (tie-breaker when sorting
@@ -165,10 +168,17 @@ fn run(cib: &Cib, ws: WorkingSet, explain: bool) -> Schedule {
     let n_nodes = ws.nodes.len();
     let primitives = cib::op_digest::PrimitiveIndex::new(cib);
     let utilization = crate::utilization::UtilizationState::new(&primitives, &ws);
+    let mut configured = std::collections::HashMap::new();
+    for (i, r) in ws.resources.iter().enumerate() {
+        if !r.flags.orphan {
+            configured.entry(r.id.clone()).or_insert(RscId(i));
+        }
+    }
     let mut s = Scheduler {
         ws,
         cib,
         primitives,
+        configured,
         assign: vec![AssignState { provisional: true, ..Default::default() }; n_rsc],
         num_resources: vec![0; n_nodes],
         colocations: Vec::new(),

@@ -351,6 +351,10 @@ pub struct WorkingSet {
     /// Top-level resources in Pacemaker's order (configuration order,
     /// orphans appended as the history revealed them).
     pub top_level: Vec<RscId>,
+    /// Whether each resource is in `top_level` (indexed by [`RscId`];
+    /// kept by [`WorkingSet::add_top_level`]; reordering `top_level`
+    /// keeps its members).
+    pub on_top_level: Vec<bool>,
     pub failed_ops: Vec<FailedOp>,
     pub locations: Vec<UnpackLocation>,
     pub implied_actions: Vec<ImpliedAction>,
@@ -504,6 +508,15 @@ impl WorkingSet {
     /// without a scan when the name is unambiguous. A resource that takes
     /// a history name must be told to the index
     /// ([`NameIndex::note_name`]).
+    /// Appends a resource to the top-level list.
+    pub fn add_top_level(&mut self, id: RscId) {
+        self.top_level.push(id);
+        if self.on_top_level.len() <= id.0 {
+            self.on_top_level.resize(id.0 + 1, false);
+        }
+        self.on_top_level[id.0] = true;
+    }
+
     pub fn find_resource_indexed(&mut self, id: &str) -> Option<RscId> {
         let resources = &self.resources;
         self.names.catch_up(resources.len(), |i| (resources[i].id.as_str(), resources[i].clone_name.as_deref()));
@@ -528,9 +541,7 @@ impl WorkingSet {
             }
             cur = p;
         }
-        // Top-level resources are appended in arena order: search from
-        // the end, where a recent orphan is.
-        self.top_level.iter().rev().any(|t| *t == cur)
+        self.on_top_level.get(cur.0).copied().unwrap_or(false)
     }
 
     /// Looks a resource up by id or history name, searching every

@@ -15,26 +15,32 @@ use crate::xml::Element;
 /// State shared while one document is read: an index for `id-ref`
 /// resolution and the warnings gathered so far.
 pub(crate) struct Reader<'a> {
+    root: &'a Element,
     /// (element name, id) -> first such element in document order, which
-    /// is what Pacemaker's `//name[@id='ref']` lookup finds.
-    by_name_id: HashMap<(&'a str, &'a str), &'a Element>,
+    /// is what Pacemaker's `//name[@id='ref']` lookup finds. Built at the
+    /// first reference: a node's status, read a million records at a
+    /// time, rarely has one.
+    by_name_id: std::cell::OnceCell<HashMap<(&'a str, &'a str), &'a Element>>,
     pub warnings: Vec<ModelWarning>,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(root: &'a Element) -> Reader<'a> {
-        let mut by_name_id = HashMap::new();
-        for el in root.descendants() {
-            if let Some(id) = el.id() {
-                by_name_id.entry((el.name.as_str(), id)).or_insert(el);
-            }
-        }
-        Reader { by_name_id, warnings: Vec::new() }
+        Reader { root, by_name_id: std::cell::OnceCell::new(), warnings: Vec::new() }
     }
 
     /// The element with this name and id, anywhere in the document.
     pub fn find(&self, name: &str, id: &str) -> Option<&'a Element> {
-        self.by_name_id.get(&(name, id)).copied()
+        let index = self.by_name_id.get_or_init(|| {
+            let mut by_name_id = HashMap::new();
+            for el in self.root.descendants() {
+                if let Some(id) = el.id() {
+                    by_name_id.entry((el.name.as_str(), id)).or_insert(el);
+                }
+            }
+            by_name_id
+        });
+        index.get(&(name, id)).copied()
     }
 
     /// Follows an `id-ref`: the element to read and the reference as

@@ -77,10 +77,24 @@ impl<R: std::io::BufRead> Parser<'_, '_, R> {
         if self.input.is_some() {
             return Ok(());
         }
-        if let Some(c) = raw.chars().find(|&c| !is_xml_char(c)) {
-            return Err(self.err(offset, format!("character U+{:04X} is not allowed in XML", c as u32)));
+        // One pass over the bytes: ASCII is checked and newlines counted
+        // here; only text with other characters is decoded to check them.
+        let mut ascii = true;
+        let mut newlines = 0;
+        for &b in raw.as_bytes() {
+            match b {
+                b'\n' => newlines += 1,
+                b'\t' | b'\r' | 0x20..=0x7f => {}
+                // Controls (refused below) and non-ASCII (decoded below).
+                _ => ascii = false,
+            }
         }
-        self.newlines += raw.bytes().filter(|&b| b == b'\n').count() as u32;
+        if !ascii {
+            if let Some(c) = raw.chars().find(|&c| !is_xml_char(c)) {
+                return Err(self.err(offset, format!("character U+{:04X} is not allowed in XML", c as u32)));
+            }
+        }
+        self.newlines += newlines;
         Ok(())
     }
 

@@ -405,7 +405,7 @@ fn create_orphan(ws: &mut WorkingSet, lrm: &LrmResource) -> RscId {
         container: None,
         bundle: None,
     });
-    ws.top_level.push(id);
+    ws.add_top_level(id);
     // An orphaned remote connection still provides its remote node.
     if lrm.class == "ocf" && lrm.provider.as_deref() == Some("pacemaker") && lrm.agent_type == "remote" {
         let kind = if lrm.container.is_some() { NodeKind::Guest } else { NodeKind::Remote };

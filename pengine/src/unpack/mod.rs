@@ -44,6 +44,7 @@ pub fn unpack(cib: &Cib, now: i64) -> WorkingSet {
         nodes: Vec::new(),
         resources: Vec::new(),
         top_level: Vec::new(),
+        on_top_level: Vec::new(),
         failed_ops: Vec::new(),
         locations: Vec::new(),
         implied_actions: Vec::new(),

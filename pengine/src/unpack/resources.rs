@@ -24,7 +24,7 @@ use crate::working_set::{BundleInfo, CloneInfo, NodeId, PrimitiveInfo, Resource,
 pub(super) fn unpack_resources(ws: &mut WorkingSet, cib: &Cib) {
     for r in &cib.resources {
         let id = build(ws, cib, r, None, None);
-        ws.top_level.push(id);
+        ws.add_top_level(id);
     }
     add_guest_connections(ws);
     fence_off_bundle_nodes(ws, cib);
@@ -469,7 +469,7 @@ fn add_guest_connections(ws: &mut WorkingSet) {
         conn.failure_timeout = 0;
         conn.migration_threshold = Score::INFINITY;
         ws.resources.push(conn);
-        ws.top_level.push(id);
+        ws.add_top_level(id);
     }
     for r in 0..ws.resources.len() {
         if let Some(c) = ws.resources[r].meta("container").map(str::to_string) {
