@@ -187,6 +187,10 @@ impl Scheduler<'_> {
         }
         let idx = self.colocations.len();
         self.colocations.push(Colocation { id: id.to_string(), dependent, primary, score, dependent_role, primary_role, node_attribute, influence });
+        if score.value() <= Score::MINUS_INFINITY.value() {
+            self.anti_colocation_order(dependent, dependent_role, primary, primary_role);
+            self.anti_colocation_order(primary, primary_role, dependent, dependent_role);
+        }
         let list = self.assign[dependent.0].this_with.clone();
         let pos = self.sorted_position(&list, idx, true);
         self.assign[dependent.0].this_with.insert(pos, idx);
@@ -624,6 +628,31 @@ impl Scheduler<'_> {
 fn chained_factor(factor: f32, score: Score) -> f32 {
     let multiplier = if factor < 0.0 { -1.0 } else { 1.0 };
     multiplier * score.value() as f32 / Score::INFINITY.value() as f32
+}
+
+impl Scheduler<'_> {
+    /// `anti_colocation_order`: whatever makes `first` lose its role
+    /// comes before whatever makes `then` gain its own (stop before
+    /// start, a demote before a promote), as a mandatory anti-colocation
+    /// orders them in both directions.
+    fn anti_colocation_order(&mut self, first: RscId, first_role: Role, then: RscId, then_role: Role) {
+        let first_tasks: &[&str] = match first_role {
+            Role::Promoted => &["demote"],
+            Role::Unpromoted => &["stop", "promote"],
+            _ => &["stop"],
+        };
+        let then_tasks: &[&str] = match then_role {
+            Role::Promoted => &["promote"],
+            Role::Unpromoted => &["start", "demote"],
+            _ => &["start"],
+        };
+        let flags = crate::orderings::OrderFlags { optional: true, anti_colocation: true, ..Default::default() };
+        for f in first_tasks {
+            for t in then_tasks {
+                self.order(crate::orderings::Side::Task(first, (*f).into()), crate::orderings::Side::Task(then, (*t).into()), flags);
+            }
+        }
+    }
 }
 
 fn variant_rank(v: &Variant) -> u8 {

@@ -60,7 +60,7 @@ impl Schedule {
                 continue;
             }
             // Orderings the graph leaves out for migrations stay dashed.
-            let style = if self.in_graph(e.first) && self.in_graph(e.then) && !self.migration_skips_input(e) { "bold" } else { "dashed" };
+            let style = if self.in_graph(e.first) && self.in_graph(e.then) && !self.skips_input(e) { "bold" } else { "dashed" };
             out.push_str(&format!("\"{}\" -> \"{}\" [ style = {style}]\n", self.dot_name(e.first), self.dot_name(e.then)));
         }
         out.push_str("}\n");

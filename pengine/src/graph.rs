@@ -69,6 +69,19 @@ impl Schedule {
         Some(format!("{name}_{task}_{}", act.interval_ms))
     }
 
+    /// Orderings the graph leaves out (`should_add_input_to_graph`):
+    /// those of migrations, and an anti-colocation's between actions on
+    /// two different nodes.
+    pub fn skips_input(&self, e: &crate::orderings::Edge) -> bool {
+        if e.flags.anti_colocation && !self.actions[e.first].optional {
+            let (f, t) = (self.actions[e.first].node, self.actions[e.then].node);
+            if f.is_some() && t.is_some() && f != t {
+                return true;
+            }
+        }
+        self.migration_skips_input(e)
+    }
+
     /// Builds the transition graph.
     pub fn transition_graph(&self, cib: &cib::model::Cib) -> TransitionGraph {
         let mut graph = TransitionGraph::new(GraphAttrs::new(0));
@@ -93,7 +106,7 @@ impl Schedule {
         }
         let mut inputs: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for e in &self.edges {
-            if e.flags.none || e.flags.derived || !self.in_graph(e.first) || !self.in_graph(e.then) || self.migration_skips_input(e) {
+            if e.flags.none || e.flags.derived || !self.in_graph(e.first) || !self.in_graph(e.then) || self.skips_input(e) {
                 continue;
             }
             let list = inputs.entry(e.then).or_default();

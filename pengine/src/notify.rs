@@ -23,7 +23,7 @@ use crate::orderings::{Edge, OrderFlags};
 use crate::schedule::Scheduler;
 use crate::working_set::{NodeId, RscId, Variant};
 
-const MANDATORY: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: false, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false, derived: false, promoted_implies_first: false, implies_first_migratable: false, pseudo_left: false, apply_first_non_migratable: false, then_printed: false, first_printed: false };
+const MANDATORY: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: false, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false, derived: false, promoted_implies_first: false, implies_first_migratable: false, pseudo_left: false, apply_first_non_migratable: false, then_printed: false, first_printed: false, anti_colocation: false };
 
 impl Scheduler<'_> {
     pub(crate) fn create_notifications(&mut self) {

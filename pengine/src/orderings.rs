@@ -61,6 +61,10 @@ pub struct OrderFlags {
     /// before its instances'. The clone's summary already does that; the
     /// flag keeps the ordering from reading as a plain optional one.
     pub first_printed: bool,
+    /// From a mandatory anti-colocation (`pe_order_anti_colocation`): the
+    /// graph keeps it only between actions on the same node (or where
+    /// one has no node), and probes inherit it.
+    pub anti_colocation: bool,
 }
 
 /// One side of an ordering before resolution.
@@ -100,7 +104,7 @@ fn invert(task: &str) -> Option<&'static str> {
     })
 }
 
-const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false, derived: false, promoted_implies_first: false, implies_first_migratable: false, pseudo_left: false, apply_first_non_migratable: false, then_printed: false, first_printed: false };
+const MANDATORY_RUNNABLE: OrderFlags = OrderFlags { implies_then: true, implies_first: false, runnable_left: true, asymmetrical: false, optional: false, none: false, one_or_more: false, restart: false, derived: false, promoted_implies_first: false, implies_first_migratable: false, pseudo_left: false, apply_first_non_migratable: false, then_printed: false, first_printed: false, anti_colocation: false };
 
 impl Scheduler<'_> {
     pub(crate) fn order(&mut self, first: Side, then: Side, flags: OrderFlags) {

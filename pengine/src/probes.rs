@@ -248,7 +248,9 @@ impl Scheduler<'_> {
                 self.restart_orderings_for_probe(&idx, probe, after, walk, &mut seen, &mut added);
             }
         }
-        // "Stop X then Y" implies "probe X then Y".
+        // "Stop X then Y" implies "probe X then Y" (an anti-colocation's
+        // keeps its type for the graph to filter).
+        let mut stop_then: Vec<(usize, usize, bool)> = Vec::new();
         for o in self.orderings.clone() {
             if o.flags.none || o.flags.derived {
                 continue;
@@ -283,13 +285,15 @@ impl Scheduler<'_> {
                     if then.task == "stonith" && then.node == self.actions[*p].node && then.stonith_action.as_deref() == Some("on") {
                         continue;
                     }
-                    added.push((*p, *t));
+                    stop_then.push((*p, *t, o.flags.anti_colocation));
                 }
             }
         }
-        for (f, t) in added {
+        let anti_flags = OrderFlags { anti_colocation: true, ..opt };
+        for (f, t, is_anti) in added.into_iter().map(|(f, t)| (f, t, false)).chain(stop_then) {
             if f != t {
-                self.edges.push(crate::orderings::Edge { first: f, then: t, flags: opt });
+                let flags = if is_anti { anti_flags } else { opt };
+                self.edges.push(crate::orderings::Edge { first: f, then: t, flags });
             }
         }
     }
