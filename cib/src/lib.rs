@@ -37,4 +37,4 @@ pub mod version;
 pub mod xml;
 
 pub use version::Version;
-pub use xml::{Document, Element, Node, ParseError};
+pub use xml::{Document, Element, FlatElement, Node, ParseError, ParseSink};

@@ -70,6 +70,95 @@ pub enum FromTextError {
     Model(#[from] ModelError),
 }
 
+/// Reads `<status>` into the typed model while the document is parsed
+/// ([`Cib::from_text`]): operation records straight from their start
+/// tags, then each `lrm_resource` and `node_state` as it closes, none of
+/// them left in the tree.
+#[derive(Default)]
+struct StatusSink {
+    node_states: Vec<NodeState>,
+    /// The histories of the `node_state` being read.
+    resources: Vec<status::LrmResource>,
+    /// The records of the `lrm_resource` being read.
+    ops: Vec<status::LrmRscOp>,
+    warnings: Vec<ModelWarning>,
+    failed: Option<ModelError>,
+}
+
+impl StatusSink {
+    /// Whether `open` (root first) ends at `<cib><status>` and then `path`.
+    fn under(open: &[Element], path: &[&str]) -> bool {
+        open.len() == 2 + path.len()
+            && open[0].name == "cib"
+            && open[1].name == "status"
+            && open[2..].iter().zip(path).all(|(e, p)| e.name == *p)
+    }
+
+    fn record<T>(&mut self, read: Result<T, ModelError>, r: Reader<'_>) -> Option<T> {
+        self.warnings.extend(r.warnings);
+        match read {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.failed.get_or_insert(e);
+                None
+            }
+        }
+    }
+}
+
+const HISTORY: &[&str] = &["node_state", "lrm", "lrm_resources", "lrm_resource"];
+
+impl crate::xml::ParseSink for StatusSink {
+    fn take_empty(&mut self, open: &[Element], el: &crate::xml::FlatElement<'_>) -> bool {
+        if el.name != "lrm_rsc_op" || !StatusSink::under(open, HISTORY) {
+            return false;
+        }
+        if self.failed.is_none() {
+            let mut r = Reader::detached();
+            let read = status::read_lrm_rsc_op(&mut r, el);
+            if let Some(op) = self.record(read, r) {
+                self.ops.push(op);
+            }
+        }
+        true
+    }
+
+    fn keep(&mut self, open: &[Element], el: Element) -> Option<Element> {
+        if self.failed.is_some() {
+            return (!StatusSink::under(open, &[])).then_some(el);
+        }
+        match el.name.as_str() {
+            "lrm_rsc_op" if StatusSink::under(open, HISTORY) => {
+                let mut r = Reader::new(&el);
+                let read = status::read_lrm_rsc_op(&mut r, &el);
+                if let Some(op) = self.record(read, r) {
+                    self.ops.push(op);
+                }
+                None
+            }
+            "lrm_resource" if StatusSink::under(open, &HISTORY[..3]) => {
+                let ops = std::mem::take(&mut self.ops);
+                let mut r = Reader::new(&el);
+                let read = status::read_lrm_resource_with(&mut r, &el, ops);
+                if let Some(res) = self.record(read, r) {
+                    self.resources.push(res);
+                }
+                None
+            }
+            "node_state" if StatusSink::under(open, &[]) => {
+                let resources = std::mem::take(&mut self.resources);
+                let mut r = Reader::new(&el);
+                let read = status::read_node_state_with(&mut r, &el, resources);
+                if let Some(state) = self.record(read, r) {
+                    self.node_states.extend(state);
+                }
+                None
+            }
+            _ => Some(el),
+        }
+    }
+}
+
 /// A whole CIB, typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cib {
@@ -137,33 +226,16 @@ impl Cib {
     }
 
     fn read_status_as_parsed(
-        parse: impl FnOnce(&mut dyn FnMut(&[Element], Element) -> Option<Element>) -> Result<Document, crate::xml::ParseError>,
+        parse: impl FnOnce(&mut dyn crate::xml::ParseSink) -> Result<Document, crate::xml::ParseError>,
     ) -> Result<Cib, FromTextError> {
-        let mut node_states = Vec::new();
-        let mut warnings = Vec::new();
-        let mut failed = None;
-        let mut keep = |open: &[Element], el: Element| -> Option<Element> {
-            let in_status = open.len() == 2 && open[0].name == "cib" && open[1].name == "status";
-            if !(in_status && el.name == "node_state") {
-                return Some(el);
-            }
-            if failed.is_none() {
-                let mut r = Reader::new(&el);
-                match status::read_node_state_checked(&mut r, &el) {
-                    Ok(state) => node_states.extend(state),
-                    Err(e) => failed = Some(e),
-                }
-                warnings.append(&mut r.warnings);
-            }
-            None
-        };
-        let doc = parse(&mut keep)?;
-        if let Some(e) = failed {
+        let mut sink = StatusSink::default();
+        let doc = parse(&mut sink)?;
+        if let Some(e) = sink.failed {
             return Err(e.into());
         }
         let mut cib = Cib::from_document(&doc)?;
-        cib.status.node_states = node_states;
-        cib.warnings.append(&mut warnings);
+        cib.status.node_states = sink.node_states;
+        cib.warnings.append(&mut sink.warnings);
         Ok(cib)
     }
 

@@ -10,12 +10,13 @@ use std::collections::HashMap;
 use super::duration;
 use super::error::{ModelError, ModelWarning};
 use super::score::Score;
-use crate::xml::Element;
+use crate::xml::{Element, FlatElement};
 
 /// State shared while one document is read: an index for `id-ref`
 /// resolution and the warnings gathered so far.
 pub(crate) struct Reader<'a> {
-    root: &'a Element,
+    /// `None`: nothing to resolve references in (a record read on its own).
+    root: Option<&'a Element>,
     /// (element name, id) -> first such element in document order, which
     /// is what Pacemaker's `//name[@id='ref']` lookup finds. Built at the
     /// first reference: a node's status, read a million records at a
@@ -26,14 +27,20 @@ pub(crate) struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     pub fn new(root: &'a Element) -> Reader<'a> {
-        Reader { root, by_name_id: std::cell::OnceCell::new(), warnings: Vec::new() }
+        Reader { root: Some(root), by_name_id: std::cell::OnceCell::new(), warnings: Vec::new() }
+    }
+
+    /// A reader for elements that hold no references (operation
+    /// records read as they are parsed): it only gathers warnings.
+    pub fn detached() -> Reader<'a> {
+        Reader { root: None, by_name_id: std::cell::OnceCell::new(), warnings: Vec::new() }
     }
 
     /// The element with this name and id, anywhere in the document.
     pub fn find(&self, name: &str, id: &str) -> Option<&'a Element> {
         let index = self.by_name_id.get_or_init(|| {
             let mut by_name_id = HashMap::new();
-            for el in self.root.descendants() {
+            for el in self.root.iter().flat_map(|r| r.descendants()) {
                 if let Some(id) = el.id() {
                     by_name_id.entry((el.name.as_str(), id)).or_insert(el);
                 }
@@ -59,8 +66,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn warn(&mut self, el: &Element, message: impl Into<String>) {
-        self.warnings.push(ModelWarning { line: el.line, message: message.into() });
+    pub fn warn(&mut self, el: &(impl Attrs + ?Sized), message: impl Into<String>) {
+        self.warnings.push(ModelWarning { line: el.line(), message: message.into() });
     }
 
     /// A boolean the way Pacemaker's `crm_is_true` reads it: an unreadable
@@ -126,41 +133,74 @@ impl<'a> Reader<'a> {
     }
 
     /// An integer; unreadable is `None` with a warning.
-    pub fn int_attr<T: std::str::FromStr>(&mut self, el: &Element, names: &[&str]) -> Option<T> {
+    pub fn int_attr<T: std::str::FromStr>(&mut self, el: &(impl Attrs + ?Sized), names: &[&str]) -> Option<T> {
         let (name, text) = first_attr_named(el, names)?;
         let v = text.trim().parse().ok();
         if v.is_none() {
-            self.warn(el, format!("<{}> {name}=\"{text}\" is not a valid number; ignoring it", el.name));
+            let message = format!("<{}> {name}=\"{text}\" is not a valid number; ignoring it", el.tag());
+            self.warn(el, message);
         }
         v
     }
 }
 
+/// What the readers need of an element: a built [`Element`], or a
+/// [`FlatElement`] read straight from the parser (operation records).
+pub trait Attrs {
+    fn tag(&self) -> &str;
+    fn line(&self) -> u32;
+    fn attr_value(&self, name: &str) -> Option<&str>;
+}
+
+impl Attrs for Element {
+    fn tag(&self) -> &str {
+        &self.name
+    }
+    fn line(&self) -> u32 {
+        self.line
+    }
+    fn attr_value(&self, name: &str) -> Option<&str> {
+        self.attr(name)
+    }
+}
+
+impl Attrs for FlatElement<'_> {
+    fn tag(&self) -> &str {
+        self.name
+    }
+    fn line(&self) -> u32 {
+        self.line
+    }
+    fn attr_value(&self, name: &str) -> Option<&str> {
+        self.attr(name)
+    }
+}
+
 /// The first of these attributes that is present.
-pub fn first_attr<'e>(el: &'e Element, names: &[&str]) -> Option<&'e str> {
+pub fn first_attr<'e>(el: &'e (impl Attrs + ?Sized), names: &[&str]) -> Option<&'e str> {
     first_attr_named(el, names).map(|(_, v)| v)
 }
 
 /// Like [`first_attr`], also saying which spelling was found.
-pub fn first_attr_named<'e, 'n>(el: &'e Element, names: &[&'n str]) -> Option<(&'n str, &'e str)> {
-    names.iter().find_map(|n| el.attr(n).map(|v| (*n, v)))
+pub fn first_attr_named<'e, 'n>(el: &'e (impl Attrs + ?Sized), names: &[&'n str]) -> Option<(&'n str, &'e str)> {
+    names.iter().find_map(|n| el.attr_value(n).map(|v| (*n, v)))
 }
 
-pub fn opt_string(el: &Element, names: &[&str]) -> Option<String> {
+pub fn opt_string(el: &(impl Attrs + ?Sized), names: &[&str]) -> Option<String> {
     first_attr(el, names).map(str::to_string)
 }
 
 /// An attribute that must be there.
-pub fn required(el: &Element, names: &[&'static str]) -> Result<String, ModelError> {
+pub fn required(el: &(impl Attrs + ?Sized), names: &[&'static str]) -> Result<String, ModelError> {
     first_attr(el, names).map(str::to_string).ok_or_else(|| ModelError::MissingAttribute {
-        element: el.name.clone(),
+        element: el.tag().to_string(),
         attribute: names[0],
-        line: el.line,
+        line: el.line(),
     })
 }
 
 /// The `id` of an element that must have one.
-pub fn required_id(el: &Element) -> Result<String, ModelError> {
+pub fn required_id(el: &(impl Attrs + ?Sized)) -> Result<String, ModelError> {
     required(el, &["id"])
 }
 

@@ -11,7 +11,7 @@
 
 use super::error::ModelError;
 use super::nvset::{NvSet, NvSetKind};
-use super::read::{first_attr, opt_string, parse_bool, required, required_id, Reader};
+use super::read::{Attrs, first_attr, opt_string, parse_bool, required, required_id, Reader};
 use crate::xml::Element;
 use compact_str::CompactString;
 
@@ -272,20 +272,26 @@ impl Status {
 
 /// A `<node_state>` of `<status>`, or none (with a warning) without an id.
 pub(crate) fn read_node_state_checked<'a>(r: &mut Reader<'a>, el: &'a Element) -> Result<Option<NodeState>, ModelError> {
+    read_node_state_with(r, el, Vec::new())
+}
+
+/// A `<node_state>` whose history (`lrm_resource`s read already, as the
+/// parse went, in `taken`) precedes what its element still holds; none,
+/// with a warning, without an id.
+pub(crate) fn read_node_state_with<'a>(r: &mut Reader<'a>, el: &'a Element, taken: Vec<LrmResource>) -> Result<Option<NodeState>, ModelError> {
     if el.id().is_none() {
         r.warn(el, "ignoring <node_state> without an id");
         return Ok(None);
     }
-    read_node_state(r, el).map(Some)
+    read_node_state(r, el, taken).map(Some)
 }
 
-fn read_node_state<'a>(r: &mut Reader<'a>, el: &'a Element) -> Result<NodeState, ModelError> {
+fn read_node_state<'a>(r: &mut Reader<'a>, el: &'a Element, mut lrm_resources: Vec<LrmResource>) -> Result<NodeState, ModelError> {
     let mut transient_attributes = Vec::new();
     for t in el.children_named("transient_attributes") {
         transient_attributes.extend(NvSet::read_all(r, NvSetKind::Instance, t)?);
         transient_attributes.extend(NvSet::read_all(r, NvSetKind::Utilization, t)?);
     }
-    let mut lrm_resources = Vec::new();
     for lrm in el.children_named("lrm") {
         for list in lrm.children_named("lrm_resources") {
             for res in list.children_named("lrm_resource") {
@@ -315,10 +321,17 @@ fn read_node_state<'a>(r: &mut Reader<'a>, el: &'a Element) -> Result<NodeState,
 }
 
 fn read_lrm_resource<'a>(r: &mut Reader<'a>, el: &'a Element) -> Result<LrmResource, ModelError> {
+    read_lrm_resource_with(r, el, Vec::new())
+}
+
+/// An `<lrm_resource>` whose records read already (as the parse went,
+/// in `taken`) precede those its element still holds.
+pub(crate) fn read_lrm_resource_with<'a>(r: &mut Reader<'a>, el: &'a Element, taken: Vec<LrmRscOp>) -> Result<LrmResource, ModelError> {
     // Sized exactly: most resources have one to three records, and a
     // vector grown by pushing holds room for four (~2 KB per resource,
     // 600 MB of a 32 x 10,000 status).
-    let mut ops = Vec::with_capacity(el.children_named("lrm_rsc_op").count());
+    let mut ops = Vec::with_capacity(taken.len() + el.children_named("lrm_rsc_op").count());
+    ops.extend(taken);
     for op in el.children_named("lrm_rsc_op") {
         ops.push(read_lrm_rsc_op(r, op)?);
     }
@@ -334,19 +347,21 @@ fn read_lrm_resource<'a>(r: &mut Reader<'a>, el: &'a Element) -> Result<LrmResou
     })
 }
 
-fn words(el: &Element, name: &str) -> Vec<String> {
-    el.attr(name).map(|v| v.split_whitespace().map(str::to_string).collect()).unwrap_or_default()
+fn words(el: &(impl Attrs + ?Sized), name: &str) -> Vec<String> {
+    el.attr_value(name).map(|v| v.split_whitespace().map(str::to_string).collect()).unwrap_or_default()
 }
 
 /// An optional attribute as a [`CompactString`]: the short ones (operation
 /// and node names, feature sets) are stored inline, a million times over
 /// in a large status section.
-fn opt_compact(el: &Element, names: &[&str]) -> Option<CompactString> {
+fn opt_compact(el: &(impl Attrs + ?Sized), names: &[&str]) -> Option<CompactString> {
     first_attr(el, names).map(CompactString::from)
 }
 
-fn read_lrm_rsc_op(r: &mut Reader<'_>, el: &Element) -> Result<LrmRscOp, ModelError> {
-    let missing = |attribute| ModelError::MissingAttribute { element: el.name.clone(), attribute, line: el.line };
+/// An `<lrm_resource>`'s `<lrm_rsc_op>`, built or read straight from
+/// the parser.
+pub(crate) fn read_lrm_rsc_op(r: &mut Reader<'_>, el: &(impl Attrs + ?Sized)) -> Result<LrmRscOp, ModelError> {
+    let missing = |attribute| ModelError::MissingAttribute { element: el.tag().to_string(), attribute, line: el.line() };
     let call_id = r.int_attr(el, &["call-id", "call_id"]).ok_or_else(|| missing("call-id"))?;
     let rc_code = r.int_attr(el, &["rc-code", "rc_code"]).ok_or_else(|| missing("rc-code"))?;
     let op_status = r.int_attr(el, &["op-status", "op_status"]).ok_or_else(|| missing("op-status"))?;
@@ -354,7 +369,7 @@ fn read_lrm_rsc_op(r: &mut Reader<'_>, el: &Element) -> Result<LrmRscOp, ModelEr
     let interval_ms = r.int_attr(el, &["interval"]).unwrap_or(0);
     Ok(LrmRscOp {
         id: required_id(el)?.into(),
-        line: el.line,
+        line: el.line(),
         operation: required(el, &["operation"])?.into(),
         operation_key: opt_compact(el, &["operation_key"]),
         call_id,
@@ -366,7 +381,7 @@ fn read_lrm_rsc_op(r: &mut Reader<'_>, el: &Element) -> Result<LrmRscOp, ModelEr
         exec_time: r.int_attr(el, &["exec-time", "exec_time"]),
         queue_time: r.int_attr(el, &["queue-time", "queue_time"]),
         op_digest: opt_string(el, &["op-digest", "op_digest"]),
-        op_force_restart: words(el, if el.attr("op-force-restart").is_some() { "op-force-restart" } else { "op_force_restart" }),
+        op_force_restart: words(el, if el.attr_value("op-force-restart").is_some() { "op-force-restart" } else { "op_force_restart" }),
         op_restart_digest: opt_string(el, &["op-restart-digest", "op_restart_digest"]),
         op_secure_params: words(el, "op-secure-params"),
         op_secure_digest: opt_string(el, &["op-secure-digest"]),

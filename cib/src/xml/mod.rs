@@ -67,6 +67,56 @@ pub struct Element {
     pub line: u32,
 }
 
+/// An element as its start tag was read, attributes borrowed from the
+/// input where they needed no unescaping: what a [`ParseSink`] sees of
+/// an element without children before (and instead of) it is built.
+#[derive(Debug)]
+pub struct FlatElement<'a> {
+    pub name: &'a str,
+    /// 1-based line of the start tag.
+    pub line: u32,
+    attrs: Vec<(&'a str, std::borrow::Cow<'a, str>)>,
+}
+
+impl<'a> FlatElement<'a> {
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_ref())
+    }
+
+    pub fn attrs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.attrs.iter().map(|(k, v)| (*k, v.as_ref()))
+    }
+
+    fn into_element(self) -> Element {
+        let mut el = Element::new(self.name);
+        el.line = self.line;
+        el.attrs = self.attrs.into_iter().map(|(k, v)| (CompactString::from(k), CompactString::from(v))).collect();
+        el
+    }
+}
+
+/// Where a parse hands its elements, for a caller that turns part of a
+/// large document into something smaller as it arrives
+/// ([`Document::parse_with`]); every element below the root goes
+/// through it, the open elements above it given root first.
+pub trait ParseSink {
+    /// An element without children, before it is built: `true` takes it
+    /// (it is then not attached).
+    fn take_empty(&mut self, _open: &[Element], _el: &FlatElement<'_>) -> bool {
+        false
+    }
+
+    /// A completed element: returned, it is attached to its parent;
+    /// `None` takes it.
+    fn keep(&mut self, open: &[Element], el: Element) -> Option<Element>;
+}
+
+impl<F: FnMut(&[Element], Element) -> Option<Element>> ParseSink for F {
+    fn keep(&mut self, open: &[Element], el: Element) -> Option<Element> {
+        self(open, el)
+    }
+}
+
 /// A whole document: the root element plus what surrounds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
@@ -283,7 +333,7 @@ impl Document {
     /// takes is not. A large part of a document can so be turned into
     /// something smaller as it arrives instead of existing whole as a
     /// tree (`Cib::from_text` reads the status section this way).
-    pub fn parse_with(input: &str, keep: &mut dyn FnMut(&[Element], Element) -> Option<Element>) -> Result<Document, ParseError> {
+    pub fn parse_with(input: &str, keep: &mut dyn ParseSink) -> Result<Document, ParseError> {
         let input = input.strip_prefix('\u{feff}').unwrap_or(input);
         parse::Parser::new(input, Some(keep)).parse_document()
     }
@@ -294,7 +344,7 @@ impl Document {
     /// names the line reached.
     pub fn parse_stream_with(
         mut source: impl std::io::BufRead,
-        keep: &mut dyn FnMut(&[Element], Element) -> Option<Element>,
+        keep: &mut dyn ParseSink,
     ) -> Result<Document, ParseError> {
         // A byte-order mark may open a UTF-8 document; it is not content.
         let io = |e: std::io::Error| ParseError { line: 1, message: e.to_string() };

@@ -8,12 +8,11 @@
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
-use super::{Document, Element, Node, ParseError};
+use super::{Document, Element, FlatElement, Node, ParseError};
 
-/// Decides, for each completed element below the root, whether it is
-/// attached to its parent (returned) or taken (`None`); it sees the open
-/// elements above it, the root first.
-pub(super) type Keep<'h> = &'h mut dyn FnMut(&[Element], Element) -> Option<Element>;
+/// Decides, for each element below the root, whether it is attached to
+/// its parent or taken (see [`super::ParseSink`]).
+pub(super) type Keep<'h> = &'h mut dyn super::ParseSink;
 
 pub(super) struct Parser<'a, 'h, R> {
     /// The whole input when parsing text (exact lines for errors); `None`
@@ -137,7 +136,11 @@ impl<R: std::io::BufRead> Parser<'_, '_, R> {
                     stack.push(el);
                 }
                 Event::Empty(s) => {
-                    let el = self.element_from(&s, start, element_line)?;
+                    let flat = self.flat_from(&s, start, element_line)?;
+                    if !stack.is_empty() && self.keep.as_mut().is_some_and(|k| k.take_empty(&stack, &flat)) {
+                        continue;
+                    }
+                    let el = flat.into_element();
                     if !stack.is_empty() {
                         self.attach(&mut stack, el);
                     } else if root.is_none() {
@@ -222,7 +225,7 @@ impl<R: std::io::BufRead> Parser<'_, '_, R> {
     /// `stack`, unless the caller's `keep` takes it.
     fn attach(&mut self, stack: &mut [Element], el: Element) {
         let el = match self.keep.as_mut() {
-            Some(keep) => match keep(stack, el) {
+            Some(keep) => match keep.keep(stack, el) {
                 Some(el) => el,
                 None => return,
             },
@@ -234,20 +237,28 @@ impl<R: std::io::BufRead> Parser<'_, '_, R> {
     }
 
     fn element_from(&self, s: &BytesStart<'_>, offset: usize, stream_line: u32) -> Result<Element, ParseError> {
-        let mut el = Element::new(s.name().as_ref());
+        self.flat_from(s, offset, stream_line).map(FlatElement::into_element)
+    }
+
+    /// A start tag read and checked (names, characters, duplicates),
+    /// its attribute values normalized but still borrowed where they
+    /// needed no change.
+    fn flat_from<'e>(&self, s: &'e BytesStart<'_>, offset: usize, stream_line: u32) -> Result<FlatElement<'e>, ParseError> {
+        let name = s.name().into_inner();
         // The event's offset points at '<'; skip any whitespace before it.
         let lead = match self.input {
             Some(input) => input[offset..].len() - input[offset..].trim_start().len(),
             None => 0,
         };
-        el.line = if self.input.is_some() { self.line_of(offset + lead) } else { stream_line };
-        if !is_xml_name(&el.name) {
-            return Err(self.err(offset + lead, format!("invalid element name '{}'", el.name)));
+        let line = if self.input.is_some() { self.line_of(offset + lead) } else { stream_line };
+        if !is_xml_name(name) {
+            return Err(self.err(offset + lead, format!("invalid element name '{name}'")));
         }
+        let mut flat = FlatElement { name, line, attrs: Vec::new() };
         for attr in s.attributes() {
             let attr = attr.map_err(|e| self.err(offset + lead, e.to_string()))?;
-            let key = compact_str::CompactString::from(attr.key.as_ref());
-            if !is_xml_name(&key) {
+            let key = attr.key.into_inner();
+            if !is_xml_name(key) {
                 return Err(self.err(offset + lead, format!("invalid attribute name '{key}'")));
             }
             let value = attr
@@ -257,12 +268,12 @@ impl<R: std::io::BufRead> Parser<'_, '_, R> {
                 let msg = format!("attribute {key}: character U+{:04X} is not allowed in XML", c as u32);
                 return Err(self.err(offset + lead, msg));
             }
-            if el.attr(&key).is_some() {
+            if flat.attr(key).is_some() {
                 return Err(self.err(offset + lead, format!("duplicate attribute {key}")));
             }
-            el.attrs.push((key, compact_str::CompactString::from(value)));
+            flat.attrs.push((key, value));
         }
-        Ok(el)
+        Ok(flat)
     }
 }
 
