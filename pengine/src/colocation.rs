@@ -609,8 +609,10 @@ impl Scheduler<'_> {
 
     fn best_score_matching_attr(&self, rsc: RscId, attr: &str, value: Option<&str>) -> i32 {
         let mut best = Score::MINUS_INFINITY.value();
+        let Some(value) = value else { return best };
         for (n, s) in &self.ws.rsc(rsc).allowed_nodes {
-            if s.value() > best && self.node_available(*n, None) && value.is_some() && self.ws.node(*n).attr(attr).map(str::to_ascii_lowercase) == value.map(str::to_ascii_lowercase) {
+            // Case-insensitive, as Pacemaker compares attribute values.
+            if s.value() > best && self.ws.node(*n).attr(attr).is_some_and(|v| v.eq_ignore_ascii_case(value)) && self.node_available(*n, None) {
                 best = s.value();
             }
         }
