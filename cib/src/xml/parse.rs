@@ -289,6 +289,13 @@ fn is_xml_char(c: char) -> bool {
 /// XML 1.0's `Name` production, with every non-ASCII letter allowed as
 /// libxml2 does in its default (non-strict) mode.
 fn is_xml_name(name: &str) -> bool {
+    // The common case, checked on bytes: an ASCII letter, '_' or ':' first,
+    // then letters, digits, '-', '_', '.', ':'.
+    let bytes = name.as_bytes();
+    if bytes.is_ascii() {
+        return bytes.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b':')
+            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    }
     let mut chars = name.chars();
     let start_ok = |c: char| c.is_ascii_alphabetic() || c == '_' || c == ':' || (!c.is_ascii() && c != '\u{FEFF}');
     match chars.next() {
