@@ -20,6 +20,10 @@ impl Scheduler<'_> {
     /// schedules them with the expired ones.
     pub(crate) fn clear_failcounts_for_param_changes(&mut self) {
         let status = &self.cib.status;
+        // Primitives by id and by the name their instances go by, in
+        // arena order, built at the first failure entry (a scan of every
+        // resource per entry was quadratic in large clusters).
+        let mut by_name: Option<std::collections::HashMap<String, Vec<RscId>>> = None;
         for n in 0..self.ws.nodes.len() {
             let node = NodeId(n);
             if !self.ws.node(node).online {
@@ -32,7 +36,8 @@ impl Scheduler<'_> {
                     if !op.id.ends_with("_last_failure_0") || !matches!(op.operation.as_str(), "start" | "monitor") {
                         continue;
                     }
-                    let Some(rsc) = self.history_resource(&entry.id, node) else { continue };
+                    let names = by_name.get_or_insert_with(|| self.primitives_by_history_name());
+                    let Some(rsc) = self.history_resource(names, &entry.id, node) else { continue };
                     if self.ws.clear_failcounts.contains(&(rsc, node)) || !self.definition_changed(rsc, op) {
                         continue;
                     }
@@ -44,13 +49,21 @@ impl Scheduler<'_> {
 
     /// The primitive a node's history entry belongs to: the resource of
     /// that id, or the clone instance known under that name there.
-    fn history_resource(&self, lrm_id: &str, node: NodeId) -> Option<RscId> {
-        let matches = |r: &RscId| {
-            let res = self.ws.rsc(*r);
-            res.is_primitive() && (res.id == lrm_id || res.clone_name.as_deref() == Some(lrm_id))
-        };
-        let all: Vec<RscId> = (0..self.ws.resources.len()).map(RscId).filter(matches).collect();
+    fn history_resource(&self, by_name: &std::collections::HashMap<String, Vec<RscId>>, lrm_id: &str, node: NodeId) -> Option<RscId> {
+        let all = by_name.get(lrm_id)?;
         all.iter().copied().find(|r| self.ws.rsc(*r).known_on.contains(&node)).or(all.first().copied())
+    }
+
+    /// Every primitive under its id and its clone name (once if the same).
+    fn primitives_by_history_name(&self) -> std::collections::HashMap<String, Vec<RscId>> {
+        let mut map: std::collections::HashMap<String, Vec<RscId>> = std::collections::HashMap::new();
+        for (i, res) in self.ws.resources.iter().enumerate().filter(|(_, r)| r.is_primitive()) {
+            map.entry(res.id.clone()).or_default().push(RscId(i));
+            if let Some(name) = res.clone_name.as_deref().filter(|n| *n != res.id) {
+                map.entry(name.to_string()).or_default().push(RscId(i));
+            }
+        }
+        map
     }
 
     /// Whether the recorded digest of an operation differs from the
