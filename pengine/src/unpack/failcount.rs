@@ -57,10 +57,21 @@ pub fn fail_count(ws: &WorkingSet, node: NodeId, rsc: RscId, effective: bool) ->
     let base = if r.flags.unique { name } else { strip_instance(name) };
     let mut count = Score::ZERO;
     let mut last = 0i64;
-    for (k, v) in &ws.node(node).attrs {
+    // The attributes are sorted by name: only those starting with
+    // "fail-count-BASE" / "last-failure-BASE" can match (a scan of every
+    // attribute per resource and node was quadratic with many failures).
+    let attrs = &ws.node(node).attrs;
+    let with_prefix = |prefix: &str| {
+        let start = format!("{prefix}-{base}");
+        attrs.range(start.clone()..).take_while(move |(k, _)| k.starts_with(start.as_str()))
+    };
+    for (k, v) in with_prefix("fail-count") {
         if matches(k, "fail-count", base, r.flags.unique, ws.legacy_failcounts) {
             count += Score::parse(v);
-        } else if matches(k, "last-failure", base, r.flags.unique, ws.legacy_failcounts) {
+        }
+    }
+    for (k, v) in with_prefix("last-failure") {
+        if matches(k, "last-failure", base, r.flags.unique, ws.legacy_failcounts) {
             if let Some(t) = crate::rules::scan_ll(v) {
                 last = last.max(t);
             }
