@@ -594,9 +594,21 @@ impl Scheduler<'_> {
 
     /// `add_node_scores_matching_attr`.
     fn add_scores_matching_attr(&self, work: &mut Work, rsc: RscId, attr: &str, factor: f32, only_positive: bool) {
+        // The candidates of `best_score_matching`, read once: each
+        // available allowed node's attribute value and score (looking the
+        // value up again for every node of `work` was nodes x nodes map
+        // searches).
+        let candidates: Vec<(&str, i32)> = self
+            .ws
+            .rsc(rsc)
+            .allowed_nodes
+            .iter()
+            .filter(|(n, _)| self.node_available(**n, None))
+            .filter_map(|(n, s)| self.ws.node(*n).attr(attr).map(|v| (v, s.value())))
+            .collect();
         for (node, weight) in work.iter_mut() {
             let value = self.ws.node(*node).attr(attr);
-            let score = self.best_score_matching_attr(rsc, attr, value);
+            let score = best_score_matching(&candidates, value);
             if factor < 0.0 && score < 0 {
                 continue;
             }
@@ -626,17 +638,21 @@ impl Scheduler<'_> {
         }
     }
 
-    fn best_score_matching_attr(&self, rsc: RscId, attr: &str, value: Option<&str>) -> i32 {
-        let mut best = Score::MINUS_INFINITY.value();
-        let Some(value) = value else { return best };
-        for (n, s) in &self.ws.rsc(rsc).allowed_nodes {
-            // Case-insensitive, as Pacemaker compares attribute values.
-            if s.value() > best && self.ws.node(*n).attr(attr).is_some_and(|v| v.eq_ignore_ascii_case(value)) && self.node_available(*n, None) {
-                best = s.value();
-            }
+}
+
+/// `best_node_score_matching_attr`: the highest score among the
+/// candidates (available allowed nodes' attribute values and scores)
+/// whose value is `value`, compared case-insensitively as Pacemaker does;
+/// -INFINITY when none (or no value).
+fn best_score_matching(candidates: &[(&str, i32)], value: Option<&str>) -> i32 {
+    let mut best = Score::MINUS_INFINITY.value();
+    let Some(value) = value else { return best };
+    for (v, s) in candidates {
+        if *s > best && v.eq_ignore_ascii_case(value) {
+            best = *s;
         }
-        best
     }
+    best
 }
 
 /// The factor a colocation further down a chain is merged with: its own
