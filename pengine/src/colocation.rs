@@ -531,47 +531,37 @@ impl Scheduler<'_> {
     }
 
     fn merge_into(&mut self, rsc: RscId, work: &mut Work, attr: Option<&str>, factor: f32, flags: MergeFlags) {
-        if let Variant::Group = self.ws.rsc(rsc).variant {
-            // 2.1.5's `pcmk__native_merge_weights` for a group: the first
-            // member's scores (its own chain takes in the other members
-            // through the internal colocations), then what is colocated
-            // with the *last* member. Once the group has been assigned,
-            // "R with group" sits on the last member, so R is reached by
-            // both and counts twice; before, by neither (measured against
-            // 2.1.5, docs/PENGINE.md decision 17).
-            let members = &self.ws.rsc(rsc).children;
-            let (Some(first), Some(last)) = (members.first().copied(), members.last().copied()) else { return };
-            if self.assign[rsc.0].merging {
-                return;
-            }
-            self.assign[rsc.0].merging = true;
-            let mut copy = work.clone();
-            self.merge_into(first, &mut copy, attr, factor, flags);
-            let any = copy.iter().any(|(n, s)| *s >= 0 && self.node_available(*n, None));
-            if !any && flags.rollback {
-                self.assign[rsc.0].merging = false;
-                return;
-            }
-            if any {
-                for c in self.assign[last.0].with_this.clone() {
-                    if !self.has_influence(c) {
-                        continue;
-                    }
-                    let col = self.colocations[c].clone();
-                    let f = chained_factor(factor, col.score);
-                    self.merge_into(col.dependent, &mut copy, col.node_attribute.as_deref(), f, flags);
-                }
-            }
-            *work = copy;
-            self.assign[rsc.0].merging = false;
-            return;
-        }
         if self.assign[rsc.0].merging {
             return;
         }
+        // 2.1.5's `pcmk__native_merge_weights` for a group: the first
+        // member's scores (its own chain takes in the other members
+        // through the internal colocations), then what is colocated with
+        // the *last* member. Once the group has been assigned, "R with
+        // group" sits on the last member, so R is reached by both and
+        // counts twice; before, by neither (measured against 2.1.5,
+        // docs/PENGINE.md decision 17).
+        let group_ends = match self.ws.rsc(rsc).variant {
+            Variant::Group => {
+                let members = &self.ws.rsc(rsc).children;
+                let (Some(first), Some(last)) = (members.first().copied(), members.last().copied()) else { return };
+                Some((first, last))
+            }
+            _ => None,
+        };
         self.assign[rsc.0].merging = true;
         let mut copy = work.clone();
-        self.add_scores_matching_attr(&mut copy, rsc, attr.unwrap_or("#uname"), factor, flags.positive);
+        // Whose "with this" colocations are followed next.
+        let followed = match group_ends {
+            Some((first, last)) => {
+                self.merge_into(first, &mut copy, attr, factor, flags);
+                last
+            }
+            None => {
+                self.add_scores_matching_attr(&mut copy, rsc, attr.unwrap_or("#uname"), factor, flags.positive);
+                rsc
+            }
+        };
         let any = copy.iter().any(|(n, s)| *s >= 0 && self.node_available(*n, None));
         if !any && flags.rollback {
             // Nothing could run with these scores: forget them.
@@ -579,7 +569,7 @@ impl Scheduler<'_> {
             return;
         }
         if any {
-            for c in self.assign[rsc.0].with_this.clone() {
+            for c in self.assign[followed.0].with_this.clone() {
                 if !self.has_influence(c) {
                     continue;
                 }

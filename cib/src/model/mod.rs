@@ -94,6 +94,14 @@ impl StatusSink {
             && open[2..].iter().zip(path).all(|(e, p)| e.name == *p)
     }
 
+    /// Reads a completed element with its own reader (references
+    /// resolve within it).
+    fn read<'e, T>(&mut self, el: &'e Element, read: impl FnOnce(&mut Reader<'e>, &'e Element) -> Result<T, ModelError>) -> Option<T> {
+        let mut r = Reader::new(el);
+        let v = read(&mut r, el);
+        self.record(v, r)
+    }
+
     fn record<T>(&mut self, read: Result<T, ModelError>, r: Reader<'_>) -> Option<T> {
         self.warnings.extend(r.warnings);
         match read {
@@ -129,27 +137,21 @@ impl crate::xml::ParseSink for StatusSink {
         }
         match el.name.as_str() {
             "lrm_rsc_op" if StatusSink::under(open, HISTORY) => {
-                let mut r = Reader::new(&el);
-                let read = status::read_lrm_rsc_op(&mut r, &el);
-                if let Some(op) = self.record(read, r) {
+                if let Some(op) = self.read(&el, |r, el| status::read_lrm_rsc_op(r, el)) {
                     self.ops.push(op);
                 }
                 None
             }
             "lrm_resource" if StatusSink::under(open, &HISTORY[..3]) => {
                 let ops = std::mem::take(&mut self.ops);
-                let mut r = Reader::new(&el);
-                let read = status::read_lrm_resource_with(&mut r, &el, ops);
-                if let Some(res) = self.record(read, r) {
+                if let Some(res) = self.read(&el, |r, el| status::read_lrm_resource_with(r, el, ops)) {
                     self.resources.push(res);
                 }
                 None
             }
             "node_state" if StatusSink::under(open, &[]) => {
                 let resources = std::mem::take(&mut self.resources);
-                let mut r = Reader::new(&el);
-                let read = status::read_node_state_with(&mut r, &el, resources);
-                if let Some(state) = self.record(read, r) {
+                if let Some(state) = self.read(&el, |r, el| status::read_node_state_with(r, el, resources)) {
                     self.node_states.extend(state);
                 }
                 None
